@@ -1,0 +1,32 @@
+// electron-vite: main (+ training worker), preload, renderer. Targets are explicit because the
+// Electron binary may be absent (electron-vite would otherwise ask it for its versions); build with
+// ELECTRON_MAJOR_VER=39 (the npm scripts set it).
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
+
+export default defineConfig({
+  main: {
+    build: {
+      target: 'node22',
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'main/index.ts') },
+        external: ['better-sqlite3', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'],
+      },
+    },
+  },
+  preload: {
+    build: {
+      target: 'node22',
+      rollupOptions: { input: { index: resolve(__dirname, 'preload/index.ts') } },
+    },
+  },
+  renderer: {
+    root: resolve(__dirname, 'renderer'),
+    build: {
+      target: 'chrome142',
+      rollupOptions: { input: { index: resolve(__dirname, 'renderer/index.html') } },
+    },
+    plugins: [vue()],
+  },
+})
