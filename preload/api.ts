@@ -1,0 +1,299 @@
+// The API contract between the renderer and main: request/response and event types only.
+// One method per call. Electron exposes it as `window.api` (preload/index.ts); browser mode serves the
+// same methods over HTTP + WebSocket (main/server). Main validates every argument (main/api).
+
+export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu'
+export type DocumentKind = 'collaborative' | 'review' | 'itemText' | 'userText' | 'recommendation'
+export type PromptTemplates = Record<DocumentKind, string>
+export type RunStatus = 'queued' | 'running' | 'cancelled' | 'failed' | 'done' | 'interrupted'
+export type Stage = 'backbone' | 'warmup' | 'collaborative' | 'content' | 'finetune' | 'eval'
+
+export interface AppInfo {
+  version: string
+  mode: 'electron' | 'browser'
+  backend: { name: BackendName; reason: string }
+  dbPath: string
+}
+
+// ---- datasets ----
+export interface Histogram {
+  /** Bin lower edges; the last bin is open-ended. */
+  edges: number[]
+  counts: number[]
+}
+export interface DatasetSummary {
+  id: number
+  name: string
+  synthetic: boolean
+  format: string
+  users: number
+  items: number
+  interactions: number
+  density: number
+  splitProtocol: string
+  hash: string
+  createdAt: string
+}
+export interface DatasetStats {
+  split: { train: number; val: number; test: number }
+  userDegree: Histogram
+  itemDegree: Histogram
+  textCoverage: { reviews: number; itemTexts: number; userTexts: number }
+  textLength: Histogram
+}
+export interface DatasetDetail extends DatasetSummary {
+  stats: DatasetStats
+}
+export interface ColumnMap {
+  user: string
+  item: string
+  rating?: string
+  timestamp?: string
+  text?: string
+}
+/** A file the user chose (native dialog, upload or allow-listed folder); never a raw path from the renderer. */
+export interface FileRef {
+  fileRef: string
+  name: string
+  size: number
+}
+export interface ImportPreview {
+  format: string
+  columns: string[]
+  rows: string[][]
+  suggestedMap?: ColumnMap
+}
+export interface ImportOptions {
+  fileRef: string
+  name?: string
+  format?: string
+  map?: ColumnMap
+  minRating?: number
+  kcore?: number
+  split?: [number, number, number]
+  seed?: number
+}
+export interface DemoOptions {
+  seed?: number
+  users?: number
+  items?: number
+}
+export interface UserRef {
+  user: number
+  id: string
+  nTrain: number
+}
+export interface ItemRef {
+  item: number
+  id: string
+  text: string | null
+}
+export interface ScoredItem extends ItemRef {
+  score: number
+  /** True when the item is in the user's held-out test set. */
+  hit?: boolean
+}
+
+// ---- prompts ----
+export interface PromptPreset {
+  name: string
+  builtin: boolean
+  templates: PromptTemplates
+}
+export interface TemplateCheck {
+  kind: DocumentKind
+  ok: boolean
+  errors: string[]
+  hardTokenCount: number
+}
+export interface PreviewToken {
+  id: number
+  piece: string
+  role: 'soft' | 'hard' | 'main'
+}
+export interface DocumentPreview {
+  kind: DocumentKind
+  tokens: PreviewToken[]
+  promptTokens: number
+  mainTokens: number
+  truncated: boolean
+  errors: string[]
+}
+export interface BackboneInfo {
+  id: string
+  label: string
+  kind: 'scratch' | 'hf'
+  nEmbd?: number
+  nLayer?: number
+  vocabSize?: number
+}
+
+// ---- runs ----
+export interface ConfigField {
+  key: string
+  type: 'number' | 'integer' | 'boolean' | 'string' | 'enum'
+  default: unknown
+  help: string
+  options?: string[]
+  min?: number
+  max?: number
+}
+export interface RunInput {
+  datasetId: number
+  name?: string
+  preset: 'paper' | 'official'
+  overrides: Record<string, unknown>
+  templates: PromptTemplates
+  backboneId: string
+  seed: number
+}
+export interface RunEstimate {
+  trainableParams: number
+  memoryMB: number
+  documentsPerEpoch: number
+  note: string
+}
+export interface Metrics {
+  recall20: number
+  recall40: number
+  ndcg100: number
+}
+export interface RunSummary {
+  id: number
+  name: string
+  datasetId: number
+  datasetName: string
+  backbone: string
+  backend: string
+  status: RunStatus
+  protocol: string
+  test?: Metrics
+  durationSec: number
+  createdAt: string
+}
+export interface RunDetail extends RunSummary {
+  config: Record<string, unknown>
+  templates: PromptTemplates
+  seed: number
+  dataHash: string
+  error?: string
+  progress?: RunProgress
+}
+export interface MetricPoint {
+  stage: Stage
+  step: number
+  epoch: number
+  name: string
+  value: number
+}
+export interface ResultRow {
+  kind: 'run' | 'baseline'
+  runId?: number
+  model: string
+  datasetId: number
+  datasetName: string
+  backbone: string
+  protocol: string
+  test: Metrics
+  durationSec: number
+}
+
+// ---- inspect ----
+export interface UserInspection {
+  user: UserRef
+  history: ItemRef[]
+  recCollaborative: ScoredItem[]
+  recContent: ScoredItem[]
+  heldOut: ItemRef[]
+}
+export interface ItemInspection {
+  item: ItemRef
+  neighborsCollaborative: ScoredItem[]
+  neighborsContent: ScoredItem[]
+  /** ||z^l - z^c|| for this item. */
+  distance: number
+}
+export interface ProjectionPoint {
+  item: number
+  id: string
+  collaborative: [number, number]
+  content: [number, number]
+  distance: number
+}
+export interface Projection {
+  points: ProjectionPoint[]
+  explainedVariance: { collaborative: [number, number]; content: [number, number] }
+}
+
+// ---- events (main -> renderer) ----
+export interface RunProgress {
+  runId: number
+  stage: Stage
+  epoch: number
+  step: number
+  totalSteps: number
+  fraction: number
+  loss: number
+  tokensPerSec: number
+  etaSec: number
+}
+export type AppEvent =
+  | ({ type: 'run.progress' } & RunProgress)
+  | { type: 'run.metric'; runId: number; point: MetricPoint }
+  | { type: 'run.status'; runId: number; status: RunStatus; error?: string }
+  | { type: 'import.progress'; jobId: string; fraction: number; rowsPerSec: number; etaSec: number; message: string }
+
+/** Every call the renderer can make. Names are the IPC channels and the HTTP routes (`POST /api/<name>`). */
+export interface WorkbenchApi {
+  appInfo(): Promise<AppInfo>
+
+  // files: Electron shows a native dialog; browser mode uploads the bytes.
+  pickFile(): Promise<FileRef | null>
+  uploadFile(name: string, bytes: ArrayBuffer): Promise<FileRef>
+
+  listDatasets(): Promise<DatasetSummary[]>
+  getDataset(id: number): Promise<DatasetDetail>
+  previewImport(fileRef: string, format?: string): Promise<ImportPreview>
+  importDataset(options: ImportOptions): Promise<{ jobId: string; datasetId: number }>
+  cancelImport(jobId: string): Promise<void>
+  createDemoDataset(options: DemoOptions): Promise<DatasetSummary>
+  deleteDataset(id: number): Promise<void>
+  listUsers(datasetId: number, query: string, limit: number): Promise<UserRef[]>
+  listItems(datasetId: number, query: string, limit: number): Promise<ItemRef[]>
+
+  listPromptPresets(): Promise<PromptPreset[]>
+  savePromptPreset(name: string, templates: PromptTemplates): Promise<PromptPreset>
+  deletePromptPreset(name: string): Promise<void>
+  checkTemplates(templates: PromptTemplates, backboneId: string): Promise<TemplateCheck[]>
+  previewDocument(args: {
+    datasetId: number
+    backboneId: string
+    templates: PromptTemplates
+    kind: DocumentKind
+    user: number
+    item: number
+  }): Promise<DocumentPreview>
+
+  listBackbones(): Promise<BackboneInfo[]>
+  pickBackboneFolder(): Promise<BackboneInfo | null>
+
+  configSchema(): Promise<{ fields: ConfigField[]; presets: Record<string, Record<string, unknown>> }>
+  estimateRun(input: RunInput): Promise<RunEstimate>
+  startRun(input: RunInput): Promise<{ runId: number }>
+  cancelRun(runId: number): Promise<void>
+  resumeRun(runId: number): Promise<void>
+  deleteRun(runId: number): Promise<void>
+  listRuns(): Promise<RunSummary[]>
+  getRun(runId: number): Promise<RunDetail>
+  runMetrics(runId: number): Promise<MetricPoint[]>
+  runBaselines(datasetId: number): Promise<ResultRow[]>
+  results(): Promise<ResultRow[]>
+
+  inspectUser(runId: number, user: number, k: number): Promise<UserInspection>
+  inspectItem(runId: number, item: number, k: number): Promise<ItemInspection>
+  projection(runId: number, maxItems: number): Promise<Projection>
+  generateReview(runId: number, user: number, item: number, maxNewTokens: number): Promise<{ prompt: string; text: string }>
+
+  /** Subscribe to events; returns an unsubscribe function. */
+  onEvent(listener: (event: AppEvent) => void): () => void
+}
