@@ -1,0 +1,183 @@
+// Picks the TensorFlow.js backend (node-gpu > node > wasm > cpu) and applies our fixes to the wasm backend.
+// Every backend workaround lives here so models never special-case a backend (DESIGN: engine/backend.ts).
+// wasm fixes: (a) UnsortedSegmentSum is missing, yet it is the gradient of gather (embedding lookup);
+// (b) wasm's transposed matMul is 10-70x slower than the plain one, and every matMul backward uses it.
+import * as tf from '@tensorflow/tfjs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+
+export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu'
+export type BackendPreference = 'auto' | BackendName
+export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu']
+
+export interface BackendInfo {
+  name: BackendName
+  reason: string
+  tried: { name: BackendName; error: string }[]
+}
+
+// tfjs's own registry names for our backend names.
+const TF_NAME: Record<BackendName, string> = { 'node-gpu': 'tensorflow', node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' }
+
+let current: BackendInfo | undefined
+let wasmPatched = false
+
+/** The backend chosen by the last successful initBackend call, or undefined before any. */
+export function backendInfo(): BackendInfo | undefined {
+  return current
+}
+
+export function isBackendPreference(s: string): s is BackendPreference {
+  return s === 'auto' || (BACKEND_NAMES as readonly string[]).includes(s)
+}
+
+/**
+ * Select a backend. An explicit preference must succeed (it throws otherwise, naming why); 'auto' tries
+ * node-gpu, node, wasm, cpu in order. The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit
+ * choice, so tests that compare two backends stay exact). Calling again with the same result is a no-op.
+ */
+export async function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+  let wanted = prefer
+  let why = 'requested'
+  const env = process.env.CLLM4REC_BACKEND
+  if (prefer === 'auto' && env) {
+    if (!isBackendPreference(env)) {
+      throw new Error(`CLLM4REC_BACKEND="${env}" is not one of auto, ${BACKEND_NAMES.join(', ')}`)
+    }
+    wanted = env
+    why = `CLLM4REC_BACKEND=${env}`
+  }
+  if (current && (wanted === 'auto' || wanted === current.name) && tf.getBackend() === TF_NAME[current.name]) {
+    return current
+  }
+  const candidates = wanted === 'auto' ? BACKEND_NAMES : [wanted]
+  const tried: BackendInfo['tried'] = []
+  for (const name of candidates) {
+    try {
+      await activate(name)
+      const reason =
+        wanted === 'auto'
+          ? tried.length === 0
+            ? 'first choice in auto order'
+            : `auto: ${tried.map((t) => t.name).join(', ')} unavailable`
+          : why
+      current = { name, reason, tried }
+      return current
+    } catch (err) {
+      tried.push({ name, error: err instanceof Error ? err.message : String(err) })
+    }
+  }
+  const detail = tried.map((t) => `${t.name}: ${t.error}`).join('; ')
+  throw new Error(`No TensorFlow.js backend could be started (${why} ${wanted}). ${detail}`)
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (name === 'node-gpu' || name === 'node') {
+    // A variable module name keeps TypeScript and bundlers from requiring these optional packages.
+    const pkg = name === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node'
+    await import(/* @vite-ignore */ pkg)
+    if (!tf.findBackend('tensorflow')) {
+      throw new Error(`${pkg} loaded but registered into a different @tensorflow/tfjs-core copy`)
+    }
+  } else if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm')
+    patchWasmKernels()
+    // In Node the .wasm binaries are read from disk: point tfjs at the package's own dist folder.
+    const require = createRequire(import.meta.url)
+    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))
+    wasm.setWasmPaths(dist + path.sep)
+  }
+  const ok = await tf.setBackend(TF_NAME[name])
+  if (!ok || tf.getBackend() !== TF_NAME[name]) throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`)
+  await tf.ready()
+}
+
+/** Kernel registrations for wasm; done before the backend initialises so setup functions run once. */
+function patchWasmKernels(): void {
+  if (wasmPatched) return
+  wasmPatched = true
+  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm })
+  }
+  const original = tf.getKernel('BatchMatMul', 'wasm')
+  if (!original) throw new Error('wasm backend has no BatchMatMul kernel to wrap')
+  tf.unregisterKernel('BatchMatMul', 'wasm')
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc: (args) => batchMatMulViaTranspose(args, original.kernelFunc),
+  })
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0]
+type WasmBackendLike = {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
+  disposeData(dataId: object): boolean
+}
+
+/**
+ * (b) Transposed operands are transposed explicitly (a fast copy kernel) and then multiplied plainly,
+ * because the wasm matmul walks a transposed operand with a cache-hostile stride.
+ */
+function batchMatMulViaTranspose(args: KernelArgs, plain: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = args
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
+  if (!transposeA && !transposeB) return plain(args)
+  const transpose = tf.getKernel('Transpose', 'wasm')
+  if (!transpose) throw new Error('wasm backend has no Transpose kernel')
+  const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
+    const r = t.shape.length
+    const perm = [...Array(r).keys()]
+    perm[r - 2] = r - 1
+    perm[r - 1] = r - 2
+    return transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo
+  }
+  const a = transposeA ? swapLast(inputs.a as tf.TensorInfo) : (inputs.a as tf.TensorInfo)
+  const b = transposeB ? swapLast(inputs.b as tf.TensorInfo) : (inputs.b as tf.TensorInfo)
+  try {
+    return plain({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } })
+  } finally {
+    const wb = backend as unknown as WasmBackendLike
+    if (transposeA) wb.disposeData(a.dataId)
+    if (transposeB) wb.disposeData(b.dataId)
+  }
+}
+
+/**
+ * (a) out[s, ...] = sum of x[i, ...] over i with segmentIds[i] = s. Ids may repeat and come in any
+ * order; negative ids are dropped (TensorFlow semantics); ids >= numSegments are an error.
+ */
+function unsortedSegmentSumWasm(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs } = args
+  const x = inputs.x as tf.TensorInfo
+  const ids = inputs.segmentIds as tf.TensorInfo
+  const numSegments = (attrs as unknown as { numSegments: number }).numSegments
+  const idRank = ids.shape.length
+  const nIds = ids.shape.reduce((p, d) => p * d, 1)
+  for (let i = 0; i < idRank; i++) {
+    if (ids.shape[i] !== x.shape[i]) {
+      throw new Error(`UnsortedSegmentSum: segmentIds shape [${ids.shape}] is not a prefix of x [${x.shape}]`)
+    }
+  }
+  const inner = x.shape.slice(idRank).reduce((p, d) => p * d, 1)
+  const outShape = [numSegments, ...x.shape.slice(idRank)]
+  const wb = backend as unknown as WasmBackendLike
+  // Allocate first: heap growth would detach views taken earlier.
+  const out = wb.makeOutput(outShape, x.dtype)
+  const xv = wb.typedArrayFromHeap(x)
+  const iv = wb.typedArrayFromHeap(ids)
+  const ov = wb.typedArrayFromHeap(out)
+  ov.fill(0)
+  for (let i = 0; i < nIds; i++) {
+    const s = iv[i]
+    if (s < 0) continue
+    if (s >= numSegments) throw new Error(`UnsortedSegmentSum: segment id ${s} >= numSegments ${numSegments}`)
+    const src = i * inner
+    const dst = s * inner
+    for (let j = 0; j < inner; j++) ov[dst + j] += xv[src + j]
+  }
+  return out
+}

@@ -1,0 +1,154 @@
+// Backend selection and the wasm kernel fixes, checked against the cpu backend's reference kernels.
+import * as tf from '@tensorflow/tfjs'
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { backendInfo, initBackend } from '../../main/engine/backend'
+
+const root = path.resolve(__dirname, '../..')
+
+/** Run fn on the given backend and return plain arrays (tensors are disposed). */
+async function on(name: 'cpu' | 'wasm', fn: () => tf.Tensor | tf.Tensor[]): Promise<number[][]> {
+  await initBackend(name)
+  const outs = tf.tidy(() => {
+    const r = fn()
+    return Array.isArray(r) ? r : [r]
+  })
+  const arrays = outs.map((t) => Array.from(t.dataSync()))
+  tf.dispose(outs)
+  return arrays
+}
+
+function expectClose(a: number[][], b: number[][], tol = 1e-4): void {
+  expect(a.length).toBe(b.length)
+  for (let k = 0; k < a.length; k++) {
+    expect(a[k].length).toBe(b[k].length)
+    for (let i = 0; i < a[k].length; i++) {
+      expect(Math.abs(a[k][i] - b[k][i])).toBeLessThanOrEqual(tol * (1 + Math.abs(b[k][i])))
+    }
+  }
+}
+
+// Deterministic pseudo-random values without tf's RNG (identical on both backends).
+function values(n: number, seed: number): number[] {
+  let s = seed >>> 0
+  return Array.from({ length: n }, () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return s / 2 ** 32 - 0.5
+  })
+}
+
+describe('initBackend', () => {
+  it('selects wasm and cpu explicitly, idempotently, and reports what it tried', async () => {
+    const a = await initBackend('wasm')
+    expect(a.name).toBe('wasm')
+    expect(tf.getBackend()).toBe('wasm')
+    expect(await initBackend('wasm')).toBe(a)
+    expect(backendInfo()).toBe(a)
+    const c = await initBackend('cpu')
+    expect(c.name).toBe('cpu')
+    expect(tf.getBackend()).toBe('cpu')
+  })
+
+  it('auto skips the node backends that are not installed here and records why (fresh process)', () => {
+    const env = { ...process.env }
+    delete env.CLLM4REC_BACKEND
+    const script =
+      "import('./main/engine/backend.ts').then(async (m) => console.log(JSON.stringify(await m.initBackend())))"
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env, encoding: 'utf8' })
+    const info = JSON.parse(out.trim().split('\n').pop() as string)
+    expect(['node-gpu', 'node', 'wasm']).toContain(info.name)
+    if (info.name === 'wasm') {
+      expect(info.tried.map((t: { name: string }) => t.name)).toEqual(['node-gpu', 'node'])
+      expect(info.tried[0].error).toMatch(/tfjs-node-gpu/)
+      expect(info.reason).toMatch(/node-gpu, node unavailable/)
+    }
+  })
+
+  it('honours CLLM4REC_BACKEND for auto and rejects a bad value', async () => {
+    const prev = process.env.CLLM4REC_BACKEND
+    try {
+      await initBackend('wasm')
+      process.env.CLLM4REC_BACKEND = 'cpu'
+      const info = await initBackend('auto')
+      expect(info.name).toBe('cpu')
+      expect(info.reason).toContain('CLLM4REC_BACKEND')
+      process.env.CLLM4REC_BACKEND = 'tpu'
+      await expect(initBackend('auto')).rejects.toThrow(/CLLM4REC_BACKEND="tpu"/)
+    } finally {
+      if (prev === undefined) delete process.env.CLLM4REC_BACKEND
+      else process.env.CLLM4REC_BACKEND = prev
+    }
+  })
+
+  it('fails loudly when an explicit backend is unavailable', async () => {
+    await expect(initBackend('node-gpu')).rejects.toThrow(/node-gpu/)
+  })
+})
+
+describe('wasm UnsortedSegmentSum (added kernel)', () => {
+  const x = values(7 * 3, 1)
+  const cases: [string, number[], number][] = [
+    ['repeated unsorted ids', [4, 0, 4, 2, 0, 4, 1], 6],
+    ['all one segment', [3, 3, 3, 3, 3, 3, 3], 4],
+    ['distinct ids', [6, 5, 4, 3, 2, 1, 0], 7],
+  ]
+  for (const [name, ids, n] of cases) {
+    it(`matches cpu: ${name}`, async () => {
+      const f = () => tf.unsortedSegmentSum(tf.tensor2d(x, [7, 3]), tf.tensor1d(ids, 'int32'), n)
+      expectClose(await on('wasm', f), await on('cpu', f), 1e-6)
+    })
+  }
+
+  it('makes the gather (embedding) gradient equal to cpu, with no leaks', async () => {
+    const table = values(10 * 4, 2)
+    const up = values(2 * 5 * 4, 3)
+    const f = () =>
+      tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor2d([1, 9, 1, 0, 1, 3, 3, 9, 2, 1], [2, 5], 'int32')).mul(tf.tensor3d(up, [2, 5, 4])).sum())(
+        tf.tensor2d(table, [10, 4]),
+      )
+    const w = await on('wasm', f)
+    expectClose(w, await on('cpu', f), 1e-6)
+    await initBackend('wasm')
+    const before = tf.memory().numTensors
+    await on('wasm', f)
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('wasm BatchMatMul (transposes made explicit)', () => {
+  const shapes: [string, number[], number[], boolean, boolean][] = [
+    ['2d plain', [5, 7], [7, 3], false, false],
+    ['2d transposeB', [5, 7], [3, 7], false, true],
+    ['2d transposeA', [7, 5], [7, 3], true, false],
+    ['2d both', [7, 5], [3, 7], true, true],
+    ['batched transposeB', [2, 4, 6], [2, 5, 6], false, true],
+    ['batched transposeA, broadcast b', [3, 6, 4], [6, 5], true, false],
+    ['rank 4 both', [2, 2, 6, 3], [2, 2, 4, 6], true, true],
+  ]
+  for (const [name, sa, sb, ta, tb] of shapes) {
+    it(`matches cpu: ${name}`, async () => {
+      const na = sa.reduce((p, d) => p * d, 1)
+      const nb = sb.reduce((p, d) => p * d, 1)
+      const f = () => tf.matMul(tf.tensor(values(na, 4), sa), tf.tensor(values(nb, 5), sb), ta, tb)
+      const w = await on('wasm', f)
+      expectClose(w, await on('cpu', f), 1e-5)
+    })
+  }
+
+  it('gradients through transposed matMul equal cpu and release all memory', async () => {
+    const f = () => {
+      const a = tf.tensor2d(values(6 * 8, 6), [6, 8])
+      const b = tf.tensor2d(values(5 * 8, 7), [5, 8])
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, false, true).square().sum())
+      return g([a, b])
+    }
+    expectClose(await on('wasm', f), await on('cpu', f), 1e-5)
+    await initBackend('wasm')
+    await on('wasm', f)
+    const m = tf.memory()
+    await on('wasm', f)
+    expect(tf.memory().numTensors).toBe(m.numTensors)
+    expect(tf.memory().numBytes).toBe(m.numBytes)
+  })
+})
