@@ -1,0 +1,126 @@
+// Synthetic demo dataset: users with latent tastes over item groups, short reviews whose words depend on
+// the item's group, item texts, and a per-user random 80/10/10 split. Small enough for CI on wasm; the
+// structure (group-level taste) is what collaborative filtering should find and popularity cannot.
+import { createHash } from 'node:crypto'
+import type { RecDataset, Review } from './types'
+
+export interface DemoOptions {
+  seed: number
+  users?: number
+  items?: number
+  /** Number of item groups (latent topics). */
+  groups?: number
+  /** Interactions per user (before the split). */
+  perUser?: number
+  /** Fraction of each user's interactions drawn from their favourite groups. */
+  taste?: number
+}
+
+const GROUP_WORDS = [
+  ['lipstick', 'matte', 'red', 'shade', 'lips'],
+  ['shampoo', 'hair', 'shiny', 'curls', 'scalp'],
+  ['serum', 'skin', 'glow', 'hydrating', 'face'],
+  ['perfume', 'scent', 'floral', 'fresh', 'lasting'],
+  ['polish', 'nails', 'coat', 'chip', 'glossy'],
+  ['brush', 'bristles', 'soft', 'blend', 'makeup'],
+  ['cream', 'hands', 'dry', 'smooth', 'rich'],
+  ['mascara', 'lashes', 'volume', 'black', 'clump'],
+]
+const OPINION = ['great', 'nice', 'okay', 'love', 'works', 'good', 'cheap', 'pretty']
+
+/** Mulberry32: tiny deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function generateDemoDataset(opts: DemoOptions): RecDataset {
+  const U = opts.users ?? 300
+  const J = opts.items ?? 120
+  const G = Math.min(opts.groups ?? 6, GROUP_WORDS.length)
+  const perUser = opts.perUser ?? 12
+  const taste = opts.taste ?? 0.85
+  if (!Number.isInteger(U) || U < 2) throw new Error('generateDemoDataset: users must be an integer >= 2')
+  if (!Number.isInteger(J) || J < G * 3) throw new Error(`generateDemoDataset: items must be >= ${G * 3}`)
+  if (perUser < 3 || perUser > J / 2) throw new Error('generateDemoDataset: perUser must be in [3, items/2]')
+  const rnd = prng(opts.seed)
+  const group = Array.from({ length: J }, (_, j) => j % G)
+  const byGroup: number[][] = Array.from({ length: G }, () => [])
+  group.forEach((g, j) => byGroup[g].push(j))
+  // Within a group, a Zipf-like popularity so items are not interchangeable.
+  const weight = Array.from({ length: J }, (_, j) => 1 / (1 + Math.floor(j / G)) ** 0.7)
+  const pick = (pool: number[], taken: Set<number>): number => {
+    let total = 0
+    for (const j of pool) if (!taken.has(j)) total += weight[j]
+    let r = rnd() * total
+    for (const j of pool) {
+      if (taken.has(j)) continue
+      r -= weight[j]
+      if (r <= 0) return j
+    }
+    return pool.find((j) => !taken.has(j)) ?? pool[0]
+  }
+  const all = Array.from({ length: J }, (_, j) => j)
+  const train: number[][] = []
+  const val: number[][] = []
+  const test: number[][] = []
+  const reviews: Review[] = []
+  const userTexts: string[] = []
+  for (let u = 0; u < U; u++) {
+    const favs = [Math.floor(rnd() * G)]
+    if (rnd() < 0.5) favs.push((favs[0] + 1 + Math.floor(rnd() * (G - 1))) % G)
+    const taken = new Set<number>()
+    while (taken.size < perUser) {
+      const fromFav = rnd() < taste
+      const pool = fromFav ? byGroup[favs[Math.floor(rnd() * favs.length)]] : all
+      if (pool.every((j) => taken.has(j))) continue
+      taken.add(pick(pool, taken))
+    }
+    const items = [...taken]
+    for (let i = items.length - 1; i > 0; i--) {
+      const k = Math.floor(rnd() * (i + 1))
+      ;[items[i], items[k]] = [items[k], items[i]]
+    }
+    const nTest = Math.max(1, Math.round(items.length * 0.1))
+    test.push(items.slice(0, nTest).sort((a, b) => a - b))
+    val.push(items.slice(nTest, 2 * nTest).sort((a, b) => a - b))
+    const tr = items.slice(2 * nTest).sort((a, b) => a - b)
+    train.push(tr)
+    for (const j of tr) {
+      const words = GROUP_WORDS[group[j]]
+      const w = () => words[Math.floor(rnd() * words.length)]
+      reviews.push({
+        user: u,
+        item: j,
+        text: `${OPINION[Math.floor(rnd() * OPINION.length)]} ${w()} , ${w()} ${w()} .`,
+      })
+    }
+    userTexts.push(`likes ${favs.map((g) => GROUP_WORDS[g][0]).join(' and ')}`)
+  }
+  const itemTexts = Array.from(
+    { length: J },
+    (_, j) => `${GROUP_WORDS[group[j]].slice(0, 3).join(' ')} number ${j}`,
+  )
+  const h = createHash('sha256')
+  h.update(JSON.stringify({ seed: opts.seed, U, J, G, perUser, taste, train, val, test }))
+  return {
+    name: 'demo (synthetic)',
+    synthetic: true,
+    userIds: Array.from({ length: U }, (_, u) => `demo-user-${u}`),
+    itemIds: Array.from({ length: J }, (_, j) => `demo-item-${j}`),
+    train,
+    val,
+    test,
+    reviews,
+    itemTexts,
+    userTexts,
+    splitProtocol: `per-user random 80/10/10 (synthetic, seed ${opts.seed})`,
+    hash: h.digest('hex'),
+  }
+}
