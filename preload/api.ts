@@ -241,7 +241,14 @@ export type AppEvent =
   | ({ type: 'run.progress' } & RunProgress)
   | { type: 'run.metric'; runId: number; point: MetricPoint }
   | { type: 'run.status'; runId: number; status: RunStatus; error?: string }
-  | { type: 'import.progress'; jobId: string; fraction: number; rowsPerSec: number; etaSec: number; message: string }
+  | {
+      type: 'import.progress'
+      jobId: string
+      fraction: number
+      rowsPerSec: number
+      etaSec: number
+      message: string
+    }
 
 /** Every call the renderer can make. Names are the IPC channels and the HTTP routes (`POST /api/<name>`). */
 export interface WorkbenchApi {
@@ -250,6 +257,8 @@ export interface WorkbenchApi {
   // files: Electron shows a native dialog; browser mode uploads the bytes.
   pickFile(): Promise<FileRef | null>
   uploadFile(name: string, bytes: ArrayBuffer): Promise<FileRef>
+  /** Files under the folders allow-listed at start (`serve --data DIR`); empty when none were given. */
+  listDataFiles(): Promise<FileRef[]>
 
   listDatasets(): Promise<DatasetSummary[]>
   getDataset(id: number): Promise<DatasetDetail>
@@ -292,7 +301,12 @@ export interface WorkbenchApi {
   inspectUser(runId: number, user: number, k: number): Promise<UserInspection>
   inspectItem(runId: number, item: number, k: number): Promise<ItemInspection>
   projection(runId: number, maxItems: number): Promise<Projection>
-  generateReview(runId: number, user: number, item: number, maxNewTokens: number): Promise<{ prompt: string; text: string }>
+  generateReview(
+    runId: number,
+    user: number,
+    item: number,
+    maxNewTokens: number,
+  ): Promise<{ prompt: string; text: string }>
 
   /** Subscribe to events; returns an unsubscribe function. */
   onEvent(listener: (event: AppEvent) => void): () => void

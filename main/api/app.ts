@@ -1,0 +1,63 @@
+// Builds the API for one host (Electron or browser mode): services adapter, file access, run queue,
+// event bus and the handler table. Hosts add only their transport.
+import type { ApiContext, Dialogs, Runs } from './context'
+import { EventBus } from './events'
+import { FileAccess, type FileAccessOptions } from './files'
+import { createHandlers, type HandlerTable } from './handlers'
+import { Services } from './services'
+import { ApiError } from './validate'
+
+export interface ApiAppOptions extends FileAccessOptions {
+  mode: 'electron' | 'browser'
+  version: string
+  dbPath: string
+  dialogs: Dialogs
+  /** Builds the run queue once services exist (main/worker/run-manager.ts). */
+  createRuns?: (services: Services, bus: EventBus) => Runs
+}
+
+export interface ApiApp {
+  ctx: ApiContext
+  handlers: HandlerTable
+  bus: EventBus
+  files: FileAccess
+  services: Services
+  close(): Promise<void>
+}
+
+const NO_RUNS: Runs = {
+  start: async () => {
+    throw new ApiError('training is not available in this host', 503)
+  },
+  cancel: async () => {
+    throw new ApiError('training is not available in this host', 503)
+  },
+  resume: async () => {
+    throw new ApiError('training is not available in this host', 503)
+  },
+  delete: async () => {
+    throw new ApiError('training is not available in this host', 503)
+  },
+  progress: () => undefined,
+}
+
+export function createApiApp(o: ApiAppOptions): ApiApp {
+  const bus = new EventBus()
+  const files = new FileAccess(o)
+  const services = new Services({ dbPath: o.dbPath, bus, files })
+  const runs = o.createRuns ? o.createRuns(services, bus) : NO_RUNS
+  const ctx: ApiContext = { mode: o.mode, version: o.version, bus, files, dialogs: o.dialogs, services, runs }
+  return {
+    ctx,
+    handlers: createHandlers(ctx),
+    bus,
+    files,
+    services,
+    close: async () => {
+      const closable = runs as Runs & { shutdown?: () => Promise<void> }
+      await closable.shutdown?.()
+      services.close()
+      files.dispose()
+    },
+  }
+}

@@ -1,0 +1,231 @@
+// ONE table of handlers implementing WorkbenchApi (minus onEvent), keyed by method name. Electron IPC,
+// browser mode (HTTP) and tests all call through callApi(), which rejects unknown methods and validates
+// every argument before anything touches the store, the engine or the disk.
+import type * as A from '../../preload/api'
+import type { ApiContext } from './context'
+import { API_METHODS, isApiMethod, type ApiMethod } from './methods'
+import * as v from './validate'
+
+export type HandlerTable = { [M in ApiMethod]: (...args: unknown[]) => ReturnType<A.WorkbenchApi[M]> }
+
+const MAX_LIST = 10_000
+const MAX_K = 1_000
+
+function bytesArg(name: string, b: unknown): Uint8Array {
+  if (b instanceof Uint8Array) return b
+  if (b instanceof ArrayBuffer) return new Uint8Array(b)
+  throw new v.ApiError(`argument '${name}' must be an ArrayBuffer or Uint8Array`)
+}
+
+export function createHandlers(ctx: ApiContext): HandlerTable {
+  const { services: s, files, runs } = ctx
+  const kinds = v.DOCUMENT_KINDS
+  return {
+    async appInfo() {
+      return { version: ctx.version, mode: ctx.mode, backend: await s.backend(), dbPath: s.dbPath }
+    },
+
+    async pickFile() {
+      const p = await ctx.dialogs.pickFile()
+      return p === null ? null : files.register(p)
+    },
+    async uploadFile(name, bytes) {
+      return files.saveUpload(v.str('name', name, 500, false), bytesArg('bytes', bytes))
+    },
+    async listDataFiles() {
+      return files.listDataFiles()
+    },
+
+    async listDatasets() {
+      return s.listDatasets()
+    },
+    async getDataset(id) {
+      return s.getDataset(v.id('id', id))
+    },
+    async previewImport(fileRef, format) {
+      const f = files.resolve(v.str('fileRef', fileRef, 200, false))
+      return s.previewImport(
+        f.path,
+        v.optional(format, (x) => v.str('format', x, 50)),
+      )
+    },
+    async importDataset(options) {
+      const o = v.record('options', options)
+      v.onlyKeys('options', o, ['fileRef', 'name', 'format', 'map', 'minRating', 'kcore', 'split', 'seed'])
+      const f = files.resolve(v.str('options.fileRef', o.fileRef, 200, false))
+      let split: [number, number, number] | undefined
+      if (o.split !== undefined) {
+        if (!Array.isArray(o.split) || o.split.length !== 3) {
+          throw new v.ApiError("argument 'options.split' must be an array of 3 fractions")
+        }
+        split = o.split.map((x, i) => v.num(`options.split[${i}]`, x, 0, 1)) as [number, number, number]
+      }
+      return s.importDataset(f.path, {
+        name: v.optional(o.name, (x) => v.str('options.name', x, 200)) ?? f.name,
+        format: v.optional(o.format, (x) => v.str('options.format', x, 50)),
+        map: v.optional(o.map, (x) => v.columnMap('options.map', x)),
+        minRating: v.optional(o.minRating, (x) => v.num('options.minRating', x)),
+        kcore: v.optional(o.kcore, (x) => v.int('options.kcore', x, 0, 1000)),
+        split,
+        seed: v.optional(o.seed, (x) => v.int('options.seed', x, 0, 2 ** 31 - 1)),
+      })
+    },
+    async cancelImport(jobId) {
+      s.cancelImport(v.str('jobId', jobId, 100, false))
+    },
+    async createDemoDataset(options) {
+      const o = v.record('options', options ?? {})
+      v.onlyKeys('options', o, ['seed', 'users', 'items'])
+      return s.createDemoDataset({
+        seed: v.optional(o.seed, (x) => v.int('options.seed', x, 0, 2 ** 31 - 1)) ?? 1,
+        users: v.optional(o.users, (x) => v.int('options.users', x, 2, 100_000)),
+        items: v.optional(o.items, (x) => v.int('options.items', x, 2, 100_000)),
+      })
+    },
+    async deleteDataset(id) {
+      s.deleteDataset(v.id('id', id))
+    },
+    async listUsers(datasetId, query, limit) {
+      return s.listUsers(
+        v.id('datasetId', datasetId),
+        v.str('query', query, 200),
+        v.int('limit', limit, 1, MAX_LIST),
+      )
+    },
+    async listItems(datasetId, query, limit) {
+      return s.listItems(
+        v.id('datasetId', datasetId),
+        v.str('query', query, 200),
+        v.int('limit', limit, 1, MAX_LIST),
+      )
+    },
+
+    async listPromptPresets() {
+      return s.listPromptPresets()
+    },
+    async savePromptPreset(name, templates) {
+      return s.savePromptPreset(v.str('name', name, 100, false), v.templates('templates', templates))
+    },
+    async deletePromptPreset(name) {
+      s.deletePromptPreset(v.str('name', name, 100, false))
+    },
+    async checkTemplates(templates, backboneId) {
+      return s.checkTemplates(
+        v.templates('templates', templates),
+        v.str('backboneId', backboneId, 500, false),
+      )
+    },
+    async previewDocument(args) {
+      const a = v.record('args', args)
+      v.onlyKeys('args', a, ['datasetId', 'backboneId', 'templates', 'kind', 'user', 'item'])
+      return s.previewDocument({
+        datasetId: v.id('args.datasetId', a.datasetId),
+        backboneId: v.str('args.backboneId', a.backboneId, 500, false),
+        templates: v.templates('args.templates', a.templates),
+        kind: v.oneOf('args.kind', a.kind, kinds),
+        user: v.int('args.user', a.user, 0),
+        item: v.int('args.item', a.item, 0),
+      })
+    },
+
+    async listBackbones() {
+      return s.listBackbones()
+    },
+    async pickBackboneFolder() {
+      const p = await ctx.dialogs.pickFolder()
+      return p === null ? null : s.addBackboneFolder(p)
+    },
+
+    async configSchema() {
+      return s.configSchema()
+    },
+    async estimateRun(input) {
+      return s.estimateRun(v.runInput('input', input))
+    },
+    async startRun(input) {
+      return { runId: await runs.start(v.runInput('input', input)) }
+    },
+    async cancelRun(runId) {
+      await runs.cancel(v.id('runId', runId))
+    },
+    async resumeRun(runId) {
+      await runs.resume(v.id('runId', runId))
+    },
+    async deleteRun(runId) {
+      await runs.delete(v.id('runId', runId))
+    },
+    async listRuns() {
+      return s.listRuns()
+    },
+    async getRun(runId) {
+      const id = v.id('runId', runId)
+      const detail = s.getRun(id)
+      const progress = runs.progress(id)
+      return progress ? { ...detail, progress } : detail
+    },
+    async runMetrics(runId) {
+      return s.runMetrics(v.id('runId', runId))
+    },
+    async runBaselines(datasetId) {
+      return s.runBaselines(v.id('datasetId', datasetId))
+    },
+    async results() {
+      return s.results()
+    },
+
+    async inspectUser(runId, user, k) {
+      return s.inspectUser(v.id('runId', runId), v.int('user', user, 0), v.int('k', k, 1, MAX_K))
+    },
+    async inspectItem(runId, item, k) {
+      return s.inspectItem(v.id('runId', runId), v.int('item', item, 0), v.int('k', k, 1, MAX_K))
+    },
+    async projection(runId, maxItems) {
+      return s.projection(v.id('runId', runId), v.int('maxItems', maxItems, 2, 100_000))
+    },
+    async generateReview(runId, user, item, maxNewTokens) {
+      return s.generateReview(
+        v.id('runId', runId),
+        v.int('user', user, 0),
+        v.int('item', item, 0),
+        v.int('maxNewTokens', maxNewTokens, 1, 512),
+      )
+    },
+  }
+}
+
+// Declared arities: a call with more arguments than the contract takes is rejected.
+const ARITY: Partial<Record<ApiMethod, number>> = {
+  uploadFile: 2,
+  previewImport: 2,
+  savePromptPreset: 2,
+  checkTemplates: 2,
+  listUsers: 3,
+  listItems: 3,
+  inspectUser: 3,
+  inspectItem: 3,
+  projection: 2,
+  generateReview: 4,
+}
+const NO_ARGS: readonly ApiMethod[] = [
+  'appInfo',
+  'pickFile',
+  'listDataFiles',
+  'listDatasets',
+  'listPromptPresets',
+  'listBackbones',
+  'pickBackboneFolder',
+  'configSchema',
+  'listRuns',
+  'results',
+]
+
+/** The single entry point for every host: unknown methods and malformed argument lists are ApiErrors. */
+export async function callApi(table: HandlerTable, method: string, args: unknown): Promise<unknown> {
+  if (!isApiMethod(method)) throw new v.ApiError(`unknown API method '${method.slice(0, 60)}'`, 404)
+  if (!Array.isArray(args)) throw new v.ApiError(`arguments of '${method}' must be a JSON array`)
+  v.arity(method, args, ARITY[method] ?? (NO_ARGS.includes(method) ? 0 : 1))
+  const fn = table[method] as (...a: unknown[]) => Promise<unknown>
+  return fn(...args)
+}
+
+export { API_METHODS }
