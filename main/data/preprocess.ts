@@ -1,0 +1,256 @@
+// Preprocessing from raw interactions to a RecDataset (pure, deterministic):
+//   dedup (keep latest or first per user–item pair) -> implicit threshold (rating >= minRating)
+//   -> k-core (iterated to a fixed point) -> dense id remap (canonical id order) -> split.
+// Split (CLLM4Rec paper §7 protocol, per-user random, not leave-one-out): a user with n >= 3 items gets
+// nTest = max(1, floor(n·test)) and nVal = max(1, floor(n·val)) items (0 when that ratio is 0), the rest
+// train; users with fewer than 3 items keep all of them in train. This reproduces the counts of the
+// authors' own Beauty/Sports splits (val = test = max(1, floor(0.1 n))). A provided split is kept as is.
+import type { RecDataset, Review } from './types'
+import { DataError } from './errors'
+import { RawData, SPLIT_NONE, canonicalIdOrder } from './raw'
+import { mulberry32, shuffleInPlace } from './prng'
+import { datasetHash } from './dataset-hash'
+
+export interface PreprocessOptions {
+  name: string
+  /** Keep only interactions with rating >= minRating (rows without a rating are kept). */
+  minRating?: number
+  /** Minimum interactions per user and per item, iterated until stable. 0/undefined = off. */
+  kcore?: number
+  /** Which record of a repeated user–item pair to keep. Default 'latest' (largest timestamp, then last row). */
+  dedup?: 'latest' | 'first'
+  /** Train/val/test ratios for the random split (ignored when the source provides a split). */
+  split?: [number, number, number]
+  seed?: number
+  /** Force a random split even if the source has one. */
+  ignoreProvidedSplit?: boolean
+  synthetic?: boolean
+}
+
+export interface PreprocessReport {
+  rawRows: number
+  duplicateRows: number
+  duplicatePairs: number
+  belowThreshold: number
+  kcoreRemoved: number
+  kcoreIterations: number
+  keptRows: number
+  providedSplit: boolean
+}
+
+export const MIN_ITEMS_FOR_SPLIT = 3
+export const DEFAULT_SPLIT: [number, number, number] = [0.8, 0.1, 0.1]
+
+/** Row indices grouped by user then item (both ascending), stable: O(n) two-pass counting sort. */
+function sortRowsByUserItem(raw: RawData): Int32Array {
+  const n = raw.length
+  const countingSort = (src: Int32Array, keys: Int32Array, k: number): Int32Array => {
+    const count = new Int32Array(k + 1)
+    for (let i = 0; i < n; i++) count[keys[src[i]] + 1]++
+    for (let i = 0; i < k; i++) count[i + 1] += count[i]
+    const out = new Int32Array(n)
+    for (let i = 0; i < n; i++) out[count[keys[src[i]]]++] = src[i]
+    return out
+  }
+  const ident = new Int32Array(n)
+  for (let i = 0; i < n; i++) ident[i] = i
+  const byItem = countingSort(ident, raw.items, raw.itemIds.length)
+  return countingSort(byItem, raw.users, raw.userIds.length)
+}
+
+export function validateSplit(split: number[]): [number, number, number] {
+  if (split.length !== 3 || split.some((x) => !Number.isFinite(x) || x < 0))
+    throw new DataError(`--split needs three non-negative ratios, got ${split.join(',')}`)
+  const s = split[0] + split[1] + split[2]
+  if (Math.abs(s - 1) > 1e-6) throw new DataError(`--split ratios must sum to 1, got ${s}`)
+  if (split[0] <= 0) throw new DataError('--split train ratio must be > 0')
+  return [split[0], split[1], split[2]]
+}
+
+export function preprocess(
+  raw: RawData,
+  opts: PreprocessOptions,
+): { dataset: RecDataset; report: PreprocessReport } {
+  const n = raw.length
+  if (n === 0) throw new DataError('no interactions found')
+  const provided = raw.labelledRows > 0 && !opts.ignoreProvidedSplit
+  if (provided && raw.labelledRows !== n) throw new DataError('some rows carry a split label and some do not')
+  const ratios = validateSplit(opts.split ?? DEFAULT_SPLIT)
+  const seed = opts.seed ?? 1
+
+  // 1. dedup: rows of one pair are adjacent and in file order after the stable sort.
+  const sorted = sortRowsByUserItem(raw)
+  const kept = new Int32Array(n)
+  const keptText: (string | undefined)[] = []
+  let m = 0
+  let duplicatePairs = 0
+  for (let i = 0; i < n; ) {
+    const u = raw.users[sorted[i]]
+    const it = raw.items[sorted[i]]
+    let j = i + 1
+    while (j < n && raw.users[sorted[j]] === u && raw.items[sorted[j]] === it) j++
+    let best = sorted[i]
+    let text = raw.texts.get(best)
+    if (j - i > 1) {
+      duplicatePairs++
+      if (opts.dedup !== 'first') {
+        for (let k = i + 1; k < j; k++) {
+          const r = sorted[k]
+          const tr = raw.timestamps[r]
+          const tb = raw.timestamps[best]
+          if (Number.isNaN(tb) || !(tr < tb)) best = r
+        }
+      }
+      text = raw.texts.get(best)
+      // A kept record without text borrows the latest text of its duplicates rather than losing it.
+      for (let k = j - 1; text === undefined && k >= i; k--) text = raw.texts.get(sorted[k])
+    }
+    kept[m] = best
+    keptText[m] = text
+    m++
+    i = j
+  }
+  const duplicateRows = n - m
+
+  // 2. implicit threshold.
+  const active = new Uint8Array(m).fill(1)
+  let belowThreshold = 0
+  if (opts.minRating !== undefined) {
+    for (let i = 0; i < m; i++) {
+      const r = raw.ratings[kept[i]]
+      if (!Number.isNaN(r) && r < opts.minRating) {
+        active[i] = 0
+        belowThreshold++
+      }
+    }
+  }
+
+  // 3. k-core to a fixed point: removing an item can push a user below k and vice versa.
+  let kcoreRemoved = 0
+  let kcoreIterations = 0
+  const k = opts.kcore ?? 0
+  if (k > 1) {
+    const du = new Int32Array(raw.userIds.length)
+    const di = new Int32Array(raw.itemIds.length)
+    for (;;) {
+      kcoreIterations++
+      du.fill(0)
+      di.fill(0)
+      for (let i = 0; i < m; i++)
+        if (active[i]) {
+          du[raw.users[kept[i]]]++
+          di[raw.items[kept[i]]]++
+        }
+      let removed = 0
+      for (let i = 0; i < m; i++)
+        if (active[i] && (du[raw.users[kept[i]]] < k || di[raw.items[kept[i]]] < k)) {
+          active[i] = 0
+          removed++
+        }
+      kcoreRemoved += removed
+      if (removed === 0) break
+    }
+  }
+
+  // 4. dense remap in canonical id order. Declared ids (CLLM4Rec num_users/num_items) survive only
+  //    when nothing was filtered out, so filtering never leaves phantom users.
+  const filtered = belowThreshold + kcoreRemoved > 0
+  const userSeen = new Uint8Array(raw.userIds.length)
+  const itemSeen = new Uint8Array(raw.itemIds.length)
+  let keptRows = 0
+  for (let i = 0; i < m; i++)
+    if (active[i]) {
+      userSeen[raw.users[kept[i]]] = 1
+      itemSeen[raw.items[kept[i]]] = 1
+      keptRows++
+    }
+  if (keptRows === 0)
+    throw new DataError('no interactions left after filtering (check --min-rating / --kcore)')
+  const remap = (ids: string[], seen: Uint8Array, declared: string[] | null) => {
+    const pool = new Set<string>()
+    for (let i = 0; i < ids.length; i++) if (seen[i]) pool.add(ids[i])
+    if (declared && !filtered) for (const id of declared) pool.add(id)
+    const list = [...pool]
+    const outIds = canonicalIdOrder(list).map((i) => list[i])
+    const dense = new Map<string, number>()
+    outIds.forEach((id, i) => dense.set(id, i))
+    const fromRaw = new Int32Array(ids.length).fill(-1)
+    for (let i = 0; i < ids.length; i++) fromRaw[i] = dense.get(ids[i]) ?? -1
+    return { outIds, fromRaw }
+  }
+  const U = remap(raw.userIds, userSeen, raw.declaredUsers)
+  const I = remap(raw.itemIds, itemSeen, raw.declaredItems)
+  const nu = U.outIds.length
+
+  // 5. split.
+  const train: number[][] = Array.from({ length: nu }, () => [])
+  const val: number[][] = Array.from({ length: nu }, () => [])
+  const test: number[][] = Array.from({ length: nu }, () => [])
+  const reviews: Review[] = []
+  const perUser: number[][] = Array.from({ length: nu }, () => [])
+  const lists = [train, val, test]
+  for (let i = 0; i < m; i++) {
+    if (!active[i]) continue
+    const r = kept[i]
+    const u = U.fromRaw[raw.users[r]]
+    const it = I.fromRaw[raw.items[r]]
+    if (provided) {
+      if (raw.splits[r] === SPLIT_NONE) throw new DataError('row without split label in a provided split')
+      lists[raw.splits[r]][u].push(it)
+    } else perUser[u].push(it)
+    const t = keptText[i]
+    if (t !== undefined) reviews.push({ user: u, item: it, text: t })
+  }
+  let splitProtocol: string
+  if (provided) {
+    splitProtocol = 'provided by the source (kept as is)'
+  } else {
+    const rand = mulberry32(seed)
+    for (let u = 0; u < nu; u++) {
+      const items = perUser[u].sort((a, b) => a - b)
+      if (items.length < MIN_ITEMS_FOR_SPLIT) {
+        train[u] = items
+        continue
+      }
+      shuffleInPlace(items, rand)
+      const nt = ratios[2] > 0 ? Math.max(1, Math.floor(items.length * ratios[2])) : 0
+      const nv = ratios[1] > 0 ? Math.max(1, Math.floor(items.length * ratios[1])) : 0
+      test[u] = items.slice(0, nt)
+      val[u] = items.slice(nt, nt + nv)
+      train[u] = items.slice(nt + nv)
+    }
+    const pct = ratios.map((x) => Math.round(x * 1000) / 10).join('/')
+    splitProtocol =
+      `per-user random ${pct}, seed ${seed}; val/test = max(1, floor(n*ratio)); ` +
+      `users with < ${MIN_ITEMS_FOR_SPLIT} items all in train`
+  }
+  for (const l of lists) for (const x of l) x.sort((a, b) => a - b)
+  reviews.sort((a, b) => a.user - b.user || a.item - b.item)
+
+  const itemTexts = I.outIds.map((id) => raw.itemTexts.get(id) ?? null)
+  const userTexts = U.outIds.map((id) => raw.userTexts.get(id) ?? null)
+  const core = { userIds: U.outIds, itemIds: I.outIds, train, val, test }
+  const dataset: RecDataset = {
+    name: opts.name,
+    synthetic: opts.synthetic ?? false,
+    ...core,
+    reviews,
+    itemTexts,
+    userTexts,
+    splitProtocol,
+    hash: datasetHash(core),
+  }
+  return {
+    dataset,
+    report: {
+      rawRows: n,
+      duplicateRows,
+      duplicatePairs,
+      belowThreshold,
+      kcoreRemoved,
+      kcoreIterations,
+      keptRows,
+      providedSplit: provided,
+    },
+  }
+}
