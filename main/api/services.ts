@@ -1,6 +1,7 @@
 // The ONE adapter between the API and the other layers (store, data, engine). Every call into those
 // modules goes through here, so a change in their signatures is fixed in this file only.
 import type * as A from '../../preload/api'
+import type { RecDataset } from '../data/types'
 import os from 'node:os'
 import path from 'node:path'
 import type { EventBus } from './events'
@@ -41,6 +42,11 @@ export function defaultDbPath(appDataDir?: string): string {
             'cllm4rec-workbench',
           ))
   return path.join(base, 'workbench.db')
+}
+
+/** Worker side: opens the SQLite file read-only-ish and loads one dataset (never called on main). */
+export async function loadDatasetFromDb(_dbPath: string, _datasetId: number): Promise<RecDataset> {
+  return unavailable('loading a dataset from the database')
 }
 
 export class Services {

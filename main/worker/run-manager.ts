@@ -1,0 +1,254 @@
+// The run queue in main: ONE training worker at a time, FIFO. Main only starts, cancels and relays:
+// it persists status, metrics and checkpoints (each checkpoint atomically) and emits AppEvents.
+// Runs left 'running' or 'queued' by an app exit are marked 'interrupted' at start and can be resumed
+// from their last checkpoint.
+import { Worker } from 'node:worker_threads'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { RunInput, RunProgress, RunStatus } from '../../preload/api'
+import type { Runs } from '../api/context'
+import type { EventBus } from '../api/events'
+import { ApiError } from '../api/validate'
+import { parseFromWorker, type CheckpointBlob, type StartMessage, type ToWorker } from './messages'
+import type { TrainerResult } from './trainer'
+
+/** What the queue needs from persistence (implemented by the services adapter over the store). */
+export interface RunPersistence {
+  /** Creates the run row (status 'queued') with its resolved config; returns its id. */
+  createRun(input: RunInput): number
+  /** Everything the worker needs to (re)start the run, except the checkpoint. */
+  jobFor(runId: number): Omit<StartMessage, 'type' | 'resume'>
+  statusOf(runId: number): RunStatus
+  setStatus(runId: number, status: RunStatus, error?: string): void
+  addMetric(runId: number, point: import('../../preload/api').MetricPoint): void
+  /** Must be atomic: a crash mid-write leaves the previous checkpoint intact. */
+  saveCheckpoint(runId: number, c: CheckpointBlob): void
+  latestCheckpoint(runId: number): CheckpointBlob | null
+  finishRun(runId: number, result: TrainerResult, durationSec: number): void
+  deleteRun(runId: number): void
+  /** Runs with status 'running' or 'queued' (left over from a previous process). */
+  unfinishedRuns(): number[]
+}
+
+/** Starts the worker: the bundled .js next to this module, or the .ts source through tsx. */
+export function spawnTrainingWorker(): Worker {
+  const here = fileURLToPath(import.meta.url)
+  const dir = path.dirname(here)
+  if (here.endsWith('.ts')) {
+    const entryUrl = pathToFileURL(path.join(dir, 'training-worker.ts')).href
+    return new Worker(path.join(dir, 'tsx-bootstrap.mjs'), { workerData: { entryUrl } })
+  }
+  // electron-vite bundles main into out/main/index.js and the worker entry beside it.
+  return new Worker(path.join(dir, 'training-worker.js'))
+}
+
+export interface RunManagerOptions {
+  spawn?: () => Worker
+  /** How long a cancelled worker may take to stop before it is terminated. */
+  cancelGraceMs?: number
+}
+
+interface Active {
+  runId: number
+  worker: Worker
+  started: number
+  cancelling: boolean
+  settled: Promise<void>
+}
+
+export class RunManager implements Runs {
+  private readonly queue: number[] = []
+  private active: Active | undefined
+  private readonly progressByRun = new Map<number, RunProgress>()
+  private readonly spawn: () => Worker
+  private readonly grace: number
+  private stopped = false
+
+  constructor(
+    private readonly store: RunPersistence,
+    private readonly bus: EventBus,
+    o: RunManagerOptions = {},
+  ) {
+    this.spawn = o.spawn ?? spawnTrainingWorker
+    this.grace = o.cancelGraceMs ?? 10_000
+    for (const runId of store.unfinishedRuns()) this.setStatus(runId, 'interrupted')
+  }
+
+  async start(input: RunInput): Promise<number> {
+    const runId = this.store.createRun(input)
+    this.enqueue(runId)
+    return runId
+  }
+
+  async resume(runId: number): Promise<void> {
+    const status = this.store.statusOf(runId)
+    if (!['interrupted', 'cancelled', 'failed'].includes(status)) {
+      throw new ApiError(
+        `run ${runId} is '${status}': only interrupted, cancelled or failed runs can be resumed`,
+        409,
+      )
+    }
+    this.enqueue(runId)
+  }
+
+  async cancel(runId: number): Promise<void> {
+    const q = this.queue.indexOf(runId)
+    if (q >= 0) {
+      this.queue.splice(q, 1)
+      this.setStatus(runId, 'cancelled')
+      return
+    }
+    const a = this.active
+    if (a?.runId !== runId) {
+      const status = this.store.statusOf(runId)
+      throw new ApiError(`run ${runId} is '${status}', not queued or running`, 409)
+    }
+    if (a.cancelling) return a.settled
+    a.cancelling = true
+    this.post(a.worker, { type: 'cancel', runId })
+    const timer = setTimeout(() => void a.worker.terminate(), this.grace)
+    await a.settled
+    clearTimeout(timer)
+  }
+
+  async delete(runId: number): Promise<void> {
+    const status = this.store.statusOf(runId)
+    if (status === 'queued' || status === 'running') await this.cancel(runId)
+    this.progressByRun.delete(runId)
+    this.store.deleteRun(runId)
+  }
+
+  progress(runId: number): RunProgress | undefined {
+    return this.progressByRun.get(runId)
+  }
+
+  /** Runs waiting behind the active one, in order. */
+  queued(): readonly number[] {
+    return [...this.queue]
+  }
+
+  activeRun(): number | undefined {
+    return this.active?.runId
+  }
+
+  /** App exit: the active and queued runs become 'interrupted' (resumable from the last checkpoint). */
+  async shutdown(): Promise<void> {
+    this.stopped = true
+    for (const runId of this.queue.splice(0)) this.setStatus(runId, 'interrupted')
+    const a = this.active
+    if (a) {
+      a.cancelling = true
+      await a.worker.terminate()
+      await a.settled
+    }
+  }
+
+  /** Resolves when no run is active or queued (tests, CLI). */
+  async idle(): Promise<void> {
+    while (this.active) await this.active.settled
+  }
+
+  private enqueue(runId: number): void {
+    if (this.stopped) throw new ApiError('the app is shutting down', 409)
+    if (this.queue.includes(runId) || this.active?.runId === runId) return
+    this.queue.push(runId)
+    this.setStatus(runId, 'queued')
+    this.pump()
+  }
+
+  private setStatus(runId: number, status: RunStatus, error?: string): void {
+    this.store.setStatus(runId, status, error)
+    this.bus.emit(
+      error === undefined
+        ? { type: 'run.status', runId, status }
+        : { type: 'run.status', runId, status, error },
+    )
+  }
+
+  private post(worker: Worker, m: ToWorker): void {
+    worker.postMessage(m)
+  }
+
+  private pump(): void {
+    if (this.active || this.stopped) return
+    const runId = this.queue.shift()
+    if (runId === undefined) return
+    let job: Omit<StartMessage, 'type' | 'resume'>
+    let resume: CheckpointBlob | null
+    try {
+      job = this.store.jobFor(runId)
+      resume = this.store.latestCheckpoint(runId)
+    } catch (err) {
+      this.setStatus(runId, 'failed', err instanceof Error ? err.message : String(err))
+      return this.pump()
+    }
+    const worker = this.spawn()
+    let finish!: () => void
+    const a: Active = {
+      runId,
+      worker,
+      started: Date.now(),
+      cancelling: false,
+      settled: new Promise<void>((r) => (finish = r)),
+    }
+    this.active = a
+    let final: RunStatus | undefined
+    const end = (status: RunStatus, error?: string): void => {
+      if (final) return
+      final = status
+      this.setStatus(runId, status, error)
+      void worker.terminate()
+    }
+    worker.on('message', (raw: unknown) => {
+      try {
+        const m = parseFromWorker(raw)
+        const about = m.type === 'progress' ? m.progress.runId : m.runId
+        if (about !== runId) throw new Error(`message for run ${about} during run ${runId}`)
+        switch (m.type) {
+          case 'status':
+            if (m.status === 'running') this.setStatus(runId, 'running')
+            else end('cancelled')
+            break
+          case 'progress':
+            this.progressByRun.set(runId, m.progress)
+            this.bus.emit({ type: 'run.progress', ...m.progress })
+            break
+          case 'metric':
+            this.store.addMetric(runId, m.point)
+            this.bus.emit({ type: 'run.metric', runId, point: m.point })
+            break
+          case 'checkpoint':
+            this.store.saveCheckpoint(runId, m.checkpoint)
+            this.post(worker, { type: 'checkpoint-ack', runId, seq: m.seq })
+            break
+          case 'done':
+            this.store.finishRun(runId, m, (Date.now() - a.started) / 1000)
+            end('done')
+            break
+          case 'error':
+            end('failed', m.message)
+            break
+        }
+      } catch (err) {
+        end('failed', `worker protocol: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    })
+    worker.on('error', (err) => end('failed', err.message))
+    worker.on('exit', () => {
+      // Exit without a final message: cancel timed out (cancelled), app exit (interrupted), or a crash.
+      if (!final)
+        end(
+          this.stopped ? 'interrupted' : a.cancelling ? 'cancelled' : 'failed',
+          this.stopped || a.cancelling ? undefined : 'training worker exited unexpectedly',
+        )
+      this.active = undefined
+      finish()
+      this.pump()
+    })
+    this.post(worker, { type: 'start', ...job, runId, resume })
+  }
+}
+
+export function createRunManager(store: RunPersistence, bus: EventBus): RunManager {
+  return new RunManager(store, bus)
+}

@@ -1,0 +1,14 @@
+// Trainer registry: the worker looks up the start message's trainer name here. 'cllm4rec' is the
+// product; 'bpr-mf' is the fast self-check used by the worker protocol tests.
+import { bprTrainer } from './bpr-trainer'
+import type { Trainer } from './trainer'
+
+export const TRAINERS: Record<string, () => Promise<Trainer>> = {
+  'bpr-mf': async () => bprTrainer,
+}
+
+export async function loadTrainer(name: string): Promise<Trainer> {
+  const load = TRAINERS[name]
+  if (!load) throw new Error(`unknown trainer '${name}' (known: ${Object.keys(TRAINERS).join(', ')})`)
+  return load()
+}

@@ -1,0 +1,105 @@
+// Training thread entry: receives 'start' / 'cancel', runs one trainer, streams progress, metrics and
+// checkpoints to main. All tensor work happens on this thread so main's event loop stays free.
+import { parentPort } from 'node:worker_threads'
+import type { RunProgress } from '../../preload/api'
+import type { RecDataset } from '../data/types'
+import { parseToWorker, type FromWorker, type StartMessage, type DatasetSource } from './messages'
+import { isAbort, type TrainerContext } from './trainer'
+import { loadTrainer } from './trainers'
+
+if (!parentPort) throw new Error('training-worker must run in a worker thread')
+const port = parentPort
+
+const PROGRESS_INTERVAL_MS = 150
+
+let controller: AbortController | undefined
+let activeRun: number | undefined
+const pendingAcks = new Map<number, () => void>()
+let ackSeq = 0
+
+function post(m: FromWorker): void {
+  const transfer = m.type === 'checkpoint' ? [m.checkpoint.bytes.buffer as ArrayBuffer] : []
+  port.postMessage(m, transfer)
+}
+
+/** Copies when the bytes are a view into a larger buffer, so transferring sends exactly them. */
+function ownBuffer(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice()
+}
+
+async function loadDataset(src: DatasetSource): Promise<RecDataset> {
+  if (src.kind === 'inline') return src.dataset
+  const { loadDatasetFromDb } = await import('../api/services')
+  return loadDatasetFromDb(src.dbPath, src.datasetId)
+}
+
+async function run(msg: StartMessage): Promise<void> {
+  controller = new AbortController()
+  activeRun = msg.runId
+  const runId = msg.runId
+  let lastProgress = 0
+  let pending: RunProgress | undefined
+  try {
+    post({ type: 'status', runId, status: 'running' })
+    const trainer = await loadTrainer(msg.trainer)
+    const ctx: TrainerContext = {
+      runId,
+      dataset: await loadDataset(msg.dataset),
+      config: msg.config,
+      templates: msg.templates,
+      backbone: msg.backbone,
+      seed: msg.seed,
+      signal: controller.signal,
+      resume: msg.resume,
+      progress(p) {
+        // Throttled: a fast loop must not flood main; the last update of a stage is always sent.
+        pending = { runId, ...p }
+        const now = Date.now()
+        if (now - lastProgress >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
+          lastProgress = now
+          post({ type: 'progress', progress: pending })
+          pending = undefined
+        }
+      },
+      metric(point) {
+        post({ type: 'metric', runId, point })
+      },
+      checkpoint(c) {
+        // Wait for main to confirm the write, so a cancel right after never loses the checkpoint.
+        const seq = ++ackSeq
+        return new Promise<void>((resolve) => {
+          pendingAcks.set(seq, resolve)
+          post({ type: 'checkpoint', runId, seq, checkpoint: { ...c, bytes: ownBuffer(c.bytes) } })
+        })
+      },
+    }
+    const result = await trainer(ctx)
+    if (pending) post({ type: 'progress', progress: pending })
+    post({ type: 'done', runId, ...result })
+  } catch (err) {
+    if (isAbort(err) || controller.signal.aborted) post({ type: 'status', runId, status: 'cancelled' })
+    else
+      post({
+        type: 'error',
+        runId,
+        message: err instanceof Error ? err.message : String(err),
+        stack: (err as Error)?.stack,
+      })
+  } finally {
+    controller = undefined
+    activeRun = undefined
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  const msg = parseToWorker(raw)
+  if (msg.type === 'checkpoint-ack') {
+    pendingAcks.get(msg.seq)?.()
+    pendingAcks.delete(msg.seq)
+  } else if (msg.type === 'start') {
+    if (activeRun !== undefined) throw new Error(`worker is busy with run ${activeRun}`)
+    void run(msg)
+  } else if (msg.type === 'cancel') {
+    if (msg.runId === activeRun) controller?.abort()
+  }
+})
