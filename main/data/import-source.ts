@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto'
 import { DataError, throwIfAborted } from './errors'
 import { headLines } from './line-reader'
 import { RawData, type RawInteraction, type RawSink } from './raw'
-import { preprocess, type PreprocessOptions, type PreprocessReport } from './preprocess'
+import {
+  preprocess,
+  type InteractionValues,
+  type PreprocessOptions,
+  type PreprocessReport,
+} from './preprocess'
 import { computeStats, type DatasetStats } from './stats'
 import type { RecDataset } from './types'
 import { FORMAT_NAMES, type FormatName, type ReadOptions, type ReadResult } from './formats/common'
@@ -191,6 +196,7 @@ export interface BuiltDataset {
   dataset: RecDataset
   stats: DatasetStats
   report: PreprocessReport
+  values: InteractionValues
   source: ReadResult
   fileHash: string
 }
@@ -206,9 +212,9 @@ export async function buildDataset(p: string, opts: BuildOptions = {}): Promise<
   const name = opts.name ?? defaultName(p)
   const pre = new ProgressTracker(opts.onProgress, 'preprocess', 0)
   pre.update(0, raw.length, true)
-  const { dataset, report } = preprocess(raw, { ...opts, name })
+  const { dataset, report, values } = preprocess(raw, { ...opts, name })
   const stats = computeStats(dataset, report)
-  return { dataset, stats, report, source, fileHash }
+  return { dataset, stats, report, values, source, fileHash }
 }
 
 export function defaultName(p: string): string {

@@ -38,24 +38,62 @@ export interface PreprocessReport {
   providedSplit: boolean
 }
 
+/** Ratings / timestamps of the kept interactions, CSR by dense user with items ascending (NaN = absent). */
+export interface InteractionValues {
+  userPtr: Int32Array
+  items: Int32Array
+  ratings: Float64Array
+  timestamps: Float64Array
+}
+
 export const MIN_ITEMS_FOR_SPLIT = 3
 export const DEFAULT_SPLIT: [number, number, number] = [0.8, 0.1, 0.1]
 
-/** Row indices grouped by user then item (both ascending), stable: O(n) two-pass counting sort. */
-function sortRowsByUserItem(raw: RawData): Int32Array {
-  const n = raw.length
-  const countingSort = (src: Int32Array, keys: Int32Array, k: number): Int32Array => {
-    const count = new Int32Array(k + 1)
-    for (let i = 0; i < n; i++) count[keys[src[i]] + 1]++
-    for (let i = 0; i < k; i++) count[i + 1] += count[i]
-    const out = new Int32Array(n)
-    for (let i = 0; i < n; i++) out[count[keys[src[i]]]++] = src[i]
-    return out
-  }
+/** Stable counting sort of the positions `src` by keys[pos] in 0..k-1. */
+function countingSort(src: Int32Array, keys: Int32Array, k: number): Int32Array {
+  const n = src.length
+  const count = new Int32Array(k + 1)
+  for (let i = 0; i < n; i++) count[keys[src[i]] + 1]++
+  for (let i = 0; i < k; i++) count[i + 1] += count[i]
+  const out = new Int32Array(n)
+  for (let i = 0; i < n; i++) out[count[keys[src[i]]]++] = src[i]
+  return out
+}
+
+/** Positions 0..n-1 ordered by user then item (both ascending), stable: O(n) two counting sorts. */
+function sortByUserItem(users: Int32Array, items: Int32Array, n: number, nu: number, ni: number): Int32Array {
   const ident = new Int32Array(n)
   for (let i = 0; i < n; i++) ident[i] = i
-  const byItem = countingSort(ident, raw.items, raw.itemIds.length)
-  return countingSort(byItem, raw.users, raw.userIds.length)
+  return countingSort(countingSort(ident, items, ni), users, nu)
+}
+
+function sortRowsByUserItem(raw: RawData): Int32Array {
+  return sortByUserItem(raw.users, raw.items, raw.length, raw.userIds.length, raw.itemIds.length)
+}
+
+function interactionValues(
+  raw: RawData,
+  rows: Int32Array,
+  du: Int32Array,
+  di: Int32Array,
+  nu: number,
+  ni: number,
+): InteractionValues {
+  const n = rows.length
+  const order = sortByUserItem(du, di, n, nu, ni)
+  const userPtr = new Int32Array(nu + 1)
+  for (let i = 0; i < n; i++) userPtr[du[i] + 1]++
+  for (let u = 0; u < nu; u++) userPtr[u + 1] += userPtr[u]
+  const items = new Int32Array(n)
+  const ratings = new Float64Array(n)
+  const timestamps = new Float64Array(n)
+  for (let k = 0; k < n; k++) {
+    const j = order[k]
+    items[k] = di[j]
+    ratings[k] = raw.ratings[rows[j]]
+    timestamps[k] = raw.timestamps[rows[j]]
+  }
+  return { userPtr, items, ratings, timestamps }
 }
 
 export function validateSplit(split: number[]): [number, number, number] {
@@ -70,7 +108,7 @@ export function validateSplit(split: number[]): [number, number, number] {
 export function preprocess(
   raw: RawData,
   opts: PreprocessOptions,
-): { dataset: RecDataset; report: PreprocessReport } {
+): { dataset: RecDataset; report: PreprocessReport; values: InteractionValues } {
   const n = raw.length
   if (n === 0) throw new DataError('no interactions found')
   const provided = raw.labelledRows > 0 && !opts.ignoreProvidedSplit
@@ -189,11 +227,18 @@ export function preprocess(
   const reviews: Review[] = []
   const perUser: number[][] = Array.from({ length: nu }, () => [])
   const lists = [train, val, test]
+  const keptRaw = new Int32Array(keptRows)
+  const keptU = new Int32Array(keptRows)
+  const keptI = new Int32Array(keptRows)
+  let q = 0
   for (let i = 0; i < m; i++) {
     if (!active[i]) continue
     const r = kept[i]
     const u = U.fromRaw[raw.users[r]]
     const it = I.fromRaw[raw.items[r]]
+    keptRaw[q] = r
+    keptU[q] = u
+    keptI[q++] = it
     if (provided) {
       if (raw.splits[r] === SPLIT_NONE) throw new DataError('row without split label in a provided split')
       lists[raw.splits[r]][u].push(it)
@@ -242,6 +287,7 @@ export function preprocess(
   }
   return {
     dataset,
+    values: interactionValues(raw, keptRaw, keptU, keptI, nu, I.outIds.length),
     report: {
       rawRows: n,
       duplicateRows,

@@ -1,0 +1,340 @@
+// Datasets in SQLite: write a processed RecDataset in ONE transaction (batched multi-row inserts through
+// cached prepared statements), rebuild it with loadDataset, list / get / delete, and look up users and
+// items for the inspection views. A repeated import is recognised by the source file hash.
+import type Database from 'better-sqlite3'
+import type { RecDataset } from '../data/types'
+import type { DatasetStats } from '../data/stats'
+import { datasetHash } from '../data/dataset-hash'
+import type { InteractionValues } from '../data/preprocess'
+import { nowIso, StoreError, type Store } from './db'
+
+export interface DatasetRow {
+  id: number
+  name: string
+  source: string
+  format: string
+  fileHash: string
+  dataHash: string
+  splitProtocol: string
+  synthetic: boolean
+  users: number
+  items: number
+  interactions: number
+  density: number
+  createdAt: string
+  options: Record<string, unknown>
+  stats: DatasetStats
+}
+
+export interface NewDataset {
+  dataset: RecDataset
+  stats: DatasetStats
+  source: string
+  format: string
+  fileHash: string
+  options?: Record<string, unknown>
+  /** Optional ratings / timestamps of the kept interactions (from preprocess). */
+  values?: InteractionValues
+}
+
+export class DuplicateImportError extends StoreError {
+  constructor(
+    readonly existing: { id: number; name: string },
+    source: string,
+  ) {
+    super(`${source}: this file was already imported as dataset '${existing.name}' (id ${existing.id})`)
+    this.name = 'DuplicateImportError'
+  }
+}
+
+type Row = Record<string, unknown>
+
+function toRow(r: Row): DatasetRow {
+  const nu = r.n_users as number
+  const ni = r.n_items as number
+  const nx = r.n_interactions as number
+  return {
+    id: r.id as number,
+    name: r.name as string,
+    source: r.source as string,
+    format: r.format as string,
+    fileHash: r.file_hash as string,
+    dataHash: r.data_hash as string,
+    splitProtocol: r.split_protocol as string,
+    synthetic: r.synthetic === 1,
+    users: nu,
+    items: ni,
+    interactions: nx,
+    density: nu && ni ? nx / (nu * ni) : 0,
+    createdAt: r.created_at as string,
+    options: JSON.parse(r.options_json as string),
+    stats: JSON.parse(r.stats_json as string),
+  }
+}
+
+/** Inserts rows of `width` values in multi-row statements of up to `batch` rows (far fewer VM round trips). */
+export class BatchInserter {
+  private readonly full: Database.Statement
+  private readonly cache = new Map<number, Database.Statement>()
+  private buf: unknown[] = []
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly head: string,
+    private readonly width: number,
+    private readonly batch = 256,
+  ) {
+    this.full = this.stmt(batch)
+  }
+
+  private stmt(rows: number): Database.Statement {
+    let s = this.cache.get(rows)
+    if (!s) {
+      const one = `(${new Array(this.width).fill('?').join(',')})`
+      s = this.db.prepare(`${this.head} VALUES ${new Array(rows).fill(one).join(',')}`)
+      this.cache.set(rows, s)
+    }
+    return s
+  }
+
+  push(...values: unknown[]): void {
+    for (const v of values) this.buf.push(v)
+    if (this.buf.length === this.width * this.batch) {
+      this.full.run(this.buf)
+      this.buf = []
+    }
+  }
+
+  flush(): void {
+    if (this.buf.length) this.stmt(this.buf.length / this.width).run(this.buf)
+    this.buf = []
+  }
+}
+
+export function findByFileHash(store: Store, fileHash: string): { id: number; name: string } | undefined {
+  return store.db.prepare('SELECT id, name FROM datasets WHERE file_hash = ?').get(fileHash) as
+    | { id: number; name: string }
+    | undefined
+}
+
+/**
+ * Writes a dataset in one transaction: either everything is stored or nothing (a crash or an error
+ * inside leaves the database exactly as before). onRows reports progress for the UI.
+ */
+export function insertDataset(
+  store: Store,
+  d: NewDataset,
+  hooks: { onRows?: (rows: number, total: number) => void; signal?: AbortSignal } = {},
+): number {
+  const db = store.db
+  const ds = d.dataset
+  const total = d.stats.interactions.total
+  const write = db.transaction((): number => {
+    const dup = findByFileHash(store, d.fileHash)
+    if (dup) throw new DuplicateImportError(dup, d.source)
+    const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(ds.name) as
+      | { id: number }
+      | undefined
+    if (taken)
+      throw new StoreError(
+        `a dataset named '${ds.name}' already exists (id ${taken.id}); choose another --name`,
+      )
+    const info = db
+      .prepare(
+        `INSERT INTO datasets (name, source, format, file_hash, data_hash, split_protocol, options_json, stats_json,
+           synthetic, n_users, n_items, n_interactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      )
+      .run(
+        ds.name,
+        d.source,
+        d.format,
+        d.fileHash,
+        ds.hash,
+        ds.splitProtocol,
+        JSON.stringify(d.options ?? {}),
+        JSON.stringify(d.stats),
+        ds.synthetic ? 1 : 0,
+        ds.userIds.length,
+        ds.itemIds.length,
+        total,
+        nowIso(),
+      )
+    const id = Number(info.lastInsertRowid)
+    const users = new BatchInserter(db, 'INSERT INTO users (dataset_id, idx, original_id)', 3)
+    ds.userIds.forEach((u, i) => users.push(id, i, u))
+    users.flush()
+    const items = new BatchInserter(db, 'INSERT INTO items (dataset_id, idx, original_id)', 3)
+    ds.itemIds.forEach((u, i) => items.push(id, i, u))
+    items.flush()
+    const inter = new BatchInserter(
+      db,
+      'INSERT INTO interactions (dataset_id, user_idx, item_idx, split, rating, ts)',
+      6,
+    )
+    let n = 0
+    const v = d.values
+    for (let u = 0; u < ds.userIds.length; u++) {
+      let k = v ? v.userPtr[u] : 0
+      // Merge the three sorted lists so rows arrive in primary-key order (append-only B-tree writes).
+      const ls = [ds.train[u], ds.val[u], ds.test[u]]
+      const pos = [0, 0, 0]
+      for (;;) {
+        let s = -1
+        for (let k = 0; k < 3; k++)
+          if (pos[k] < ls[k].length && (s < 0 || ls[k][pos[k]] < ls[s][pos[s]])) s = k
+        if (s < 0) break
+        const it = ls[s][pos[s]++]
+        if (v && v.items[k] !== it)
+          throw new StoreError('internal: interaction values out of step with the split')
+        const rating = v ? v.ratings[k] : NaN
+        const ts = v ? v.timestamps[k] : NaN
+        k++
+        inter.push(id, u, it, s, Number.isNaN(rating) ? null : rating, Number.isNaN(ts) ? null : ts)
+        n++
+      }
+      if ((u & 1023) === 0) {
+        if (hooks.signal?.aborted) throw new StoreError('import cancelled')
+        hooks.onRows?.(n, total)
+      }
+    }
+    inter.flush()
+    const texts = new BatchInserter(db, 'INSERT INTO texts (dataset_id, kind, user_idx, item_idx, text)', 5)
+    for (const r of ds.reviews) texts.push(id, 'review', r.user, r.item, r.text)
+    ds.itemTexts.forEach((t, i) => t !== null && texts.push(id, 'item', null, i, t))
+    ds.userTexts.forEach((t, u) => t !== null && texts.push(id, 'user', u, null, t))
+    texts.flush()
+    hooks.onRows?.(n, total)
+    return id
+  })
+  return write.immediate()
+}
+
+function resolveId(store: Store, nameOrId: string | number): number {
+  const r = (
+    typeof nameOrId === 'number' || /^\d+$/.test(nameOrId)
+      ? store.db
+          .prepare('SELECT id FROM datasets WHERE id = ? OR name = ?')
+          .get(Number(nameOrId), String(nameOrId))
+      : store.db.prepare('SELECT id FROM datasets WHERE name = ?').get(nameOrId)
+  ) as { id: number } | undefined
+  if (!r) throw new StoreError(`no dataset named '${nameOrId}' in ${store.file}`)
+  return r.id
+}
+
+export function listDatasets(store: Store): DatasetRow[] {
+  return (store.db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toRow)
+}
+
+export function getDataset(store: Store, nameOrId: string | number): DatasetRow {
+  return toRow(store.db.prepare('SELECT * FROM datasets WHERE id = ?').get(resolveId(store, nameOrId)) as Row)
+}
+
+/** Deletes a dataset and everything hanging off it (runs too, when force is set). */
+export function deleteDataset(
+  store: Store,
+  nameOrId: string | number,
+  opts: { force?: boolean } = {},
+): DatasetRow {
+  const row = getDataset(store, nameOrId)
+  const runs = (
+    store.db.prepare('SELECT COUNT(*) AS n FROM runs WHERE dataset_id = ?').get(row.id) as { n: number }
+  ).n
+  if (runs > 0 && !opts.force)
+    throw new StoreError(`dataset '${row.name}' has ${runs} run(s); delete them first or pass force`)
+  store.db.transaction(() => store.db.prepare('DELETE FROM datasets WHERE id = ?').run(row.id)).immediate()
+  return row
+}
+
+/** Rebuilds the in-memory RecDataset (and checks it against the stored data hash). */
+export function loadDataset(store: Store, nameOrId: string | number): RecDataset {
+  const db = store.db
+  const row = getDataset(store, nameOrId)
+  const id = row.id
+  const userIds = db
+    .prepare('SELECT original_id FROM users WHERE dataset_id = ? ORDER BY idx')
+    .pluck()
+    .all(id) as string[]
+  const itemIds = db
+    .prepare('SELECT original_id FROM items WHERE dataset_id = ? ORDER BY idx')
+    .pluck()
+    .all(id) as string[]
+  const train: number[][] = userIds.map(() => [])
+  const val: number[][] = userIds.map(() => [])
+  const test: number[][] = userIds.map(() => [])
+  const lists = [train, val, test]
+  const rows = db
+    .prepare(
+      'SELECT user_idx, item_idx, split FROM interactions WHERE dataset_id = ? ORDER BY user_idx, item_idx',
+    )
+    .raw()
+    .iterate(id) as IterableIterator<[number, number, number]>
+  for (const [u, i, s] of rows) lists[s][u].push(i)
+  const itemTexts: (string | null)[] = itemIds.map(() => null)
+  const userTexts: (string | null)[] = userIds.map(() => null)
+  const reviews: RecDataset['reviews'] = []
+  const texts = db
+    .prepare('SELECT kind, user_idx, item_idx, text FROM texts WHERE dataset_id = ? ORDER BY id')
+    .raw()
+    .iterate(id) as IterableIterator<[string, number | null, number | null, string]>
+  for (const [kind, u, i, t] of texts) {
+    if (kind === 'review') reviews.push({ user: u!, item: i!, text: t })
+    else if (kind === 'item') itemTexts[i!] = t
+    else userTexts[u!] = t
+  }
+  const core = { userIds, itemIds, train, val, test }
+  const hash = datasetHash(core)
+  if (hash !== row.dataHash)
+    throw new StoreError(
+      `dataset '${row.name}': stored interactions do not match the data hash (database damaged?)`,
+    )
+  return {
+    name: row.name,
+    synthetic: row.synthetic,
+    ...core,
+    reviews,
+    itemTexts,
+    userTexts,
+    splitProtocol: row.splitProtocol,
+    hash,
+  }
+}
+
+export interface UserRef {
+  user: number
+  id: string
+  nTrain: number
+}
+export interface ItemRef {
+  item: number
+  id: string
+  text: string | null
+}
+
+/** Users whose original id starts with / contains query, with their train counts (inspection pickers). */
+export function searchUsers(store: Store, datasetId: number, query: string, limit = 50): UserRef[] {
+  return store.db
+    .prepare(
+      `SELECT u.idx AS user, u.original_id AS id,
+         (SELECT COUNT(*) FROM interactions x WHERE x.dataset_id = u.dataset_id AND x.user_idx = u.idx AND x.split = 0) AS nTrain
+       FROM users u WHERE u.dataset_id = ? AND u.original_id LIKE ? ESCAPE '\\' ORDER BY u.idx LIMIT ?`,
+    )
+    .all(datasetId, `%${query.replace(/[\\%_]/g, '\\$&')}%`, limit) as UserRef[]
+}
+
+export function searchItems(store: Store, datasetId: number, query: string, limit = 50): ItemRef[] {
+  const like = `%${query.replace(/[\\%_]/g, '\\$&')}%`
+  return store.db
+    .prepare(
+      `SELECT i.idx AS item, i.original_id AS id, t.text AS text FROM items i
+       LEFT JOIN texts t ON t.dataset_id = i.dataset_id AND t.kind = 'item' AND t.item_idx = i.idx
+       WHERE i.dataset_id = ? AND (i.original_id LIKE ? ESCAPE '\\' OR t.text LIKE ? ESCAPE '\\')
+       ORDER BY i.idx LIMIT ?`,
+    )
+    .all(datasetId, like, like, limit) as ItemRef[]
+}
+
+export function datasetRowCounts(store: Store, id: number): Record<string, number> {
+  const c = (table: string) =>
+    (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE dataset_id = ?`).get(id) as { n: number }).n
+  return { users: c('users'), items: c('items'), interactions: c('interactions'), texts: c('texts') }
+}
