@@ -27,6 +27,8 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
+  /** The address actually bound (always 127.0.0.1). */
+  address: string
   port: number
   token: string
   origin: string
@@ -192,6 +194,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   port = addr.port
   const origin = `http://${LOOPBACK_HOST}:${port}`
   return {
+    address: addr.address,
     port,
     token,
     origin,
