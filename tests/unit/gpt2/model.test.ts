@@ -5,7 +5,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../main/engine/backend'
 import { generateGreedy } from '../../../main/engine/gpt2/generate'
-import { disposeCache, Gpt2, loadGpt2 } from '../../../main/engine/gpt2/model'
+import { disposeCache, Gpt2, loadGpt2, type KvCache } from '../../../main/engine/gpt2/model'
 import type { Gpt2Tokenizer } from '../../../main/engine/gpt2/tokenizer'
 import { readF32Safetensors, referenceLogits, type RefWeights } from './reference'
 
@@ -65,10 +65,12 @@ describe('GPT-2 forward on tiny-gpt2', () => {
     const ids = tokenizer.encode('The cache must not change any result at all')
     const full = logitsOf(model, [ids])[0]
     const stepwise: number[][] = []
-    let cache = undefined as Parameters<Gpt2['forwardEmbeds']>[1] extends infer O ? (O extends { past?: infer P } ? P : never) : never
+    let cache: KvCache | undefined
     const chunks = [ids.slice(0, 3), ...ids.slice(3).map((i) => [i])]
     for (const chunk of chunks) {
-      const r = tf.tidy(() => model.forwardEmbeds(model.embedTokens(tf.tensor2d([chunk], undefined, 'int32')), { past: cache, returnCache: true }))
+      const x = tf.tidy(() => model.embedTokens(tf.tensor2d([chunk], undefined, 'int32')))
+      const r = model.forwardEmbeds(x, { past: cache, returnCache: true })
+      x.dispose()
       disposeCache(cache)
       cache = r.cache
       const lg = tf.tidy(() => model.logits(r.hidden.reshape([chunk.length, -1]) as tf.Tensor2D).arraySync())
@@ -136,7 +138,7 @@ describe('GPT-2 forward on tiny-gpt2', () => {
   it('leaks no tensors in inference, generation, or a frozen-backbone gradient step', () => {
     const ids = tokenizer.encode('no leaks please')
     const soft = tf.variable(tf.randomNormal([1, ids.length, 2], 0, 0.02, 'float32', 1))
-    const opt = tf.train.adam(1e-3)
+    const opt: tf.Optimizer = tf.train.adam(1e-3)
     const work = () => {
       logitsOf(model, [ids])
       generateGreedy(model, ids, { maxNewTokens: 3 })
@@ -160,7 +162,7 @@ describe('GPT-2 forward on tiny-gpt2', () => {
     const cfg = { vocabSize: 50, nPositions: 16, nEmbd: 8, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }
     const m = Gpt2.random(cfg, 7, { trainable: true })
     expect(m.trainableWeights().length).toBe(2 + 12 + 2)
-    const opt = tf.train.adam(1e-2)
+    const opt: tf.Optimizer = tf.train.adam(1e-2)
     const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6]], undefined, 'int32')
     const step = () =>
       tf.tidy(() => {

@@ -1,0 +1,215 @@
+// The built-in backbone ("LLM-Scratch") for users without a GPT-2 checkpoint: a small GPT-2 trained as a
+// next-token LM on the project's own texts, written as a Hugging Face folder that loadGpt2 reads like
+// any other backbone (CLLM4REC.md §1). Progress with ETA via callback; AbortSignal cancels.
+import * as tf from '@tensorflow/tfjs'
+import fs from 'node:fs'
+import path from 'node:path'
+import { learnBpe, mergesTxt, restrictGpt2Tokenizer, vocabJson, type BpeFiles } from './bpe-train'
+import { toHfConfig, type Gpt2Config } from './config'
+import { Gpt2 } from './model'
+import { encodeSafetensors } from './safetensors'
+import { Gpt2Tokenizer } from './tokenizer'
+
+export interface ScratchProgress {
+  step: number
+  totalSteps: number
+  loss: number
+  tokensPerSec: number
+  etaSec: number
+}
+
+export interface ScratchOptions {
+  outDir: string
+  layers?: number
+  width?: number
+  heads?: number
+  context?: number
+  epochs?: number
+  seed?: number
+  vocabSize?: number
+  /** HF GPT-2 folder (vocab.json + merges.txt): use GPT-2's BPE restricted to the corpus. */
+  tokenizerDir?: string
+  batchSize?: number
+  learningRate?: number
+  /** Return the trained model too (caller disposes it); otherwise it is disposed after saving. */
+  keepModel?: boolean
+  onProgress?: (p: ScratchProgress) => void
+  signal?: AbortSignal
+}
+
+// Defaults sized for a CPU/wasm laptop run of a few minutes on a few thousand documents.
+export const SCRATCH_DEFAULTS = {
+  layers: 2,
+  width: 128,
+  heads: 4,
+  context: 128,
+  epochs: 2,
+  seed: 1,
+  vocabSize: 4000,
+  batchSize: 8,
+  learningRate: 3e-3,
+}
+
+export const PROVENANCE_FILE = 'tokenizer-provenance.json'
+
+/** Mulberry32: a tiny seeded PRNG for the batch order (Math.random is not reproducible). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`trainScratchBackbone: ${name} must be a positive integer, got ${v}`)
+  return v
+}
+
+/** Corpus -> one token stream (documents separated by <|endoftext|>) cut into windows of context+1. */
+function windows(tokenizer: Gpt2Tokenizer, texts: string[], context: number): number[][] {
+  const stream: number[] = []
+  for (const t of texts) {
+    stream.push(...tokenizer.encode(t))
+    stream.push(tokenizer.eosId as number)
+  }
+  if (stream.length < 2) throw new Error('trainScratchBackbone: the corpus has no text to train on')
+  const out: number[][] = []
+  for (let s = 0; s + context + 1 <= stream.length; s += context) out.push(stream.slice(s, s + context + 1))
+  if (out.length === 0) out.push(stream) // corpus shorter than one window: one short window
+  return out
+}
+
+export async function trainScratchBackbone(
+  texts: string[],
+  opts: ScratchOptions,
+): Promise<{ dir: string; finalLoss: number; model?: Gpt2 }> {
+  const o = { ...SCRATCH_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) }
+  for (const k of ['layers', 'width', 'heads', 'context', 'epochs', 'vocabSize', 'batchSize'] as const) positiveInt(k, o[k])
+  if (!Number.isInteger(o.seed)) throw new Error(`trainScratchBackbone: seed must be an integer, got ${o.seed}`)
+  if (o.width % o.heads !== 0) throw new Error(`trainScratchBackbone: width ${o.width} must be divisible by heads ${o.heads}`)
+  if (!opts.outDir) throw new Error('trainScratchBackbone: outDir is required')
+  const clean = texts.filter((t) => typeof t === 'string' && t.trim() !== '')
+  if (clean.length === 0) throw new Error('trainScratchBackbone: no non-empty texts given')
+
+  let files: BpeFiles
+  let provenance: Record<string, unknown>
+  if (opts.tokenizerDir) {
+    files = restrictGpt2Tokenizer(Gpt2Tokenizer.fromDir(opts.tokenizerDir), clean)
+    provenance = {
+      kind: 'gpt2-restricted',
+      note: 'GPT-2 BPE limited to the merges this corpus uses; originalIds[newId] is the GPT-2 id',
+      source: path.basename(path.resolve(opts.tokenizerDir)),
+      originalIds: files.originalIds,
+    }
+  } else {
+    files = learnBpe(clean, o.vocabSize, opts.signal)
+    provenance = { kind: 'learned-bpe', note: 'byte-level BPE learned on the corpus with GPT-2 algorithm and format' }
+  }
+  const tokenizer = new Gpt2Tokenizer(files.vocab, files.merges, 'scratch tokenizer')
+  const data = windows(tokenizer, clean, o.context)
+  const config: Gpt2Config = {
+    vocabSize: tokenizer.vocabSize,
+    nPositions: o.context,
+    nEmbd: o.width,
+    nLayer: o.layers,
+    nHead: o.heads,
+    layerNormEpsilon: 1e-5,
+  }
+  const model = Gpt2.random(config, o.seed, { trainable: true })
+  const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-8)
+  const random = rng(o.seed)
+  const stepsPerEpoch = Math.ceil(data.length / o.batchSize)
+  const totalSteps = stepsPerEpoch * o.epochs
+  let step = 0
+  let finalLoss = NaN
+  let tokens = 0
+  const start = performance.now()
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const order = data.map((_, i) => i)
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1))
+        ;[order[i], order[j]] = [order[j], order[i]]
+      }
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        if (opts.signal?.aborted) throw new Error('trainScratchBackbone: aborted')
+        const batch = order.slice(b * o.batchSize, (b + 1) * o.batchSize).map((i) => data[i])
+        finalLoss = trainStep(model, optimizer, batch)
+        step++
+        tokens += batch.length * (batch[0].length - 1)
+        const sec = (performance.now() - start) / 1000
+        opts.onProgress?.({ step, totalSteps, loss: finalLoss, tokensPerSec: tokens / sec, etaSec: (sec / step) * (totalSteps - step) })
+        // Yield so a caller's abort (timer, IPC message) can run between steps.
+        await new Promise((r) => setImmediate(r))
+      }
+    }
+    const hfConfig = toHfConfig(config, {
+      cllm4rec_scratch: { seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, finalLoss },
+    })
+    writeFolderAtomic(opts.outDir, {
+      'config.json': JSON.stringify(hfConfig, null, 2),
+      'model.safetensors': encodeSafetensors(model.toRawWeights(), { format: 'pt' }),
+      'vocab.json': vocabJson(files),
+      'merges.txt': mergesTxt(files),
+      [PROVENANCE_FILE]: JSON.stringify({ ...provenance, vocabSize: tokenizer.vocabSize, documents: clean.length }, null, 1),
+    })
+  } catch (e) {
+    model.dispose()
+    throw e
+  } finally {
+    optimizer.dispose()
+  }
+  if (opts.keepModel) return { dir: opts.outDir, finalLoss, model }
+  model.dispose()
+  return { dir: opts.outDir, finalLoss }
+}
+
+/** One Adam step on next-token cross-entropy over equal-length windows; returns the loss. */
+function trainStep(model: Gpt2, optimizer: tf.Optimizer, batch: number[][]): number {
+  return tf.tidy(() => {
+    const B = batch.length
+    const T = batch[0].length - 1
+    const V = model.config.vocabSize
+    const inputs = tf.tensor2d(batch.map((w) => w.slice(0, T)), [B, T], 'int32')
+    const targets = tf.oneHot(tf.tensor1d(batch.flatMap((w) => w.slice(1)), 'int32'), V)
+    const { value, grads } = tf.variableGrads(() => {
+      const { hidden } = model.forwardEmbeds(model.embedTokens(inputs))
+      const logits = model.logits(hidden.reshape([B * T, model.config.nEmbd]) as tf.Tensor2D)
+      return logits.logSoftmax().mul(targets).sum().div(-B * T) as tf.Scalar
+    }, model.trainableWeights())
+    optimizer.applyGradients(grads)
+    return value.dataSync()[0]
+  })
+}
+
+/** Write every file into a sibling temp folder (each fsynced), then swap it into place by rename. */
+function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>): void {
+  const abs = path.resolve(dir)
+  fs.mkdirSync(path.dirname(abs), { recursive: true })
+  const tmp = `${abs}.tmp-${process.pid}-${Date.now()}`
+  fs.mkdirSync(tmp)
+  try {
+    for (const [name, data] of Object.entries(files)) {
+      const fd = fs.openSync(path.join(tmp, name), 'w')
+      try {
+        fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
+    if (fs.existsSync(abs)) {
+      const old = `${abs}.old-${process.pid}-${Date.now()}`
+      fs.renameSync(abs, old)
+      fs.renameSync(tmp, abs)
+      fs.rmSync(old, { recursive: true, force: true })
+    } else fs.renameSync(tmp, abs)
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw e
+  }
+}
