@@ -6,7 +6,7 @@ import { mulberry32 } from '../data/prng'
 import { evaluate } from '../engine/eval/evaluate'
 import { CancelledError, type Trainer, type TrainerContext } from './trainer'
 
-export const BPR_FORMAT = 'bpr-mf-ckpt v1'
+export const BPR_FORMAT = 'bpr-mf v1'
 
 interface BprConfig {
   epochs: number
@@ -35,34 +35,6 @@ function readConfig(c: Record<string, unknown>): BprConfig {
   }
 }
 
-/** Layout: [epoch, dim, nUsers, nItems] as f64 header, then user factors, then item factors. */
-function encode(epoch: number, dim: number, U: Float32Array, V: Float32Array): Uint8Array {
-  const head = new Float64Array([epoch, dim, U.length / dim, V.length / dim])
-  const out = new Uint8Array(head.byteLength + U.byteLength + V.byteLength)
-  out.set(new Uint8Array(head.buffer), 0)
-  out.set(new Uint8Array(U.buffer, U.byteOffset, U.byteLength), head.byteLength)
-  out.set(new Uint8Array(V.buffer, V.byteOffset, V.byteLength), head.byteLength + U.byteLength)
-  return out
-}
-
-function decode(
-  bytes: Uint8Array,
-  dim: number,
-  nU: number,
-  nI: number,
-): { epoch: number; U: Float32Array; V: Float32Array } {
-  const copy = new Uint8Array(bytes)
-  const head = new Float64Array(copy.buffer, 0, 4)
-  if (head[1] !== dim || head[2] !== nU || head[3] !== nI) {
-    throw new Error(
-      `checkpoint shape [${head[1]}, ${head[2]}, ${head[3]}] does not match run [${dim}, ${nU}, ${nI}]`,
-    )
-  }
-  const U = new Float32Array(copy.buffer, 32, nU * dim).slice()
-  const V = new Float32Array(copy.buffer, 32 + nU * dim * 4, nI * dim).slice()
-  return { epoch: head[0], U, V }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export const bprTrainer: Trainer = async (ctx: TrainerContext) => {
@@ -77,9 +49,15 @@ export const bprTrainer: Trainer = async (ctx: TrainerContext) => {
   if (ctx.resume) {
     if (ctx.resume.format !== BPR_FORMAT)
       throw new Error(`cannot resume from a '${ctx.resume.format}' checkpoint`)
-    const r = decode(ctx.resume.bytes, cfg.dim, nU, nI)
-    ;({ U, V } = r)
-    startEpoch = r.epoch
+    const byName = new Map(ctx.resume.tensors.map((t) => [t.name, t]))
+    const u = byName.get('user'),
+      v = byName.get('item')
+    if (!u || !v || u.shape.join() !== `${nU},${cfg.dim}` || v.shape.join() !== `${nI},${cfg.dim}`) {
+      throw new Error(`checkpoint does not match this run's shapes [${nU}|${nI}, ${cfg.dim}]`)
+    }
+    U = u.data.slice()
+    V = v.data.slice()
+    startEpoch = ctx.resume.epoch
   }
   const pairs: [number, number][] = []
   d.train.forEach((items, u) => items.forEach((i) => pairs.push([u, i])))
@@ -139,7 +117,11 @@ export const bprTrainer: Trainer = async (ctx: TrainerContext) => {
         epoch: epoch + 1,
         step: (epoch + 1) * stepsPerEpoch,
         format: BPR_FORMAT,
-        bytes: encode(epoch + 1, cfg.dim, U, V),
+        meta: { dim: cfg.dim },
+        tensors: [
+          { name: 'user', shape: [nU, cfg.dim], data: U.slice() },
+          { name: 'item', shape: [nI, cfg.dim], data: V.slice() },
+        ],
       })
     }
   }

@@ -8,14 +8,18 @@ export type DatasetSource =
   | { kind: 'db'; dbPath: string; datasetId: number }
   | { kind: 'inline'; dataset: RecDataset }
 
-/** A checkpoint as it crosses the thread boundary: engine-defined bytes plus where it was taken. */
+/**
+ * A checkpoint as it crosses the thread boundary and lands in the store's checkpoints table: named
+ * float32 tensors plus JSON metadata (the trainer's own header: config, RNG state, bookkeeping).
+ */
 export interface CheckpointBlob {
-  stage: Stage
+  stage: string
   epoch: number
   step: number
-  /** Format tag written by the trainer, e.g. 'cllm4rec-ckpt v1'. */
+  /** Format tag written by the trainer, e.g. 'bpr-mf v1' or 'cllm4rec v1'. */
   format: string
-  bytes: Uint8Array
+  meta: Record<string, unknown>
+  tensors: { name: string; shape: number[]; data: Float32Array }[]
 }
 
 export interface StartMessage {

@@ -3,7 +3,13 @@
 import { parentPort } from 'node:worker_threads'
 import type { RunProgress } from '../../preload/api'
 import type { RecDataset } from '../data/types'
-import { parseToWorker, type FromWorker, type StartMessage, type DatasetSource } from './messages'
+import {
+  parseToWorker,
+  type CheckpointBlob,
+  type FromWorker,
+  type StartMessage,
+  type DatasetSource,
+} from './messages'
 import { isAbort, type TrainerContext } from './trainer'
 import { loadTrainer } from './trainers'
 
@@ -18,13 +24,22 @@ const pendingAcks = new Map<number, () => void>()
 let ackSeq = 0
 
 function post(m: FromWorker): void {
-  const transfer = m.type === 'checkpoint' ? [m.checkpoint.bytes.buffer as ArrayBuffer] : []
+  // Checkpoint tensors are transferred, not copied: embeddings can be hundreds of MB.
+  const transfer =
+    m.type === 'checkpoint' ? m.checkpoint.tensors.map((t) => t.data.buffer as ArrayBuffer) : []
   port.postMessage(m, transfer)
 }
 
-/** Copies when the bytes are a view into a larger buffer, so transferring sends exactly them. */
-function ownBuffer(b: Uint8Array): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice()
+/** Gives every tensor its own buffer (views into a shared one cannot be transferred separately). */
+function ownBuffers(c: CheckpointBlob): CheckpointBlob {
+  const seen = new Set<ArrayBufferLike>()
+  const tensors = c.tensors.map((t) => {
+    const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength
+    const data = whole && !seen.has(t.data.buffer) ? t.data : t.data.slice()
+    seen.add(data.buffer)
+    return { ...t, data }
+  })
+  return { ...c, tensors }
 }
 
 async function loadDataset(src: DatasetSource): Promise<RecDataset> {
@@ -69,7 +84,7 @@ async function run(msg: StartMessage): Promise<void> {
         const seq = ++ackSeq
         return new Promise<void>((resolve) => {
           pendingAcks.set(seq, resolve)
-          post({ type: 'checkpoint', runId, seq, checkpoint: { ...c, bytes: ownBuffer(c.bytes) } })
+          post({ type: 'checkpoint', runId, seq, checkpoint: ownBuffers(c) })
         })
       },
     }
