@@ -83,9 +83,9 @@ describe('run queue', () => {
     expect(store.statusOf(b)).toBe('cancelled')
     await until(() => store.statusOf(c) === 'done')
     await runs.idle()
-    const running = events
-      .filter((e) => e.type === 'run.status' && e.status === 'running')
-      .map((e) => e.runId)
+    const running = events.flatMap((e) =>
+      e.type === 'run.status' && e.status === 'running' ? [e.runId] : [],
+    )
     expect(running).toEqual([a, c])
     expect(store.runs.get(b)!.starts).toBe(0)
     // Never two at once: replaying the status events, at most one run is 'running' at any moment.
