@@ -1,7 +1,7 @@
 // Prompts (paper §2): the hard-prompt phrase of every document kind, presets, validation and the
 // live token preview for one user/item. The templates chosen here go into every new run's input.
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { computed, ref } from 'vue'
 import type {
   DocumentKind,
   DocumentPreview,
@@ -108,6 +108,12 @@ export const usePromptsStore = defineStore('prompts', () => {
     }
   }
 
+  /** True when the editor no longer matches the preset it started from. */
+  const edited = computed(() => {
+    const p = presets.value.find((x) => x.name === presetName.value)
+    return !!p && !!templates.value && DOCUMENT_KINDS.some((k) => p.templates[k] !== templates.value?.[k])
+  })
+
   function checkFor(k: DocumentKind): TemplateCheck | undefined {
     return checks.value.find((c) => c.kind === k)
   }
@@ -123,6 +129,7 @@ export const usePromptsStore = defineStore('prompts', () => {
     preview,
     error,
     previewError,
+    edited,
     loadPresets,
     applyPreset,
     savePreset,
