@@ -87,9 +87,31 @@ async function activate(name: BackendName): Promise<void> {
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))
     wasm.setWasmPaths(dist + path.sep)
   }
+  const before = processHandlers()
   const ok = await tf.setBackend(TF_NAME[name])
+  if (name === 'wasm') removeEmscriptenHandlers(before)
   if (!ok || tf.getBackend() !== TF_NAME[name]) throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`)
   await tf.ready()
+}
+
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection'
+const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection']
+
+function processHandlers(): Map<ProcessEvent, Set<unknown>> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, new Set<unknown>(process.listeners(e))]))
+}
+
+/**
+ * (c) The emscripten glue of the wasm module installs process handlers that rethrow every uncaught error
+ * from inside its own minified source, so any crash printed ~40 kB of code instead of a stack trace.
+ * Node's default handling is the same minus that noise, so the handlers added during init are removed.
+ */
+function removeEmscriptenHandlers(before: Map<ProcessEvent, Set<unknown>>): void {
+  for (const e of PROCESS_EVENTS) {
+    for (const l of process.listeners(e)) {
+      if (!before.get(e)?.has(l)) process.removeListener(e, l as (...args: unknown[]) => void)
+    }
+  }
 }
 
 /** Kernel registrations for wasm; done before the backend initialises so setup functions run once. */

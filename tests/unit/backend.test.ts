@@ -81,6 +81,12 @@ describe('initBackend', () => {
     }
   })
 
+  it('removes the wasm glue handlers that would dump its minified source on any crash', async () => {
+    await initBackend('wasm')
+    const src = [...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')].map(String)
+    expect(src.some((s) => s.includes('ExitStatus') || s.includes('throw reason'))).toBe(false)
+  })
+
   it('fails loudly when an explicit backend is unavailable', async () => {
     await expect(initBackend('node-gpu')).rejects.toThrow(/node-gpu/)
   })
