@@ -94,6 +94,27 @@ export interface Sniffed {
   columns: string[]
 }
 
+function recordFieldCounts(lines: string[], sep: string): number[] {
+  const out: number[] = []
+  let pending: string | null = null
+  for (const l of lines) {
+    const text: string = pending === null ? l : pending + '\n' + l
+    let f: string[] | null
+    try {
+      f = splitRecord(text, sep, { file: '', line: 0 })
+    } catch {
+      f = []
+    }
+    if (f === null) {
+      pending = text
+      continue
+    }
+    pending = null
+    out.push(f.length)
+  }
+  return out
+}
+
 const isNum = (s: string) => s.trim() !== '' && Number.isFinite(Number(s))
 
 /** Guesses separator and header from the first lines. */
@@ -102,19 +123,18 @@ export function sniffDelimited(lines: string[], file = '', sep?: string): Sniffe
   if (sample.length === 0) throw new DataError('empty file', { file })
   let chosen = sep
   if (!chosen) {
-    let best = 0
+    // Score each candidate on whole records (quoted newlines re-joined): the first record's field count
+    // must be > 1 and shared by most records; a few malformed rows must not defeat detection.
+    let bestAgree = 0
+    let bestK = 0
     for (const c of SEP_CANDIDATES) {
-      const counts = sample.map((l) => {
-        try {
-          return splitRecord(l, c, { file, line: 0 })?.length ?? 0
-        } catch {
-          return 0
-        }
-      })
-      const k = counts[0]
+      const counts = recordFieldCounts(sample, c)
+      const k = counts[0] ?? 0
+      if (k < 2) continue
       const agree = counts.filter((x) => x === k).length / counts.length
-      if (k > 1 && agree >= 0.9 && k > best) {
-        best = k
+      if (agree >= 0.5 && (agree > bestAgree || (agree === bestAgree && k > bestK))) {
+        bestAgree = agree
+        bestK = k
         chosen = c
       }
     }

@@ -47,7 +47,8 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
     need(8)
     const v = dv.getBigUint64(p, true)
     p += 8
-    if (v > BigInt(buf.length)) throw new DataError(`pickle length ${v} exceeds file size`, { file })
+    if (v > BigInt(buf.length))
+      throw new DataError(`truncated pickle: length ${v} exceeds file size`, { file })
     return Number(v)
   }
   const bytes = (n: number) => (need(n), (p += n), buf.subarray(p - n, p))
