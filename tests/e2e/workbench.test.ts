@@ -1,0 +1,207 @@
+// End-to-end: one researcher session against the real browser-mode server (SQLite, worker, engine)
+// in system Chromium: demo dataset -> prompt edit with live preview -> tiny run with progress, cancel
+// and resume -> Inspect -> second run with another prompt -> compare both in Results.
+// Screenshots of every view land in artifacts/e2e/.
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { buildWeb, startTestServer, type TestServer } from './helpers/server'
+import { launchBrowser, screenshot } from './helpers/browser'
+import { waitForCount, waitForText } from './helpers/wait'
+
+// Tiny training: every epoch count scaled down to its minimum, so a run takes seconds, not hours.
+const TINY = { epochsScale: '0.01' }
+const TRAIN_TIMEOUT = 240_000
+
+let server: TestServer
+let browser: Browser
+let page: Page
+const pageErrors: string[] = []
+
+async function setConfig(values: Record<string, string>): Promise<void> {
+  for (const [key, value] of Object.entries(values)) {
+    const input = page.getByTestId(`cfg-${key}`)
+    await input.fill(value)
+    await input.dispatchEvent('change')
+  }
+}
+
+async function startRun(name: string): Promise<number> {
+  await page.getByTestId('run-name').fill(name)
+  await setConfig(TINY)
+  // Ctrl+Enter is the documented shortcut; the button is the fallback users see.
+  await page.locator('body').click({ position: { x: 5, y: 5 } })
+  await page.keyboard.press('Control+Enter')
+  const title = await waitForText(
+    page.getByTestId('run-monitor').locator('h3'),
+    (t) => t.includes(name),
+    30_000,
+    'run monitor',
+  )
+  return Number(/#(\d+)/.exec(title)?.[1])
+}
+
+async function waitForStatus(status: string, timeoutMs = TRAIN_TIMEOUT): Promise<void> {
+  await waitForText(
+    page.getByTestId('monitor-status'),
+    (t) => t.trim() === status || (status !== 'failed' && t.trim() === 'failed'),
+    timeoutMs,
+    `run status ${status}`,
+  )
+  const now = (await page.getByTestId('monitor-status').textContent())?.trim()
+  if (now !== status) {
+    const err = await page
+      .getByTestId('run-error')
+      .textContent()
+      .catch(() => '')
+    throw new Error(`run ended '${now}' instead of '${status}': ${err}`)
+  }
+}
+
+describe('workbench in browser mode', () => {
+  beforeAll(async () => {
+    buildWeb()
+    server = await startTestServer()
+    browser = await launchBrowser()
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } })
+    page.on('pageerror', (e) => pageErrors.push(e.message))
+    await page.goto(server.url)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  it('shows the backend badge and keyboard help', async () => {
+    const badge = await waitForText(page.getByTestId('backend-badge'), (t) => /tfjs/.test(t), 30_000, 'badge')
+    expect(badge).toMatch(/browser · tfjs (node-gpu|node|wasm|cpu)/)
+    await page.keyboard.press('?')
+    await page.getByTestId('shortcuts-dialog').waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByTestId('shortcuts-dialog').waitFor({ state: 'detached' })
+  })
+
+  it('creates the synthetic demo dataset and shows its statistics', async () => {
+    await page.getByTestId('create-demo').click()
+    await page.getByTestId('dataset-stats').waitFor({ timeout: 60_000 })
+    expect(await page.getByTestId('synthetic-badge').count()).toBe(1)
+    const users = Number((await page.getByTestId('stat-users').textContent())?.replace(/,/g, ''))
+    expect(users).toBeGreaterThan(0)
+    expect(await page.getByTestId('hist-user-degree').locator('rect.bar').count()).toBeGreaterThan(0)
+    await screenshot(page, 'datasets')
+  })
+
+  it('edits a hard prompt and the live preview follows', async () => {
+    await page.keyboard.press('Control+2')
+    const preview = page.getByTestId('token-preview')
+    await preview.waitFor({ timeout: 60_000 })
+    const hard = preview.locator('[data-role="hard"]')
+    await waitForCount(hard, 1)
+    const before = (await hard.allTextContents()).join('')
+    expect(await preview.locator('[data-role="soft"]').count()).toBeGreaterThan(0)
+
+    await page.getByTestId('template-collaborative').fill('{user} purchased these products:')
+    const after = await waitForText(
+      preview.locator('.tokens'),
+      (t) => /purchased/.test(t),
+      30_000,
+      'preview with the new phrase',
+    )
+    expect(after).not.toContain(before)
+    // A phrase without its placeholder is rejected inline.
+    await page.getByTestId('template-collaborative').fill('purchased these products:')
+    await page.getByTestId('template-error-collaborative').first().waitFor({ timeout: 30_000 })
+    await page.getByTestId('template-collaborative').fill('{user} purchased these products:')
+    await page
+      .getByTestId('template-error-collaborative')
+      .first()
+      .waitFor({ state: 'detached', timeout: 30_000 })
+    await screenshot(page, 'prompts')
+  })
+
+  let firstRun = 0
+  it('trains a tiny run with visible progress, cancels and resumes it', async () => {
+    await page.keyboard.press('Control+3')
+    await page.getByTestId('config-form').waitFor()
+    expect(await page.getByTestId('run-prompts').textContent()).toContain('(edited)')
+    firstRun = await startRun('purchased-prompt')
+    expect(firstRun).toBeGreaterThan(0)
+    await waitForText(
+      page.getByTestId('run-progress-text'),
+      (t) => /step \d+\/\d+/.test(t),
+      TRAIN_TIMEOUT,
+      'progress',
+    )
+    await screenshot(page, 'train-progress')
+
+    await page.getByTestId('monitor-cancel').click()
+    await waitForStatus('cancelled', 60_000)
+    await page.getByTestId('monitor-resume').click()
+    await waitForStatus('done')
+    await page.getByTestId('run-test-metrics').waitFor()
+    expect(await page.locator('[data-testid^="curve-"]').count()).toBeGreaterThan(0)
+    await screenshot(page, 'train')
+  })
+
+  it('inspects the run: both LLMs side by side', async () => {
+    await page.keyboard.press('Control+4')
+    await page.getByTestId('inspect-run').selectOption(String(firstRun))
+    await waitForCount(page.getByTestId('inspect-user').locator('option:not([disabled])'), 1)
+    const user = await page
+      .getByTestId('inspect-user')
+      .locator('option:not([disabled])')
+      .first()
+      .getAttribute('value')
+    await page.getByTestId('inspect-user').selectOption(user ?? '0')
+    await waitForCount(page.getByTestId('rec-collaborative').locator('li'), 1)
+    await waitForCount(page.getByTestId('rec-content').locator('li'), 1)
+    // Clicking a recommended item selects it everywhere, including both scatter plots.
+    await page.getByTestId('rec-collaborative').locator('li button').first().click()
+    await waitForText(page.getByTestId('item-distance'), (t) => /= \S+/.test(t), 30_000, 'item distance')
+    await waitForCount(page.getByTestId('scatter-collaborative').getByTestId('scatter-highlight'), 1)
+    await waitForCount(page.getByTestId('scatter-content').getByTestId('scatter-highlight'), 1)
+    await page.getByTestId('generate-review').click()
+    await page.getByTestId('review-text').waitFor({ timeout: 120_000 })
+    await screenshot(page, 'inspect')
+  })
+
+  let secondRun = 0
+  it('trains a second run with another prompt', async () => {
+    await page.keyboard.press('Control+2')
+    await page.getByTestId('prompt-preset').selectOption('paper')
+    await waitForText(page.getByTestId('template-collaborative'), () => true)
+    expect(await page.getByTestId('template-collaborative').inputValue()).not.toContain('purchased')
+    await page.keyboard.press('Control+3')
+    secondRun = await startRun('paper-prompt')
+    expect(secondRun).not.toBe(firstRun)
+    await waitForStatus('done')
+  })
+
+  it('compares both runs in Results', async () => {
+    await page.keyboard.press('Control+5')
+    await page.getByTestId(`result-run-${firstRun}`).waitFor({ timeout: 30_000 })
+    await page.getByTestId(`result-run-${secondRun}`).waitFor()
+    await page.getByTestId(`select-run-${firstRun}`).check()
+    await page.getByTestId(`select-run-${secondRun}`).check()
+    await waitForCount(page.getByTestId('overlay-chart').locator('path.line'), 2)
+    await page.getByTestId('diff-prompt.collaborative').waitFor()
+    expect(await page.getByTestId('diff-prompt.collaborative').textContent()).toContain('purchased')
+
+    const download = page.waitForEvent('download')
+    await page.getByTestId('export-results-csv').click()
+    const csv = readFileSync((await (await download).path())!, 'utf8')
+    expect(csv.split('\n')[0]).toContain('recall20')
+    expect(csv).toContain(`run,${firstRun},`)
+    expect(csv).toContain(`run,${secondRun},`)
+    const png = page.waitForEvent('download')
+    await page.getByTestId('export-png').click()
+    expect((await png).suggestedFilename()).toMatch(/\.png$/)
+    await screenshot(page, 'results')
+
+    await page.getByTestId('theme-toggle').click()
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
+    await screenshot(page, 'results-dark')
+    expect(pageErrors).toEqual([])
+  })
+})
