@@ -5,6 +5,8 @@ import { EventBus } from './events'
 import { FileAccess, type FileAccessOptions } from './files'
 import { createHandlers, type HandlerTable } from './handlers'
 import { Services } from './services'
+import { EngineServices } from './services-engine'
+import { RunServices } from './services-runs'
 import { ApiError } from './validate'
 
 export interface ApiAppOptions extends FileAccessOptions {
@@ -13,7 +15,9 @@ export interface ApiAppOptions extends FileAccessOptions {
   dbPath: string
   dialogs: Dialogs
   /** Builds the run queue once services exist (main/worker/run-manager.ts). */
-  createRuns?: (services: Services, bus: EventBus) => Runs
+  createRuns?: (persistence: RunServices, bus: EventBus) => Runs
+  /** Trainer for new runs (default 'cllm4rec'). */
+  trainer?: string
 }
 
 export interface ApiApp {
@@ -22,6 +26,7 @@ export interface ApiApp {
   bus: EventBus
   files: FileAccess
   services: Services
+  runData: RunServices
   close(): Promise<void>
 }
 
@@ -45,14 +50,27 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
   const bus = new EventBus()
   const files = new FileAccess(o)
   const services = new Services({ dbPath: o.dbPath, bus, files })
-  const runs = o.createRuns ? o.createRuns(services, bus) : NO_RUNS
-  const ctx: ApiContext = { mode: o.mode, version: o.version, bus, files, dialogs: o.dialogs, services, runs }
+  const runData = new RunServices(services, { version: o.version, trainer: o.trainer })
+  const engine = new EngineServices(services)
+  const runs = o.createRuns ? o.createRuns(runData, bus) : NO_RUNS
+  const ctx: ApiContext = {
+    mode: o.mode,
+    version: o.version,
+    bus,
+    files,
+    dialogs: o.dialogs,
+    services,
+    runData,
+    engine,
+    runs,
+  }
   return {
     ctx,
     handlers: createHandlers(ctx),
     bus,
     files,
     services,
+    runData,
     close: async () => {
       const closable = runs as Runs & { shutdown?: () => Promise<void> }
       await closable.shutdown?.()

@@ -31,5 +31,7 @@ export interface ApiContext {
   files: FileAccess
   dialogs: Dialogs
   services: import('./services').Services
+  runData: import('./services-runs').RunServices
+  engine: import('./services-engine').EngineServices
   runs: Runs
 }

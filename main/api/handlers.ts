@@ -18,7 +18,7 @@ function bytesArg(name: string, b: unknown): Uint8Array {
 }
 
 export function createHandlers(ctx: ApiContext): HandlerTable {
-  const { services: s, files, runs } = ctx
+  const { services: s, runData: rd, engine: e, files, runs } = ctx
   const kinds = v.DOCUMENT_KINDS
   return {
     async appInfo() {
@@ -110,7 +110,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       s.deletePromptPreset(v.str('name', name, 100, false))
     },
     async checkTemplates(templates, backboneId) {
-      return s.checkTemplates(
+      return e.checkTemplates(
         v.templates('templates', templates),
         v.str('backboneId', backboneId, 500, false),
       )
@@ -118,7 +118,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async previewDocument(args) {
       const a = v.record('args', args)
       v.onlyKeys('args', a, ['datasetId', 'backboneId', 'templates', 'kind', 'user', 'item'])
-      return s.previewDocument({
+      return e.previewDocument({
         datasetId: v.id('args.datasetId', a.datasetId),
         backboneId: v.str('args.backboneId', a.backboneId, 500, false),
         templates: v.templates('args.templates', a.templates),
@@ -140,7 +140,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       return s.configSchema()
     },
     async estimateRun(input) {
-      return s.estimateRun(v.runInput('input', input))
+      return e.estimateRun(v.runInput('input', input))
     },
     async startRun(input) {
       return { runId: await runs.start(v.runInput('input', input)) }
@@ -155,35 +155,35 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       await runs.delete(v.id('runId', runId))
     },
     async listRuns() {
-      return s.listRuns()
+      return rd.listRuns()
     },
     async getRun(runId) {
       const id = v.id('runId', runId)
-      const detail = s.getRun(id)
+      const detail = rd.getRun(id)
       const progress = runs.progress(id)
       return progress ? { ...detail, progress } : detail
     },
     async runMetrics(runId) {
-      return s.runMetrics(v.id('runId', runId))
+      return rd.runMetrics(v.id('runId', runId))
     },
     async runBaselines(datasetId) {
-      return s.runBaselines(v.id('datasetId', datasetId))
+      return e.runBaselines(v.id('datasetId', datasetId))
     },
     async results() {
-      return s.results()
+      return rd.results()
     },
 
     async inspectUser(runId, user, k) {
-      return s.inspectUser(v.id('runId', runId), v.int('user', user, 0), v.int('k', k, 1, MAX_K))
+      return e.inspectUser(v.id('runId', runId), v.int('user', user, 0), v.int('k', k, 1, MAX_K))
     },
     async inspectItem(runId, item, k) {
-      return s.inspectItem(v.id('runId', runId), v.int('item', item, 0), v.int('k', k, 1, MAX_K))
+      return e.inspectItem(v.id('runId', runId), v.int('item', item, 0), v.int('k', k, 1, MAX_K))
     },
     async projection(runId, maxItems) {
-      return s.projection(v.id('runId', runId), v.int('maxItems', maxItems, 2, 100_000))
+      return e.projection(v.id('runId', runId), v.int('maxItems', maxItems, 2, 100_000))
     },
     async generateReview(runId, user, item, maxNewTokens) {
-      return s.generateReview(
+      return e.generateReview(
         v.id('runId', runId),
         v.int('user', user, 0),
         v.int('item', item, 0),

@@ -1,12 +1,23 @@
 // The ONE adapter between the API and the other layers (store, data, engine). Every call into those
-// modules goes through here, so a change in their signatures is fixed in this file only.
-import type * as A from '../../preload/api'
-import type { RecDataset } from '../data/types'
-import os from 'node:os'
+// modules goes through here (and services-runs.ts for runs), so a change in their signatures is fixed
+// in these files only. Handlers have already validated argument types; this layer checks existence.
+import { createHash, randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
+import type * as A from '../../preload/api'
+import { generateDemoDataset } from '../data/demo'
+import { previewFile, type FormatName } from '../data/import-source'
+import type { ImportProgress } from '../data/progress'
+import { computeStats } from '../data/stats'
+import type { RecDataset } from '../data/types'
+import { DEFAULT_CONFIG, PRESETS } from '../engine/cllm4rec/config'
+import { DEFAULT_PROMPTS, validateTemplate } from '../engine/cllm4rec/prompts'
+import { readHfConfig } from '../engine/gpt2/config'
+import * as store from '../store'
+import { configFields } from './config-schema'
 import type { EventBus } from './events'
 import type { FileAccess } from './files'
-import { ApiError } from './validate'
+import { ApiError, DOCUMENT_KINDS } from './validate'
 
 export interface ImportArgs {
   name: string
@@ -18,46 +29,56 @@ export interface ImportArgs {
   seed?: number
 }
 
-function unavailable(what: string): never {
-  throw new ApiError(`${what} is not available in this build yet`, 503)
-}
-
 export interface ServicesOptions {
   dbPath: string
   bus: EventBus
   files: FileAccess
 }
 
-/** CLLM4REC_DB, else the per-user app-data folder (Electron passes app.getPath('userData')). */
-export function defaultDbPath(appDataDir?: string): string {
-  if (process.env.CLLM4REC_DB) return path.resolve(process.env.CLLM4REC_DB)
-  const base =
-    appDataDir ??
-    (process.platform === 'win32'
-      ? path.join(process.env.APPDATA ?? os.homedir(), 'cllm4rec-workbench')
-      : process.platform === 'darwin'
-        ? path.join(os.homedir(), 'Library', 'Application Support', 'cllm4rec-workbench')
-        : path.join(
-            process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'),
-            'cllm4rec-workbench',
-          ))
-  return path.join(base, 'workbench.db')
+/** --db flag, else CLLM4REC_DB, else the per-user app-data folder (the store decides). */
+export function defaultDbPath(flag?: string): string {
+  return store.resolveDbPath(flag)
 }
 
-/** Worker side: opens the SQLite file read-only-ish and loads one dataset (never called on main). */
-export async function loadDatasetFromDb(_dbPath: string, _datasetId: number): Promise<RecDataset> {
-  return unavailable('loading a dataset from the database')
+/** Worker side: opens its own connection (SQLite WAL allows it beside main's) and loads one dataset. */
+export async function loadDatasetFromDb(dbPath: string, datasetId: number): Promise<RecDataset> {
+  const s = store.openStore(dbPath)
+  try {
+    return store.loadDataset(s, datasetId)
+  } finally {
+    s.close()
+  }
+}
+
+const FORMATS: readonly string[] = ['amazon', 'movielens', 'csv', 'recbole', 'cllm4rec']
+const TEXT_EDGES = [0, 50, 100, 200, 500, 1000, 2000, 5000]
+const BUILTIN_PRESET = 'default'
+
+/** Store errors for missing rows become 404s; other store errors are bad requests. */
+function storeCall<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof store.StoreError)
+      throw new ApiError(err.message, /^no \w+ (with id|named)/.test(err.message) ? 404 : 409)
+    throw err
+  }
 }
 
 export class Services {
   readonly dbPath: string
+  readonly db: store.Store
   private readonly bus: EventBus
   private readonly files: FileAccess
+  private readonly imports = new Map<string, AbortController>()
+  /** Backbone id -> folder, for HF folders offered from --models or picked in a dialog. */
+  private readonly hfFolders = new Map<string, string>()
 
   constructor(options: ServicesOptions) {
     this.dbPath = options.dbPath
     this.bus = options.bus
     this.files = options.files
+    this.db = store.openStore(options.dbPath)
   }
 
   async backend(): Promise<A.AppInfo['backend']> {
@@ -66,98 +87,284 @@ export class Services {
     return { name: info.name, reason: info.reason }
   }
 
+  // ---- datasets ----
+  private summary(r: store.DatasetRow): A.DatasetSummary {
+    return {
+      id: r.id,
+      name: r.name,
+      synthetic: r.synthetic,
+      format: r.format,
+      users: r.users,
+      items: r.items,
+      interactions: r.interactions,
+      density: r.density,
+      splitProtocol: r.splitProtocol,
+      hash: r.dataHash,
+      createdAt: r.createdAt,
+    }
+  }
+
   listDatasets(): A.DatasetSummary[] {
-    return unavailable('listDatasets')
+    return store.listDatasets(this.db).map((r) => this.summary(r))
   }
-  getDataset(_id: number): A.DatasetDetail {
-    return unavailable('getDataset')
+
+  getDataset(id: number): A.DatasetDetail {
+    const r = storeCall(() => store.getDataset(this.db, id))
+    const s = r.stats
+    const lengths = this.db.db
+      .prepare("SELECT length(text) FROM texts WHERE dataset_id = ? AND kind = 'review'")
+      .pluck()
+      .all(id) as number[]
+    const counts = TEXT_EDGES.map(() => 0)
+    for (const n of lengths) {
+      let b = TEXT_EDGES.length - 1
+      while (b > 0 && n < TEXT_EDGES[b]) b--
+      counts[b]++
+    }
+    return {
+      ...this.summary(r),
+      stats: {
+        split: { train: s.interactions.train, val: s.interactions.val, test: s.interactions.test },
+        userDegree: s.userDegree.histogram,
+        itemDegree: s.itemDegree.histogram,
+        textCoverage: {
+          reviews: s.text.reviews.interactionCoverage,
+          itemTexts: s.text.itemTexts.coverage,
+          userTexts: s.text.userTexts.coverage,
+        },
+        textLength: { edges: TEXT_EDGES, counts },
+      },
+    }
   }
-  async previewImport(_path: string, _format?: string): Promise<A.ImportPreview> {
-    return unavailable('previewImport')
+
+  private format(f: string | undefined): FormatName | undefined {
+    if (f === undefined) return undefined
+    if (!FORMATS.includes(f)) throw new ApiError(`argument 'format' must be one of ${FORMATS.join(', ')}`)
+    return f as FormatName
   }
-  async importDataset(_path: string, _o: ImportArgs): Promise<{ jobId: string; datasetId: number }> {
-    return unavailable('importDataset')
+
+  async previewImport(file: string, format?: string): Promise<A.ImportPreview> {
+    const p = await previewFile(file, 10, { format: this.format(format) })
+    let suggestedMap: A.ColumnMap | undefined
+    if (p.mapping && p.mapping.user !== undefined && p.mapping.item !== undefined) {
+      const col = (role: string): string | undefined => {
+        const i = p.mapping?.[role]
+        return i === undefined ? undefined : p.columns[i]
+      }
+      suggestedMap = {
+        user: col('user')!,
+        item: col('item')!,
+        rating: col('rating'),
+        timestamp: col('timestamp'),
+        text: col('text'),
+      }
+    }
+    return { format: p.format, columns: p.columns, rows: p.rows, suggestedMap }
   }
-  cancelImport(_jobId: string): void {
-    unavailable('cancelImport')
+
+  async importDataset(file: string, o: ImportArgs): Promise<{ jobId: string; datasetId: number }> {
+    const jobId = randomUUID()
+    const controller = new AbortController()
+    this.imports.set(jobId, controller)
+    const started = Date.now()
+    const weights: Record<string, [number, number]> = {
+      hash: [0, 0.05],
+      parse: [0.05, 0.7],
+      preprocess: [0.75, 0.1],
+      write: [0.85, 0.15],
+      done: [1, 0],
+    }
+    const onProgress = (p: ImportProgress): void => {
+      const [base, span] = weights[p.phase] ?? [0, 0]
+      const inPhase = p.totalBytes > 0 ? Math.min(1, p.bytesRead / p.totalBytes) : 0
+      const elapsed = (Date.now() - started) / 1000
+      const fraction = base + span * inPhase
+      this.bus.emit({
+        type: 'import.progress',
+        jobId,
+        fraction,
+        rowsPerSec: elapsed > 0 ? p.rows / elapsed : 0,
+        etaSec: p.etaMs !== null ? p.etaMs / 1000 : fraction > 0 ? (elapsed * (1 - fraction)) / fraction : 0,
+        message: `${p.phase}${p.file ? ` ${path.basename(p.file)}` : ''}: ${p.rows} rows`,
+      })
+    }
+    try {
+      const r = await store.importDataset(this.db, {
+        path: file,
+        name: o.name,
+        format: this.format(o.format),
+        map: o.map,
+        minRating: o.minRating,
+        kcore: o.kcore,
+        split: o.split,
+        seed: o.seed,
+        onProgress,
+        signal: controller.signal,
+      })
+      this.bus.emit({
+        type: 'import.progress',
+        jobId,
+        fraction: 1,
+        rowsPerSec: 0,
+        etaSec: 0,
+        message: 'done',
+      })
+      return { jobId, datasetId: r.datasetId }
+    } catch (err) {
+      if (err instanceof store.StoreError) throw new ApiError(err.message, 409)
+      throw err
+    } finally {
+      this.imports.delete(jobId)
+    }
   }
-  async createDemoDataset(_o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
-    return unavailable('createDemoDataset')
+
+  cancelImport(jobId: string): void {
+    const c = this.imports.get(jobId)
+    if (!c) throw new ApiError(`no running import with jobId '${jobId}'`, 404)
+    c.abort()
   }
-  deleteDataset(_id: number): void {
-    unavailable('deleteDataset')
+
+  async createDemoDataset(o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
+    const dataset = generateDemoDataset(o)
+    const fileHash = createHash('sha256')
+      .update(JSON.stringify({ demo: 1, ...o }))
+      .digest('hex')
+    const existing = store.findByFileHash(this.db, fileHash)
+    if (existing) return this.summary(store.getDataset(this.db, existing.id))
+    const base = `demo-seed${o.seed}-${dataset.userIds.length}x${dataset.itemIds.length}`
+    const id = storeCall(() =>
+      store.insertDataset(this.db, {
+        dataset: { ...dataset, name: base },
+        stats: computeStats(dataset),
+        source: 'generated demo',
+        format: 'demo',
+        fileHash,
+        options: { ...o },
+      }),
+    )
+    return this.summary(store.getDataset(this.db, id))
   }
-  listUsers(_datasetId: number, _query: string, _limit: number): A.UserRef[] {
-    return unavailable('listUsers')
+
+  deleteDataset(id: number): void {
+    storeCall(() => store.deleteDataset(this.db, id, { force: true }))
   }
-  listItems(_datasetId: number, _query: string, _limit: number): A.ItemRef[] {
-    return unavailable('listItems')
+
+  listUsers(datasetId: number, query: string, limit: number): A.UserRef[] {
+    storeCall(() => store.getDataset(this.db, datasetId))
+    return store.searchUsers(this.db, datasetId, query, limit)
   }
+
+  listItems(datasetId: number, query: string, limit: number): A.ItemRef[] {
+    storeCall(() => store.getDataset(this.db, datasetId))
+    return store.searchItems(this.db, datasetId, query, limit)
+  }
+
+  // ---- prompts ----
   listPromptPresets(): A.PromptPreset[] {
-    return unavailable('listPromptPresets')
+    const byName = new Map<string, A.PromptPreset>()
+    byName.set(BUILTIN_PRESET, { name: BUILTIN_PRESET, builtin: true, templates: { ...DEFAULT_PROMPTS } })
+    for (const r of store.listPromptTemplates(this.db)) {
+      if (r.name === BUILTIN_PRESET) continue
+      const p = byName.get(r.name) ?? { name: r.name, builtin: r.builtin, templates: { ...DEFAULT_PROMPTS } }
+      if ((DOCUMENT_KINDS as readonly string[]).includes(r.kind))
+        p.templates[r.kind as A.DocumentKind] = r.template
+      byName.set(r.name, p)
+    }
+    return [...byName.values()]
   }
-  savePromptPreset(_name: string, _t: A.PromptTemplates): A.PromptPreset {
-    return unavailable('savePromptPreset')
+
+  savePromptPreset(name: string, templates: A.PromptTemplates): A.PromptPreset {
+    if (name === BUILTIN_PRESET)
+      throw new ApiError(`preset '${BUILTIN_PRESET}' is built in and cannot be overwritten`, 409)
+    const bad = this.templateErrors(templates)
+    if (bad.length) throw new ApiError(bad.join('; '))
+    store.savePromptTemplates(this.db, name, templates)
+    return { name, builtin: false, templates }
   }
-  deletePromptPreset(_name: string): void {
-    unavailable('deletePromptPreset')
+
+  deletePromptPreset(name: string): void {
+    if (name === BUILTIN_PRESET) throw new ApiError(`preset '${BUILTIN_PRESET}' is built in`, 409)
+    if (store.deletePromptTemplates(this.db, name) === 0)
+      throw new ApiError(`no prompt preset named '${name}'`, 404)
   }
-  async checkTemplates(_t: A.PromptTemplates, _backboneId: string): Promise<A.TemplateCheck[]> {
-    return unavailable('checkTemplates')
+
+  private templateErrors(t: A.PromptTemplates): string[] {
+    const out: string[] = []
+    for (const k of DOCUMENT_KINDS) {
+      try {
+        validateTemplate(k, t[k])
+      } catch (err) {
+        out.push((err as Error).message)
+      }
+    }
+    return out
   }
-  async previewDocument(_a: {
-    datasetId: number
-    backboneId: string
-    templates: A.PromptTemplates
-    kind: A.DocumentKind
-    user: number
-    item: number
-  }): Promise<A.DocumentPreview> {
-    return unavailable('previewDocument')
+
+  // ---- backbones + config ----
+  private hfInfo(dir: string): A.BackboneInfo {
+    const c = readHfConfig(path.join(dir, 'config.json'))
+    const id = `hf:${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`
+    this.hfFolders.set(id, dir)
+    return {
+      id,
+      label: path.basename(dir),
+      kind: 'hf',
+      nEmbd: c.nEmbd,
+      nLayer: c.nLayer,
+      vocabSize: c.vocabSize,
+    }
   }
+
   listBackbones(): A.BackboneInfo[] {
-    return unavailable('listBackbones')
+    const s = DEFAULT_CONFIG.scratch
+    const out: A.BackboneInfo[] = [
+      {
+        id: 'scratch',
+        label: `Scratch GPT-2 (${s.layers} layers, width ${s.width}, trained on the dataset's text)`,
+        kind: 'scratch',
+        nEmbd: s.width,
+        nLayer: s.layers,
+        vocabSize: s.vocabSize,
+      },
+    ]
+    for (const dir of this.files.listModelFolders()) {
+      try {
+        out.push(this.hfInfo(dir))
+      } catch {
+        // A folder with a broken config.json is not offered; picking it explicitly shows the error.
+      }
+    }
+    for (const dir of this.hfFolders.values())
+      if (!out.some((b) => this.hfFolders.get(b.id) === dir)) out.push(this.hfInfo(dir))
+    return out
   }
-  addBackboneFolder(_dir: string): A.BackboneInfo {
-    return unavailable('addBackboneFolder')
+
+  addBackboneFolder(dir: string): A.BackboneInfo {
+    for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']) {
+      if (!existsSync(path.join(dir, f)))
+        throw new ApiError(`${dir}: not a Hugging Face GPT-2 folder (missing ${f})`)
+    }
+    return this.hfInfo(dir)
   }
+
+  /** 'scratch' or the folder behind an hf: id; unknown ids are a 404. */
+  backboneDir(backboneId: string): string {
+    if (backboneId === 'scratch') return 'scratch'
+    if (!this.hfFolders.has(backboneId)) this.listBackbones()
+    const dir = this.hfFolders.get(backboneId)
+    if (!dir) throw new ApiError(`unknown backbone '${backboneId}'`, 404)
+    return dir
+  }
+
   configSchema(): { fields: A.ConfigField[]; presets: Record<string, Record<string, unknown>> } {
-    return unavailable('configSchema')
+    return {
+      fields: configFields(),
+      presets: structuredClone(PRESETS) as Record<string, Record<string, unknown>>,
+    }
   }
-  estimateRun(_input: A.RunInput): A.RunEstimate {
-    return unavailable('estimateRun')
+
+  close(): void {
+    for (const c of this.imports.values()) c.abort()
+    this.db.close()
   }
-  listRuns(): A.RunSummary[] {
-    return unavailable('listRuns')
-  }
-  getRun(_runId: number): A.RunDetail {
-    return unavailable('getRun')
-  }
-  runMetrics(_runId: number): A.MetricPoint[] {
-    return unavailable('runMetrics')
-  }
-  async runBaselines(_datasetId: number): Promise<A.ResultRow[]> {
-    return unavailable('runBaselines')
-  }
-  results(): A.ResultRow[] {
-    return unavailable('results')
-  }
-  async inspectUser(_runId: number, _user: number, _k: number): Promise<A.UserInspection> {
-    return unavailable('inspectUser')
-  }
-  async inspectItem(_runId: number, _item: number, _k: number): Promise<A.ItemInspection> {
-    return unavailable('inspectItem')
-  }
-  async projection(_runId: number, _maxItems: number): Promise<A.Projection> {
-    return unavailable('projection')
-  }
-  async generateReview(
-    _runId: number,
-    _user: number,
-    _item: number,
-    _n: number,
-  ): Promise<{ prompt: string; text: string }> {
-    return unavailable('generateReview')
-  }
-  close(): void {}
 }

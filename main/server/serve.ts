@@ -14,6 +14,7 @@ import { NO_DIALOGS } from '../api/context'
 import { defaultDbPath } from '../api/services'
 import { DEFAULT_UPLOAD_LIMIT_MB } from './protocol'
 import { startServer } from './server'
+import { createRunManager } from '../worker/run-manager'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -65,11 +66,12 @@ async function main(): Promise<void> {
   const app = createApiApp({
     mode: 'browser',
     version,
-    dbPath: flags.db ? path.resolve(flags.db) : defaultDbPath(),
+    dbPath: defaultDbPath(flags.db),
     dialogs: NO_DIALOGS,
     dataDirs: flags.data,
     modelDirs: flags.models,
     uploadLimit: flags.uploadLimitMb * 1024 * 1024,
+    createRuns: createRunManager,
   })
   const server = await startServer({
     handlers: app.handlers,
