@@ -1,6 +1,6 @@
 // Typed messages between main and the training worker (discriminated unions). Both directions are
 // parsed on arrival: a message with an unknown type is a bug and throws instead of being ignored.
-import type { Metrics, MetricPoint, PromptTemplates, RunProgress, Stage } from '../../preload/api'
+import type { Metrics, MetricPoint, PromptTemplates, RunProgress } from '../../preload/api'
 import type { RecDataset } from '../data/types'
 
 /** Where the worker gets the data: from the SQLite file (app) or inline (tests, CLI). */
