@@ -60,7 +60,7 @@ describe('MovieLens-1M layout', () => {
     const b = await buildDataset(dir, { split: [1, 0, 0] })
     expect(b.dataset.itemIds).toEqual(['661', '1193'])
     expect(b.dataset.itemTexts).toEqual([
-      'James (1996), genres: Animation, Childréns',
+      'James (1996), genres: Animation, Childrenés',
       'One Flew (1975), genres: Drama',
     ])
   })
