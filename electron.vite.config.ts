@@ -10,7 +10,10 @@ export default defineConfig({
     build: {
       target: 'node22',
       rollupOptions: {
-        input: { index: resolve(__dirname, 'main/index.ts') },
+        input: {
+          index: resolve(__dirname, 'main/index.ts'),
+          'training-worker': resolve(__dirname, 'main/worker/training-worker.ts'),
+        },
         external: ['better-sqlite3', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'],
       },
     },

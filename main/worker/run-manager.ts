@@ -38,8 +38,10 @@ export function spawnTrainingWorker(): Worker {
     const entryUrl = pathToFileURL(path.join(dir, 'training-worker.ts')).href
     return new Worker(path.join(dir, 'tsx-bootstrap.mjs'), { workerData: { entryUrl } })
   }
-  // electron-vite bundles main into out/main/index.js and the worker entry beside it.
-  return new Worker(path.join(dir, 'training-worker.js'))
+  // electron-vite bundles main into out/main/index.js and the worker entry beside it. In a packaged
+  // app the worker and its chunks are unpacked from the asar archive (electron-builder.yml asarUnpack).
+  const unpacked = dir.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2')
+  return new Worker(path.join(unpacked, 'training-worker.js'))
 }
 
 export interface RunManagerOptions {
