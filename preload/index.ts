@@ -12,6 +12,7 @@ interface PreloadElectron {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- sandboxed preloads only have require
 const { contextBridge, ipcRenderer } = require('electron') as PreloadElectron
 
 /** Main -> renderer event channel (kept apart from the method channels). */
