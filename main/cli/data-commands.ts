@@ -9,8 +9,7 @@ import { validateSplit } from '../data/preprocess'
 import { openStore, resolveDbPath, StoreError } from '../store/db'
 import { deleteDataset, getDataset, listDatasets } from '../store/datasets-repo'
 import { importDataset } from '../store/import-dataset'
-
-class UsageError extends Error {}
+import { UsageError, type CommandTable } from './args'
 
 interface Parsed {
   positional: string[]
@@ -191,7 +190,13 @@ function guarded(fn: (argv: string[]) => Promise<number>): (argv: string[]) => P
   }
 }
 
-export const dataCommands: Record<string, (argv: string[]) => Promise<number>> = {
-  import: guarded(importCommand),
-  dataset: guarded(datasetCommand),
+export const dataCommands: CommandTable = {
+  import: {
+    help: 'import <file|dir>: Amazon JSONL(.gz), MovieLens, CSV/TSV, RecBole, CLLM4Rec -> SQLite dataset',
+    run: guarded(importCommand),
+  },
+  dataset: {
+    help: 'dataset list | show <name> | delete <name>: datasets in the database',
+    run: guarded(datasetCommand),
+  },
 }

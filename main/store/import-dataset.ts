@@ -1,5 +1,6 @@
 // The import use case: parse + preprocess with the pure data layer, then write to SQLite in one
 // transaction. This is what the CLI `import` command and the app's import dialog call.
+import path from 'node:path'
 import { buildDataset, defaultName, type BuildOptions } from '../data/import-source'
 import type { DatasetStats } from '../data/stats'
 import type { PreprocessReport } from '../data/preprocess'
@@ -53,7 +54,7 @@ export async function importDataset(store: Store, opts: ImportDatasetOptions): P
     {
       dataset: built.dataset,
       stats: built.stats,
-      source: opts.path,
+      source: path.resolve(opts.path),
       format: built.source.format,
       fileHash: built.fileHash,
       options,
