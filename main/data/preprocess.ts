@@ -116,32 +116,40 @@ export function preprocess(
   const ratios = validateSplit(opts.split ?? DEFAULT_SPLIT)
   const seed = opts.seed ?? 1
 
+  // Locals instead of property loads in the hot loops (the arrays are reassigned while importing).
+  const rawUsers = raw.users
+  const rawItems = raw.items
+  const rawTs = raw.timestamps
+  const rawTexts = raw.texts
+  const hasTexts = rawTexts.size > 0
+  const textOf = (r: number): string | undefined => (hasTexts ? rawTexts.get(r) : undefined)
+
   // 1. dedup: rows of one pair are adjacent and in file order after the stable sort.
   const sorted = sortRowsByUserItem(raw)
   const kept = new Int32Array(n)
-  const keptText: (string | undefined)[] = []
+  const keptText: (string | undefined)[] = hasTexts ? new Array(n) : []
   let m = 0
   let duplicatePairs = 0
   for (let i = 0; i < n; ) {
-    const u = raw.users[sorted[i]]
-    const it = raw.items[sorted[i]]
+    const u = rawUsers[sorted[i]]
+    const it = rawItems[sorted[i]]
     let j = i + 1
-    while (j < n && raw.users[sorted[j]] === u && raw.items[sorted[j]] === it) j++
+    while (j < n && rawUsers[sorted[j]] === u && rawItems[sorted[j]] === it) j++
     let best = sorted[i]
-    let text = raw.texts.get(best)
+    let text = textOf(best)
     if (j - i > 1) {
       duplicatePairs++
       if (opts.dedup !== 'first') {
         for (let k = i + 1; k < j; k++) {
           const r = sorted[k]
-          const tr = raw.timestamps[r]
-          const tb = raw.timestamps[best]
+          const tr = rawTs[r]
+          const tb = rawTs[best]
           if (Number.isNaN(tb) || !(tr < tb)) best = r
         }
       }
-      text = raw.texts.get(best)
+      text = textOf(best)
       // A kept record without text borrows the latest text of its duplicates rather than losing it.
-      for (let k = j - 1; text === undefined && k >= i; k--) text = raw.texts.get(sorted[k])
+      for (let k = j - 1; text === undefined && k >= i; k--) text = textOf(sorted[k])
     }
     kept[m] = best
     keptText[m] = text
@@ -176,12 +184,12 @@ export function preprocess(
       di.fill(0)
       for (let i = 0; i < m; i++)
         if (active[i]) {
-          du[raw.users[kept[i]]]++
-          di[raw.items[kept[i]]]++
+          du[rawUsers[kept[i]]]++
+          di[rawItems[kept[i]]]++
         }
       let removed = 0
       for (let i = 0; i < m; i++)
-        if (active[i] && (du[raw.users[kept[i]]] < k || di[raw.items[kept[i]]] < k)) {
+        if (active[i] && (du[rawUsers[kept[i]]] < k || di[rawItems[kept[i]]] < k)) {
           active[i] = 0
           removed++
         }
@@ -198,8 +206,8 @@ export function preprocess(
   let keptRows = 0
   for (let i = 0; i < m; i++)
     if (active[i]) {
-      userSeen[raw.users[kept[i]]] = 1
-      itemSeen[raw.items[kept[i]]] = 1
+      userSeen[rawUsers[kept[i]]] = 1
+      itemSeen[rawItems[kept[i]]] = 1
       keptRows++
     }
   if (keptRows === 0)
@@ -234,8 +242,8 @@ export function preprocess(
   for (let i = 0; i < m; i++) {
     if (!active[i]) continue
     const r = kept[i]
-    const u = U.fromRaw[raw.users[r]]
-    const it = I.fromRaw[raw.items[r]]
+    const u = U.fromRaw[rawUsers[r]]
+    const it = I.fromRaw[rawItems[r]]
     keptRaw[q] = r
     keptU[q] = u
     keptI[q++] = it

@@ -40,6 +40,10 @@ export class RawData implements RawSink {
   readonly itemIds: string[] = []
   private readonly userIndex = new Map<string, number>()
   private readonly itemIndex = new Map<string, number>()
+  // Canonical integer ids ("0", "17", not "017") are interned by numeric value: hashing a number is far
+  // cheaper than hashing a freshly sliced string, and most datasets use integer ids.
+  private readonly userNum = new NumIndex()
+  private readonly itemNum = new NumIndex()
   length = 0
   users = new Int32Array(1024)
   items = new Int32Array(1024)
@@ -57,7 +61,17 @@ export class RawData implements RawSink {
   declaredItems: string[] | null = null
   labelledRows = 0
 
-  private intern(map: Map<string, number>, ids: string[], id: string): number {
+  private intern(map: Map<string, number>, num: NumIndex, ids: string[], id: string): number {
+    const v = canonicalInt(id)
+    if (v >= 0) {
+      let ix = num.get(v)
+      if (ix < 0) {
+        ix = ids.length
+        ids.push(id)
+        num.set(v, ix)
+      }
+      return ix
+    }
     let ix = map.get(id)
     if (ix === undefined) {
       ix = ids.length
@@ -91,8 +105,8 @@ export class RawData implements RawSink {
   ): void {
     if (this.length === this.users.length) this.grow()
     const r = this.length++
-    this.users[r] = this.intern(this.userIndex, this.userIds, user)
-    this.items[r] = this.intern(this.itemIndex, this.itemIds, item)
+    this.users[r] = this.intern(this.userIndex, this.userNum, this.userIds, user)
+    this.items[r] = this.intern(this.itemIndex, this.itemNum, this.itemIds, item)
     this.ratings[r] = rating ?? NaN
     this.timestamps[r] = ts ?? NaN
     this.splits[r] = split ?? SPLIT_NONE
@@ -125,6 +139,47 @@ export class RawData implements RawSink {
     if (this.splits[r] !== SPLIT_NONE) out.split = SPLIT_NAMES[this.splits[r]]
     return out
   }
+}
+
+/** Integer -> index: a direct table for small values (no hashing), a Map beyond TABLE_MAX. */
+class NumIndex {
+  static readonly TABLE_MAX = 1 << 24
+  private table = new Int32Array(1024).fill(-1)
+  private readonly big = new Map<number, number>()
+
+  get(v: number): number {
+    if (v < this.table.length) return this.table[v]
+    if (v < NumIndex.TABLE_MAX) return -1
+    return this.big.get(v) ?? -1
+  }
+
+  set(v: number, ix: number): void {
+    if (v >= NumIndex.TABLE_MAX) {
+      this.big.set(v, ix)
+      return
+    }
+    if (v >= this.table.length) {
+      let cap = this.table.length
+      while (cap <= v) cap *= 2
+      const t = new Int32Array(cap).fill(-1)
+      t.set(this.table)
+      this.table = t
+    }
+    this.table[v] = ix
+  }
+}
+
+/** The value of a canonical non-negative integer id of at most 15 digits (exact as a double), else -1. */
+function canonicalInt(s: string): number {
+  const n = s.length
+  if (n === 0 || n > 15 || (n > 1 && s.charCodeAt(0) === 48)) return -1
+  let v = 0
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    v = v * 10 + c
+  }
+  return v
 }
 
 /** Canonical id order: numeric order when every id is a non-negative integer (any size), else code-unit order. */
