@@ -63,6 +63,7 @@ export async function importDataset(store: Store, opts: ImportDatasetOptions): P
     { onRows: (n) => t.update(n, n), signal: opts.signal },
   )
   t.update(built.stats.interactions.total, built.stats.interactions.total, true)
+  new ProgressTracker(opts.onProgress, 'done', 0).update(0, built.stats.interactions.total, true)
   return {
     datasetId,
     name,

@@ -7,15 +7,22 @@ import { readLineBatches } from '../line-reader'
 import { ProgressTracker, tick } from '../progress'
 import type { RawSink } from '../raw'
 import type { ReadOptions, ReadResult } from './common'
+import { parsePythonLiteral } from './py-literal'
 
 type Json = Record<string, unknown>
 
-function parseLine(text: string, file: string, line: number): Json {
+function parseLine(text: string, file: string, line: number, pythonOk = false): Json {
   let v: unknown
   try {
     v = JSON.parse(text)
   } catch (err) {
-    throw new DataError(`malformed JSON (${(err as Error).message})`, { file, line })
+    // 2014 metadata lines are Python reprs ({'asin': ...}); accept them where that format occurs.
+    if (!pythonOk) throw new DataError(`malformed JSON (${(err as Error).message})`, { file, line })
+    try {
+      v = parsePythonLiteral(text)
+    } catch (e2) {
+      throw new DataError(`neither JSON nor a Python literal (${(e2 as Error).message})`, { file, line })
+    }
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     throw new DataError('expected a JSON object per line', { file, line })
@@ -136,7 +143,7 @@ export async function readAmazonMetadata(
     for (let i = 0; i < b.lines.length; i++) {
       if (b.lines[i].trim() === '') continue
       const line = b.firstLine + i
-      const o = parseLine(b.lines[i], file, line)
+      const o = parseLine(b.lines[i], file, line, true)
       const asin = idField(o, ['asin', 'parent_asin'], file, line)
       const t = amazonItemText(o)
       if (t) sink.setItemText(asin, t)

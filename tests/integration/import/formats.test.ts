@@ -88,6 +88,21 @@ describe('Amazon', () => {
     const p = await previewFile(reviews, 1)
     expect(p.rows).toEqual([['A1', 'B1', '4', '1', 'fun', '']])
   })
+  it('accepts 2014 metadata written as Python literals', async () => {
+    const reviews = t.file('amz14/r.json', '{"reviewerID": "A1", "asin": "0001", "overall": 5.0}\n')
+    const meta = t.file(
+      'amz14/meta.json.gz',
+      gz(
+        `{'asin': '0001', 'title': "Kid's \\'Book\\'", 'categories': [['Books', 'Kids']], 'salesRank': {'Books': 5}, 'price': 3.5, 'x': None}\n`,
+      ),
+    )
+    const b = await buildDataset(reviews, { itemsFile: meta, split: [1, 0, 0] })
+    expect(b.dataset.itemTexts).toEqual(["Kid's 'Book'. Books, Kids"])
+    const bad = t.file('amz14/bad.json', `{'asin': '0001', 'title': 'open\n`)
+    await expect(buildDataset(reviews, { itemsFile: bad })).rejects.toThrow(
+      /bad\.json, line 1: neither JSON nor a Python literal/,
+    )
+  })
   it('accepts 2023-style names (user_id, parent_asin, rating, text, timestamp in ms)', async () => {
     const f = t.file(
       'amz23.jsonl',
