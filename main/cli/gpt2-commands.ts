@@ -6,11 +6,14 @@ import { BACKEND_NAMES, initBackend, type BackendPreference } from '../engine/ba
 import { generateGreedy } from '../engine/gpt2/generate'
 import { loadGpt2 } from '../engine/gpt2/model'
 import { trainScratchBackbone } from '../engine/gpt2/scratch'
-import { parseArgs, type FlagSpecs } from './args'
-import type { CommandTable } from './index'
+import { parseArgs, type CommandTable, type FlagSpecs } from './args'
 
 export const BACKEND_FLAG = {
-  backend: { type: 'string', help: 'TensorFlow.js backend (default auto)', choices: ['auto', ...BACKEND_NAMES] },
+  backend: {
+    type: 'string',
+    help: 'TensorFlow.js backend (default auto)',
+    choices: ['auto', ...BACKEND_NAMES],
+  },
 } as const satisfies FlagSpecs
 
 /** Start the requested backend and say which one runs (stderr, so stdout stays pure JSON). */
@@ -21,7 +24,11 @@ export async function startBackend(prefer: string | undefined): Promise<void> {
 }
 
 const modelFlags = {
-  model: { type: 'string', required: true, help: 'Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)' },
+  model: {
+    type: 'string',
+    required: true,
+    help: 'Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)',
+  },
   text: { type: 'string', required: true, help: 'input text' },
   ...BACKEND_FLAG,
 } as const satisfies FlagSpecs
@@ -33,10 +40,13 @@ async function logitsCommand(argv: string[]): Promise<number> {
   try {
     const ids = tokenizer.encode(f.text as string)
     if (ids.length === 0) throw new Error('logits: --text encodes to no tokens')
-    if (ids.length > model.config.nPositions) throw new Error(`logits: ${ids.length} tokens exceed the context of ${model.config.nPositions}`)
+    if (ids.length > model.config.nPositions)
+      throw new Error(`logits: ${ids.length} tokens exceed the context of ${model.config.nPositions}`)
     const logits = tf.tidy(() => {
       const { hidden } = model.forwardEmbeds(model.embedTokens(tf.tensor2d([ids], undefined, 'int32')))
-      const last = hidden.slice([0, ids.length - 1, 0], [1, 1, model.config.nEmbd]).reshape([1, model.config.nEmbd])
+      const last = hidden
+        .slice([0, ids.length - 1, 0], [1, 1, model.config.nEmbd])
+        .reshape([1, model.config.nEmbd])
       return Array.from(model.logits(last as tf.Tensor2D).dataSync())
     })
     process.stdout.write(JSON.stringify({ ids, logits }) + '\n')
@@ -56,7 +66,10 @@ async function generateCommand(argv: string[]): Promise<number> {
   await startBackend(f.backend)
   const { model, tokenizer } = await loadGpt2(f.model as string)
   try {
-    const ids = generateGreedy(model, tokenizer.encode(f.text as string), { maxNewTokens, stopId: tokenizer.eosId })
+    const ids = generateGreedy(model, tokenizer.encode(f.text as string), {
+      maxNewTokens,
+      stopId: tokenizer.eosId,
+    })
     process.stdout.write(JSON.stringify({ ids, text: tokenizer.decode(ids) }) + '\n')
     return 0
   } finally {
@@ -75,12 +88,18 @@ async function backboneCommand(argv: string[]): Promise<number> {
     epochs: { type: 'int', help: 'passes over the corpus (default 2)' },
     seed: { type: 'int', help: 'random seed (default 1)' },
     'vocab-size': { type: 'int', help: 'learned BPE vocabulary size (default 4000)' },
-    tokenizer: { type: 'string', help: 'HF GPT-2 folder whose BPE to restrict to the corpus instead of learning one' },
+    tokenizer: {
+      type: 'string',
+      help: 'HF GPT-2 folder whose BPE to restrict to the corpus instead of learning one',
+    },
     ...BACKEND_FLAG,
   })
   const file = f['text-file'] as string
   if (!fs.existsSync(file)) throw new Error(`backbone: --text-file ${file} not found`)
-  const texts = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '')
+  const texts = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
   if (texts.length === 0) throw new Error(`backbone: ${file} has no non-empty lines`)
   await startBackend(f.backend)
   const ctrl = new AbortController()

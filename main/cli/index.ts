@@ -1,19 +1,19 @@
 // CLI entry (`npm run -s cli -- <command> [flags]`): a table from command name to handler. Each area adds
-// its commands from its own main/cli/<area>-commands.ts with one spread line below.
+// its commands from its own main/cli/<area>-commands.ts (exporting a CommandTable from ./args) with one
+// spread line below. Handlers parse their flags with parseArgs and throw UsageError for bad usage (exit 2);
+// any other error prints its message and exits 1.
+import { dataCommands } from './data-commands'
 import { gpt2Commands } from './gpt2-commands'
-import { UsageError } from './args'
-
-/** A command gets the argv after its name and resolves to the process exit code. */
-export type CommandHandler = (argv: string[]) => Promise<number>
-export type CommandTable = Record<string, { help: string; run: CommandHandler }>
+import { UsageError, type CommandTable } from './args'
 
 export const commands: CommandTable = {
   ...gpt2Commands,
+  ...dataCommands,
 }
 
 function listCommands(): string {
   return Object.entries(commands)
-    .map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`)
+    .map(([name, c]) => `  ${name.padEnd(12)} ${typeof c === 'function' ? '' : c.help}`.trimEnd())
     .join('\n')
 }
 
@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   try {
-    return await cmd.run(rest)
+    return await (typeof cmd === 'function' ? cmd(rest) : cmd.run(rest))
   } catch (e) {
     process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`)
     return e instanceof UsageError ? 2 : 1

@@ -17,10 +17,21 @@ export interface BackendInfo {
 }
 
 // tfjs's own registry names for our backend names.
-const TF_NAME: Record<BackendName, string> = { 'node-gpu': 'tensorflow', node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' }
+const TF_NAME: Record<BackendName, string> = {
+  'node-gpu': 'tensorflow',
+  node: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+}
 
 let current: BackendInfo | undefined
 let wasmPatched = false
+let matMulFixEnabled = true
+
+/** Benchmarks only: switch fix (b) off to measure wasm's own transposed matMul. */
+export function setWasmMatMulFix(enabled: boolean): void {
+  matMulFixEnabled = enabled
+}
 
 /** The backend chosen by the last successful initBackend call, or undefined before any. */
 export function backendInfo(): BackendInfo | undefined {
@@ -47,7 +58,11 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
     wanted = env
     why = `CLLM4REC_BACKEND=${env}`
   }
-  if (current && (wanted === 'auto' || wanted === current.name) && tf.getBackend() === TF_NAME[current.name]) {
+  if (
+    current &&
+    (wanted === 'auto' || wanted === current.name) &&
+    tf.getBackend() === TF_NAME[current.name]
+  ) {
     return current
   }
   const candidates = wanted === 'auto' ? BACKEND_NAMES : [wanted]
@@ -97,8 +112,15 @@ async function activate(name: BackendName): Promise<void> {
 type ProcessEvent = 'uncaughtException' | 'unhandledRejection'
 const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection']
 
+// Spelled out per event because process.listeners' overloads do not accept a union.
+function listenersOf(e: ProcessEvent): unknown[] {
+  return e === 'uncaughtException'
+    ? process.listeners('uncaughtException')
+    : process.listeners('unhandledRejection')
+}
+
 function processHandlers(): Map<ProcessEvent, Set<unknown>> {
-  return new Map(PROCESS_EVENTS.map((e) => [e, new Set<unknown>(process.listeners(e))]))
+  return new Map(PROCESS_EVENTS.map((e) => [e, new Set<unknown>(listenersOf(e))]))
 }
 
 /**
@@ -108,8 +130,9 @@ function processHandlers(): Map<ProcessEvent, Set<unknown>> {
  */
 function removeEmscriptenHandlers(before: Map<ProcessEvent, Set<unknown>>): void {
   for (const e of PROCESS_EVENTS) {
-    for (const l of process.listeners(e)) {
-      if (!before.get(e)?.has(l)) process.removeListener(e, l as (...args: unknown[]) => void)
+    for (const l of listenersOf(e)) {
+      if (!before.get(e)?.has(l))
+        process.removeListener(e as 'uncaughtException', l as NodeJS.UncaughtExceptionListener)
     }
   }
 }
@@ -119,7 +142,11 @@ function patchWasmKernels(): void {
   if (wasmPatched) return
   wasmPatched = true
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm })
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum',
+      backendName: 'wasm',
+      kernelFunc: unsortedSegmentSumWasm,
+    })
   }
   const original = tf.getKernel('BatchMatMul', 'wasm')
   if (!original) throw new Error('wasm backend has no BatchMatMul kernel to wrap')
@@ -147,7 +174,7 @@ type WasmBackendLike = {
 function batchMatMulViaTranspose(args: KernelArgs, plain: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs } = args
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
-  if (!transposeA && !transposeB) return plain(args)
+  if ((!transposeA && !transposeB) || !matMulFixEnabled) return plain(args)
   const transpose = tf.getKernel('Transpose', 'wasm')
   if (!transpose) throw new Error('wasm backend has no Transpose kernel')
   const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {

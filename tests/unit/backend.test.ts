@@ -55,7 +55,11 @@ describe('initBackend', () => {
     delete env.CLLM4REC_BACKEND
     const script =
       "import('./main/engine/backend.ts').then(async (m) => console.log(JSON.stringify(await m.initBackend())))"
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env, encoding: 'utf8' })
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    })
     const info = JSON.parse(out.trim().split('\n').pop() as string)
     expect(['node-gpu', 'node', 'wasm']).toContain(info.name)
     if (info.name === 'wasm') {
@@ -83,7 +87,9 @@ describe('initBackend', () => {
 
   it('removes the wasm glue handlers that would dump its minified source on any crash', async () => {
     await initBackend('wasm')
-    const src = [...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')].map(String)
+    const src = [...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')].map(
+      String,
+    )
     expect(src.some((s) => s.includes('ExitStatus') || s.includes('throw reason'))).toBe(false)
   })
 
@@ -110,9 +116,12 @@ describe('wasm UnsortedSegmentSum (added kernel)', () => {
     const table = values(10 * 4, 2)
     const up = values(2 * 5 * 4, 3)
     const f = () =>
-      tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor2d([1, 9, 1, 0, 1, 3, 3, 9, 2, 1], [2, 5], 'int32')).mul(tf.tensor3d(up, [2, 5, 4])).sum())(
-        tf.tensor2d(table, [10, 4]),
-      )
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .gather(t, tf.tensor2d([1, 9, 1, 0, 1, 3, 3, 9, 2, 1], [2, 5], 'int32'))
+          .mul(tf.tensor3d(up, [2, 5, 4]))
+          .sum(),
+      )(tf.tensor2d(table, [10, 4]))
     const w = await on('wasm', f)
     expectClose(w, await on('cpu', f), 1e-6)
     await initBackend('wasm')

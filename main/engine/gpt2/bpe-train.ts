@@ -30,7 +30,8 @@ function countWords(texts: string[]): Map<string, number> {
  * (256 bytes + merges + <|endoftext|>) or no pair occurs twice.
  */
 export function learnBpe(texts: string[], vocabSize: number, signal?: AbortSignal): BpeFiles {
-  if (!Number.isInteger(vocabSize) || vocabSize < 257) throw new Error(`vocabSize must be an integer >= 257, got ${vocabSize}`)
+  if (!Number.isInteger(vocabSize) || vocabSize < 257)
+    throw new Error(`vocabSize must be an integer >= 257, got ${vocabSize}`)
   const wordCounts = countWords(texts)
   const words = [...wordCounts.keys()].map((w) => Array.from(w))
   const freq = [...wordCounts.values()]
@@ -56,7 +57,8 @@ export function learnBpe(texts: string[], vocabSize: number, signal?: AbortSigna
     if (signal?.aborted) throw new Error('BPE training aborted')
     let best = ''
     let bestCount = 1
-    for (const [k, c] of pairCount) if (c > bestCount || (c === bestCount && c > 1 && k < best)) [best, bestCount] = [k, c]
+    for (const [k, c] of pairCount)
+      if (c > bestCount || (c === bestCount && c > 1 && k < best)) [best, bestCount] = [k, c]
     if (bestCount < 2) break
     const [a, b] = best.split(' ')
     merges.push([a, b])

@@ -17,7 +17,8 @@ export interface Gpt2Config {
 export function validateConfig(c: Gpt2Config, source = 'config'): Gpt2Config {
   const posInt = (field: 'vocabSize' | 'nPositions' | 'nEmbd' | 'nLayer' | 'nHead') => {
     const v = c[field]
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`${source}: ${field} must be a positive integer, got ${v}`)
+    if (!Number.isInteger(v) || v <= 0)
+      throw new Error(`${source}: ${field} must be a positive integer, got ${v}`)
   }
   posInt('vocabSize')
   posInt('nPositions')
@@ -28,7 +29,9 @@ export function validateConfig(c: Gpt2Config, source = 'config'): Gpt2Config {
     throw new Error(`${source}: n_embd (${c.nEmbd}) must be divisible by n_head (${c.nHead})`)
   }
   if (!(typeof c.layerNormEpsilon === 'number' && c.layerNormEpsilon > 0 && c.layerNormEpsilon < 1)) {
-    throw new Error(`${source}: layer_norm_epsilon must be a small positive number, got ${c.layerNormEpsilon}`)
+    throw new Error(
+      `${source}: layer_norm_epsilon must be a small positive number, got ${c.layerNormEpsilon}`,
+    )
   }
   return c
 }
@@ -40,10 +43,12 @@ export function parseHfConfig(json: unknown, source = 'config.json'): Gpt2Config
   }
   const j = json as Record<string, unknown>
   const num = (keys: string[], fallback?: number): number => {
-    for (const k of keys) if (j[k] !== undefined && j[k] !== null) {
-      if (typeof j[k] !== 'number') throw new Error(`${source}: field "${k}" must be a number, got ${JSON.stringify(j[k])}`)
-      return j[k] as number
-    }
+    for (const k of keys)
+      if (j[k] !== undefined && j[k] !== null) {
+        if (typeof j[k] !== 'number')
+          throw new Error(`${source}: field "${k}" must be a number, got ${JSON.stringify(j[k])}`)
+        return j[k] as number
+      }
     if (fallback !== undefined) return fallback
     throw new Error(`${source}: missing field "${keys.join('" or "')}"`)
   }

@@ -26,7 +26,9 @@ export function generateGreedy(model: Gpt2, ids: number[], opts: GenerateOptions
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= V)
   if (bad !== undefined) throw new Error(`generate: token id ${bad} is outside the vocabulary (0..${V - 1})`)
   if (ids.length > model.config.nPositions) {
-    throw new Error(`generate: prompt of ${ids.length} tokens exceeds the context of ${model.config.nPositions}`)
+    throw new Error(
+      `generate: prompt of ${ids.length} tokens exceeds the context of ${model.config.nPositions}`,
+    )
   }
   const out: number[] = []
   let cache: KvCache | undefined

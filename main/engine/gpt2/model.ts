@@ -38,7 +38,10 @@ function gelu(x: tf.Tensor, exact: boolean): tf.Tensor {
 /** x [B,T,C] @ W [C,O] + b as one 2-D plain matMul (the fast path on wasm). */
 function dense(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
   const [B, T, C] = x.shape
-  return tf.matMul(x.reshape([B * T, C]), w as tf.Tensor2D).add(b).reshape([B, T, w.shape[1] as number])
+  return tf
+    .matMul(x.reshape([B * T, C]), w as tf.Tensor2D)
+    .add(b)
+    .reshape([B, T, w.shape[1] as number])
 }
 
 /** Additive causal mask [T, S] for queries at positions past..past+T-1 over keys 0..S-1. */
@@ -73,14 +76,19 @@ export class Gpt2 {
    * The map stays the caller's: tensors are cloned (shared storage) or copied into Variables when
    * `trainable` (scratch training only; the CLLM4Rec backbone is frozen).
    */
-  static fromWeights(config: Gpt2Config, weights: Map<string, tf.Tensor>, opts: { trainable?: boolean } = {}): Gpt2 {
+  static fromWeights(
+    config: Gpt2Config,
+    weights: Map<string, tf.Tensor>,
+    opts: { trainable?: boolean } = {},
+  ): Gpt2 {
     validateConfig(config)
     const same = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => a.equal(b).all().dataSync()[0] === 1)
     const { weights: checked } = checkWeights(config, weights, 'weights', same)
     const trainable = opts.trainable ?? false
     const params: Params = new Map()
     for (const [name, t] of checked) {
-      if (t.dtype !== 'float32') throw new Error(`weights: tensor "${name}" has dtype ${t.dtype}, expected float32`)
+      if (t.dtype !== 'float32')
+        throw new Error(`weights: tensor "${name}" has dtype ${t.dtype}, expected float32`)
       params.set(name, trainable ? tf.variable(t, true, `gpt2/${name}`) : tf.clone(t))
     }
     return new Gpt2(config, params, trainable)
@@ -94,7 +102,8 @@ export class Gpt2 {
     for (const [name, shape] of expectedShapes(config)) {
       const s = seed * 1000 + k++
       let t: tf.Tensor
-      if (name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name === 'ln_f.weight') t = tf.ones(shape)
+      if (name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name === 'ln_f.weight')
+        t = tf.ones(shape)
       else if (name.endsWith('.bias')) t = tf.zeros(shape)
       else {
         const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * config.nLayer) : 0.02
@@ -122,14 +131,19 @@ export class Gpt2 {
    * x: token embeddings [B, T, C] without positions; positions continue after `past`. Returns the
    * final hidden states after ln_f [B, T, C] and, on request, the extended KV cache (caller disposes).
    */
-  forwardEmbeds(x: tf.Tensor3D, opts: { past?: KvCache; returnCache?: boolean } = {}): { hidden: tf.Tensor3D; cache?: KvCache } {
+  forwardEmbeds(
+    x: tf.Tensor3D,
+    opts: { past?: KvCache; returnCache?: boolean } = {},
+  ): { hidden: tf.Tensor3D; cache?: KvCache } {
     const { nEmbd: C, nHead: H, nLayer, nPositions, layerNormEpsilon: eps } = this.config
     const [B, T, xc] = x.shape
     const past = opts.past
     const pastLen = past?.length ?? 0
     if (xc !== C) throw new Error(`forwardEmbeds: embedding width ${xc} != n_embd ${C}`)
-    if (pastLen + T > nPositions) throw new Error(`forwardEmbeds: ${pastLen + T} positions exceed the context of ${nPositions}`)
-    if (past && past.layers.length !== nLayer) throw new Error(`forwardEmbeds: cache has ${past.layers.length} layers, model ${nLayer}`)
+    if (pastLen + T > nPositions)
+      throw new Error(`forwardEmbeds: ${pastLen + T} positions exceed the context of ${nPositions}`)
+    if (past && past.layers.length !== nLayer)
+      throw new Error(`forwardEmbeds: cache has ${past.layers.length} layers, model ${nLayer}`)
     const D = C / H
     const exact = this.config.activation === 'gelu'
     return tf.tidy(() => {
@@ -146,11 +160,18 @@ export class Gpt2 {
         const k = past ? (tf.concat([past.layers[i].k, kNew], 2) as tf.Tensor4D) : kNew
         const v = past ? (tf.concat([past.layers[i].v, vNew], 2) as tf.Tensor4D) : vNew
         if (opts.returnCache) layers.push({ k, v })
-        const att = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(D)).add(mask).softmax() // [B, H, T, S]
+        const att = tf
+          .matMul(q, k, false, true)
+          .mul(1 / Math.sqrt(D))
+          .add(mask)
+          .softmax() // [B, H, T, S]
         const y = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([B, T, C]) as tf.Tensor3D
         h = h.add(dense(y, this.p(pre + 'attn.c_proj.weight'), this.p(pre + 'attn.c_proj.bias')))
         const m = layerNorm(h, this.p(pre + 'ln_2.weight'), this.p(pre + 'ln_2.bias'), eps)
-        const f = gelu(dense(m, this.p(pre + 'mlp.c_fc.weight'), this.p(pre + 'mlp.c_fc.bias')), exact) as tf.Tensor3D
+        const f = gelu(
+          dense(m, this.p(pre + 'mlp.c_fc.weight'), this.p(pre + 'mlp.c_fc.bias')),
+          exact,
+        ) as tf.Tensor3D
         h = h.add(dense(f, this.p(pre + 'mlp.c_proj.weight'), this.p(pre + 'mlp.c_proj.bias')))
       }
       const hidden = layerNorm(h, this.p('ln_f.weight'), this.p('ln_f.bias'), eps)
@@ -160,7 +181,16 @@ export class Gpt2 {
 
   /** [N, C] -> [N, V], tied to wte. Callers chunk N when V is large (50257 x N floats). */
   logits(hidden: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => (this.wteT ? tf.matMul(hidden, this.wteT) : tf.matMul(hidden, this.wte, false, true)))
+    const wteT = this.wteT
+    if (!wteT) return tf.tidy(() => tf.matMul(hidden, this.wte, false, true))
+    // Frozen head: forward h @ wteT and backward dy @ wte are both plain matMuls (no transpose of the
+    // [V, C] table per step); no gradient is produced for the frozen wte.
+    const wte = this.wte
+    const head = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.matMul(args[0] as tf.Tensor2D, wteT),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, wte),
+    }))
+    return tf.tidy(() => head(hidden) as tf.Tensor2D)
   }
 
   trainableWeights(): tf.Variable[] {
@@ -170,7 +200,8 @@ export class Gpt2 {
   /** Float32 copies of every parameter under HF names (`transformer.` prefix), for safetensors. */
   toRawWeights(): Map<string, RawTensor> {
     const out = new Map<string, RawTensor>()
-    for (const [name, t] of this.params) out.set(`transformer.${name}`, { shape: t.shape, data: t.dataSync() as Float32Array })
+    for (const [name, t] of this.params)
+      out.set(`transformer.${name}`, { shape: t.shape, data: t.dataSync() as Float32Array })
     return out
   }
 
@@ -184,8 +215,11 @@ export class Gpt2 {
 const REQUIRED_FILES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']
 
 /** Load an HF GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt). */
-export async function loadGpt2(dir: string): Promise<{ model: Gpt2; tokenizer: Gpt2Tokenizer; config: Gpt2Config }> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: GPT-2 model folder not found`)
+export async function loadGpt2(
+  dir: string,
+): Promise<{ model: Gpt2; tokenizer: Gpt2Tokenizer; config: Gpt2Config }> {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new Error(`${dir}: GPT-2 model folder not found`)
   const missing = REQUIRED_FILES.filter((f) => !fs.existsSync(path.join(dir, f)))
   if (missing.length > 0) {
     throw new Error(`${dir}: not a GPT-2 folder in Hugging Face format; missing ${missing.join(', ')}`)
@@ -193,7 +227,9 @@ export async function loadGpt2(dir: string): Promise<{ model: Gpt2; tokenizer: G
   const config = readHfConfig(path.join(dir, 'config.json'))
   const tokenizer = Gpt2Tokenizer.fromDir(dir)
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new Error(`${dir}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`)
+    throw new Error(
+      `${dir}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`,
+    )
   }
   const file = path.join(dir, 'model.safetensors')
   const { tensors } = readSafetensors(file)

@@ -14,7 +14,18 @@ export interface SafetensorsFile {
   metadata: Record<string, string>
 }
 
-const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 }
+const BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+}
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 // Header larger than this is certainly not a safetensors file (the reference implementation caps at 100 MB).
 const MAX_HEADER = 100 * 1024 * 1024
@@ -31,12 +42,16 @@ export function readSafetensors(file: string): SafetensorsFile {
 
 /** Parse a whole safetensors buffer; every tensor is converted to float32. */
 export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): SafetensorsFile {
-  if (buf.byteLength < 8) throw new Error(`${file}: truncated safetensors file (${buf.byteLength} bytes, no header length)`)
+  if (buf.byteLength < 8)
+    throw new Error(`${file}: truncated safetensors file (${buf.byteLength} bytes, no header length)`)
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   const headerLen = Number(view.getBigUint64(0, true))
-  if (headerLen > MAX_HEADER) throw new Error(`${file}: header length ${headerLen} is implausible (not a safetensors file?)`)
+  if (headerLen > MAX_HEADER)
+    throw new Error(`${file}: header length ${headerLen} is implausible (not a safetensors file?)`)
   if (8 + headerLen > buf.byteLength) {
-    throw new Error(`${file}: truncated safetensors file (header says ${headerLen} bytes, file has ${buf.byteLength - 8})`)
+    throw new Error(
+      `${file}: truncated safetensors file (header says ${headerLen} bytes, file has ${buf.byteLength - 8})`,
+    )
   }
   let header: unknown
   try {
@@ -60,7 +75,8 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
     if (!info || typeof info !== 'object') throw new Error(`${where}: header entry is not an object`)
     const dtype = info.dtype
-    if (typeof dtype !== 'string' || !(dtype in BYTES)) throw new Error(`${where}: unknown dtype ${JSON.stringify(dtype)}`)
+    if (typeof dtype !== 'string' || !(dtype in BYTES))
+      throw new Error(`${where}: unknown dtype ${JSON.stringify(dtype)}`)
     if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
       throw new Error(`${where}: dtype ${dtype} is not supported (F32, F16, BF16)`)
     }
@@ -74,7 +90,9 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
     }
     const [begin, end] = off as [number, number]
     if (end < begin || end > dataLen) {
-      throw new Error(`${where}: data_offsets [${begin}, ${end}] out of range (data section is ${dataLen} bytes; truncated file?)`)
+      throw new Error(
+        `${where}: data_offsets [${begin}, ${end}] out of range (data section is ${dataLen} bytes; truncated file?)`,
+      )
     }
     const expected = (shape as number[]).reduce((p, d) => p * d, 1) * BYTES[dtype]
     if (end - begin !== expected) {
@@ -85,12 +103,17 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
   const sorted = [...entries].sort((a, b) => a.begin - b.begin)
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) {
-      throw new Error(`${file}: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap in the data section`)
+      throw new Error(
+        `${file}: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap in the data section`,
+      )
     }
   }
   const tensors = new Map<string, RawTensor>()
   for (const e of entries) {
-    tensors.set(e.name, { shape: e.shape, data: decode(buf, dataStart + e.begin, dataStart + e.end, e.dtype) })
+    tensors.set(e.name, {
+      shape: e.shape,
+      data: decode(buf, dataStart + e.begin, dataStart + e.end, e.dtype),
+    })
   }
   return { tensors, metadata }
 }
@@ -127,12 +150,16 @@ function halfToFloat(h: number): number {
 }
 
 /** Serialise float32 tensors (in the given order) to safetensors bytes. */
-export function encodeSafetensors(tensors: Map<string, RawTensor>, metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(
+  tensors: Map<string, RawTensor>,
+  metadata: Record<string, string> = {},
+): Buffer {
   const header: Record<string, unknown> = { __metadata__: metadata }
   let offset = 0
   for (const [name, t] of tensors) {
     const n = t.shape.reduce((p, d) => p * d, 1)
-    if (n !== t.data.length) throw new Error(`tensor "${name}": shape [${t.shape}] needs ${n} values, has ${t.data.length}`)
+    if (n !== t.data.length)
+      throw new Error(`tensor "${name}": shape [${t.shape}] needs ${n} values, has ${t.data.length}`)
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * 4] }
     offset += n * 4
   }
@@ -166,6 +193,10 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.renameSync(tmp, file)
 }
 
-export function writeSafetensors(file: string, tensors: Map<string, RawTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Map<string, RawTensor>,
+  metadata: Record<string, string> = {},
+): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata))
 }

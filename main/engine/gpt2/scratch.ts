@@ -65,7 +65,8 @@ function rng(seed: number): () => number {
 }
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`trainScratchBackbone: ${name} must be a positive integer, got ${v}`)
+  if (!Number.isInteger(v) || v <= 0)
+    throw new Error(`trainScratchBackbone: ${name} must be a positive integer, got ${v}`)
   return v
 }
 
@@ -87,10 +88,16 @@ export async function trainScratchBackbone(
   texts: string[],
   opts: ScratchOptions,
 ): Promise<{ dir: string; finalLoss: number; model?: Gpt2 }> {
-  const o = { ...SCRATCH_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) }
-  for (const k of ['layers', 'width', 'heads', 'context', 'epochs', 'vocabSize', 'batchSize'] as const) positiveInt(k, o[k])
-  if (!Number.isInteger(o.seed)) throw new Error(`trainScratchBackbone: seed must be an integer, got ${o.seed}`)
-  if (o.width % o.heads !== 0) throw new Error(`trainScratchBackbone: width ${o.width} must be divisible by heads ${o.heads}`)
+  const o = {
+    ...SCRATCH_DEFAULTS,
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+  }
+  for (const k of ['layers', 'width', 'heads', 'context', 'epochs', 'vocabSize', 'batchSize'] as const)
+    positiveInt(k, o[k])
+  if (!Number.isInteger(o.seed))
+    throw new Error(`trainScratchBackbone: seed must be an integer, got ${o.seed}`)
+  if (o.width % o.heads !== 0)
+    throw new Error(`trainScratchBackbone: width ${o.width} must be divisible by heads ${o.heads}`)
   if (!opts.outDir) throw new Error('trainScratchBackbone: outDir is required')
   const clean = texts.filter((t) => typeof t === 'string' && t.trim() !== '')
   if (clean.length === 0) throw new Error('trainScratchBackbone: no non-empty texts given')
@@ -107,7 +114,10 @@ export async function trainScratchBackbone(
     }
   } else {
     files = learnBpe(clean, o.vocabSize, opts.signal)
-    provenance = { kind: 'learned-bpe', note: 'byte-level BPE learned on the corpus with GPT-2 algorithm and format' }
+    provenance = {
+      kind: 'learned-bpe',
+      note: 'byte-level BPE learned on the corpus with GPT-2 algorithm and format',
+    }
   }
   const tokenizer = new Gpt2Tokenizer(files.vocab, files.merges, 'scratch tokenizer')
   const data = windows(tokenizer, clean, o.context)
@@ -142,20 +152,36 @@ export async function trainScratchBackbone(
         step++
         tokens += batch.length * (batch[0].length - 1)
         const sec = (performance.now() - start) / 1000
-        opts.onProgress?.({ step, totalSteps, loss: finalLoss, tokensPerSec: tokens / sec, etaSec: (sec / step) * (totalSteps - step) })
+        opts.onProgress?.({
+          step,
+          totalSteps,
+          loss: finalLoss,
+          tokensPerSec: tokens / sec,
+          etaSec: (sec / step) * (totalSteps - step),
+        })
         // Yield so a caller's abort (timer, IPC message) can run between steps.
         await new Promise((r) => setImmediate(r))
       }
     }
     const hfConfig = toHfConfig(config, {
-      cllm4rec_scratch: { seed: o.seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, finalLoss },
+      cllm4rec_scratch: {
+        seed: o.seed,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        finalLoss,
+      },
     })
     writeFolderAtomic(opts.outDir, {
       'config.json': JSON.stringify(hfConfig, null, 2),
       'model.safetensors': encodeSafetensors(model.toRawWeights(), { format: 'pt' }),
       'vocab.json': vocabJson(files),
       'merges.txt': mergesTxt(files),
-      [PROVENANCE_FILE]: JSON.stringify({ ...provenance, vocabSize: tokenizer.vocabSize, documents: clean.length }, null, 1),
+      [PROVENANCE_FILE]: JSON.stringify(
+        { ...provenance, vocabSize: tokenizer.vocabSize, documents: clean.length },
+        null,
+        1,
+      ),
     })
   } catch (e) {
     model.dispose()
@@ -174,12 +200,26 @@ function trainStep(model: Gpt2, optimizer: tf.Optimizer, batch: number[][]): num
     const B = batch.length
     const T = batch[0].length - 1
     const V = model.config.vocabSize
-    const inputs = tf.tensor2d(batch.map((w) => w.slice(0, T)), [B, T], 'int32')
-    const targets = tf.oneHot(tf.tensor1d(batch.flatMap((w) => w.slice(1)), 'int32'), V)
+    const inputs = tf.tensor2d(
+      batch.map((w) => w.slice(0, T)),
+      [B, T],
+      'int32',
+    )
+    const targets = tf.oneHot(
+      tf.tensor1d(
+        batch.flatMap((w) => w.slice(1)),
+        'int32',
+      ),
+      V,
+    )
     const { value, grads } = tf.variableGrads(() => {
       const { hidden } = model.forwardEmbeds(model.embedTokens(inputs))
       const logits = model.logits(hidden.reshape([B * T, model.config.nEmbd]) as tf.Tensor2D)
-      return logits.logSoftmax().mul(targets).sum().div(-B * T) as tf.Scalar
+      return logits
+        .logSoftmax()
+        .mul(targets)
+        .sum()
+        .div(-B * T) as tf.Scalar
     }, model.trainableWeights())
     optimizer.applyGradients(grads)
     return value.dataSync()[0]

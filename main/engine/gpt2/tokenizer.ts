@@ -66,19 +66,22 @@ export class Gpt2Tokenizer {
     this.vocab = vocab
     this.idToToken = []
     for (const [tok, id] of vocab) {
-      if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: token ${JSON.stringify(tok)} has bad id ${id}`)
+      if (!Number.isInteger(id) || id < 0)
+        throw new Error(`${source}: token ${JSON.stringify(tok)} has bad id ${id}`)
       if (this.idToToken[id] !== undefined) throw new Error(`${source}: id ${id} is used twice`)
       this.idToToken[id] = tok
     }
     for (let i = 0; i < this.idToToken.length; i++) {
-      if (this.idToToken[i] === undefined) throw new Error(`${source}: ids are not dense (no token with id ${i})`)
+      if (this.idToToken[i] === undefined)
+        throw new Error(`${source}: ids are not dense (no token with id ${i})`)
     }
     for (const c of BYTE_ENCODER) {
       if (!vocab.has(c)) throw new Error(`${source}: byte symbol ${JSON.stringify(c)} missing from vocab`)
     }
     this.ranks = new Map()
     merges.forEach(([a, b], i) => {
-      if (!vocab.has(a + b)) throw new Error(`${source}: merge ${i + 1} "${a} ${b}" produces a token not in vocab`)
+      if (!vocab.has(a + b))
+        throw new Error(`${source}: merge ${i + 1} "${a} ${b}" produces a token not in vocab`)
       this.ranks.set(a + ' ' + b, i)
     })
     this.eosId = vocab.get(END_OF_TEXT)
@@ -102,14 +105,16 @@ export class Gpt2Tokenizer {
     } catch (e) {
       throw new Error(`${vocabName}: invalid JSON (${(e as Error).message})`)
     }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${vocabName}: expected an object`)
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new Error(`${vocabName}: expected an object`)
     const vocab = new Map<string, number>(Object.entries(raw as Record<string, number>))
     const merges: [string, string][] = []
     mergesTxt.split('\n').forEach((line, i) => {
       const l = line.replace(/\r$/, '')
       if (l === '' || (i === 0 && l.startsWith('#version'))) return
       const parts = l.split(' ')
-      if (parts.length !== 2) throw new Error(`${mergesName}: line ${i + 1}: expected "a b", got ${JSON.stringify(l)}`)
+      if (parts.length !== 2)
+        throw new Error(`${mergesName}: line ${i + 1}: expected "a b", got ${JSON.stringify(l)}`)
       merges.push([parts[0], parts[1]])
     })
     return new Gpt2Tokenizer(vocab, merges, vocabName)
@@ -163,7 +168,8 @@ export class Gpt2Tokenizer {
 
   private tokenOf(id: number): string {
     const t = this.idToToken[id]
-    if (t === undefined) throw new Error(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`)
+    if (t === undefined)
+      throw new Error(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`)
     return t
   }
 

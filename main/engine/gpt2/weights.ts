@@ -82,7 +82,8 @@ export function checkWeights<T extends { shape: number[] }>(
       extra.push(rawName)
       continue
     }
-    if (weights.has(name)) throw new Error(`${source}: tensor "${name}" appears twice (with and without "transformer.")`)
+    if (weights.has(name))
+      throw new Error(`${source}: tensor "${name}" appears twice (with and without "transformer.")`)
     const want = expected.get(name) as number[]
     if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
       throw new Error(`${source}: tensor "${rawName}" has shape [${t.shape}], config needs [${want}]`)
@@ -91,10 +92,14 @@ export function checkWeights<T extends { shape: number[] }>(
   }
   const missing = [...expected.keys()].filter((n) => !weights.has(n))
   if (missing.length > 0) {
-    throw new Error(`${source}: missing ${missing.length} tensor(s): ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`)
+    throw new Error(
+      `${source}: missing ${missing.length} tensor(s): ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
+    )
   }
   if (extra.length > 0) {
-    throw new Error(`${source}: unexpected tensor(s) not part of GPT-2 with this config: ${extra.slice(0, 8).join(', ')}`)
+    throw new Error(
+      `${source}: unexpected tensor(s) not part of GPT-2 with this config: ${extra.slice(0, 8).join(', ')}`,
+    )
   }
   if (lmHead) {
     const wte = weights.get('wte.weight') as T

@@ -18,7 +18,12 @@ let tmp: string
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const env = { ...process.env }
   delete env.CLLM4REC_BACKEND
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 << 20 })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', ...args], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -38,8 +43,12 @@ describe('cli gpt2 commands', () => {
     expect(out.logits.length).toBe(50257)
     const { model } = await loadGpt2(TINY)
     const mine = tf.tidy(() => {
-      const { hidden } = model.forwardEmbeds(model.embedTokens(tf.tensor2d([[15496, 995]], undefined, 'int32')))
-      return Array.from(model.logits(hidden.slice([0, 1, 0], [1, 1, 2]).reshape([1, 2]) as tf.Tensor2D).dataSync())
+      const { hidden } = model.forwardEmbeds(
+        model.embedTokens(tf.tensor2d([[15496, 995]], undefined, 'int32')),
+      )
+      return Array.from(
+        model.logits(hidden.slice([0, 1, 0], [1, 1, 2]).reshape([1, 2]) as tf.Tensor2D).dataSync(),
+      )
     })
     model.dispose()
     for (let i = 0; i < mine.length; i += 997) expect(out.logits[i]).toBeCloseTo(mine[i], 6)
@@ -52,18 +61,46 @@ describe('cli gpt2 commands', () => {
     expect(r.stderr).toMatch(/backend: (wasm|node|node-gpu) /)
     const out = JSON.parse(r.stdout)
     const { model, tokenizer } = await loadGpt2(TINY)
-    const ids = generateGreedy(model, tokenizer.encode('Hello world'), { maxNewTokens: 4, stopId: tokenizer.eosId })
+    const ids = generateGreedy(model, tokenizer.encode('Hello world'), {
+      maxNewTokens: 4,
+      stopId: tokenizer.eosId,
+    })
     model.dispose()
     expect(out.ids).toEqual(ids)
     expect(out.text).toBe(tokenizer.decode(ids))
   })
 
   it('backbone: trains from a text file with progress and ETA on stderr, output loads', async () => {
-    const lines = fs.readFileSync(REVIEWS, 'utf8').split('\n').filter(Boolean).slice(0, 40).map((l) => JSON.parse(l).summary as string)
+    const lines = fs
+      .readFileSync(REVIEWS, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(0, 40)
+      .map((l) => JSON.parse(l).summary as string)
     const file = path.join(tmp, 'corpus.txt')
     fs.writeFileSync(file, lines.join('\n'))
     const out = path.join(tmp, 'bb')
-    const r = cli('backbone', '--text-file', file, '--out', out, '--layers', '1', '--width', '16', '--heads', '2', '--context', '16', '--epochs', '1', '--vocab-size', '300', '--backend', 'cpu')
+    const r = cli(
+      'backbone',
+      '--text-file',
+      file,
+      '--out',
+      out,
+      '--layers',
+      '1',
+      '--width',
+      '16',
+      '--heads',
+      '2',
+      '--context',
+      '16',
+      '--epochs',
+      '1',
+      '--vocab-size',
+      '300',
+      '--backend',
+      'cpu',
+    )
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/backend: cpu/)
     expect(r.stderr).toMatch(/step \d+\/\d+ loss [\d.]+ \d+ tok\/s ETA \d+s/)
@@ -80,7 +117,15 @@ describe('cli gpt2 commands', () => {
     const flag = cli('logits', '--model', TINY, '--text', 'x', '--temperature', '2')
     expect(flag.code).toBe(2)
     expect(flag.stderr).toMatch(/unknown flag --temperature \(known flags: --model, --text, --backend\)/)
-    const missing = cli('logits', '--model', path.join(tmp, 'no-such-model'), '--text', 'x', '--backend', 'cpu')
+    const missing = cli(
+      'logits',
+      '--model',
+      path.join(tmp, 'no-such-model'),
+      '--text',
+      'x',
+      '--backend',
+      'cpu',
+    )
     expect(missing.code).toBe(1)
     expect(missing.stderr).toMatch(/no-such-model: GPT-2 model folder not found/)
     expect(missing.stdout).toBe('')

@@ -39,7 +39,11 @@ function expectNear(a: number[], b: number[], rel = 1e-5, abs = 1e-6): void {
 }
 
 describe('GPT-2 forward on tiny-gpt2', () => {
-  const texts = ['Hello world', 'This is a test of the forward pass.', 'user has interacted with item 42 and 7']
+  const texts = [
+    'Hello world',
+    'This is a test of the forward pass.',
+    'user has interacted with item 42 and 7',
+  ]
 
   it('matches the float64 reference to float32 precision, every position and the whole vocabulary', () => {
     for (const text of texts) {
@@ -95,14 +99,25 @@ describe('GPT-2 forward on tiny-gpt2', () => {
   it('passes gradients to the input embeddings (finite differences) with the backbone frozen', () => {
     // A random 8-wide model: tiny-gpt2's 2-wide LayerNorm is nearly a sign function, useless for
     // finite differences.
-    const m = Gpt2.random({ vocabSize: 30, nPositions: 8, nEmbd: 8, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 }, 5)
+    const m = Gpt2.random(
+      { vocabSize: 30, nPositions: 8, nEmbd: 8, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 },
+      5,
+    )
     const base = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 11) as tf.Tensor3D
     const w = tf.randomNormal([4, 30], 0, 1, 'float32', 3)
     const loss = (x: tf.Tensor3D) => {
       const { hidden } = m.forwardEmbeds(x)
-      return m.logits(hidden.reshape([4, 8]) as tf.Tensor2D).mul(w).sum() as tf.Scalar
+      return m
+        .logits(hidden.reshape([4, 8]) as tf.Tensor2D)
+        .mul(w)
+        .sum() as tf.Scalar
     }
-    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor3D))(base).arraySync() as number[][][])
+    const g = tf.tidy(
+      () =>
+        tf
+          .grad((x: tf.Tensor) => loss(x as tf.Tensor3D))(base)
+          .arraySync() as number[][][],
+    )
     const eps = 1e-2
     const fd = (t: number, c: number) =>
       tf.tidy(() => {
@@ -112,7 +127,12 @@ describe('GPT-2 forward on tiny-gpt2', () => {
         const minus = loss(base.sub(d.toTensor()) as tf.Tensor3D).dataSync()[0]
         return (plus - minus) / (2 * eps)
       })
-    for (const [t, c] of [[0, 0], [1, 5], [3, 7], [2, 2]]) {
+    for (const [t, c] of [
+      [0, 0],
+      [1, 5],
+      [3, 7],
+      [2, 2],
+    ]) {
       const numeric = fd(t, c)
       expect(Math.abs(g[0][t][c] - numeric)).toBeLessThan(2e-2 * (1 + Math.abs(numeric)))
     }
@@ -144,7 +164,10 @@ describe('GPT-2 forward on tiny-gpt2', () => {
       generateGreedy(model, ids, { maxNewTokens: 3 })
       const { value, grads } = tf.variableGrads(() => {
         const { hidden } = model.forwardEmbeds(soft as unknown as tf.Tensor3D)
-        return model.logits(hidden.reshape([ids.length, 2]) as tf.Tensor2D).logSoftmax().mean() as tf.Scalar
+        return model
+          .logits(hidden.reshape([ids.length, 2]) as tf.Tensor2D)
+          .logSoftmax()
+          .mean() as tf.Scalar
       }, [soft])
       opt.applyGradients(grads)
       tf.dispose([value, ...Object.values(grads)])
@@ -169,7 +192,10 @@ describe('GPT-2 forward on tiny-gpt2', () => {
         const { value, grads } = tf.variableGrads(() => {
           const { hidden } = m.forwardEmbeds(m.embedTokens(ids))
           const lg = m.logits(hidden.reshape([6, 8]) as tf.Tensor2D)
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([2, 3, 4, 5, 6, 7], 'int32'), 50), lg) as tf.Scalar
+          return tf.losses.softmaxCrossEntropy(
+            tf.oneHot(tf.tensor1d([2, 3, 4, 5, 6, 7], 'int32'), 50),
+            lg,
+          ) as tf.Scalar
         }, m.trainableWeights())
         opt.applyGradients(grads)
         return value.dataSync()[0]

@@ -37,7 +37,8 @@ export function referenceLogits(w: RefWeights, cfg: RefCfg, ids: number[]): numb
   const wpe = get('wpe.weight').data
   const T = ids.length
   const D = C / cfg.nHead
-  const row = (d: Float64Array, r: number, width: number) => Array.from(d.subarray(r * width, (r + 1) * width))
+  const row = (d: Float64Array, r: number, width: number) =>
+    Array.from(d.subarray(r * width, (r + 1) * width))
   const ln = (x: number[], g: Float64Array, b: Float64Array) => {
     const mean = x.reduce((s, v) => s + v, 0) / x.length
     const vr = x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length
@@ -53,7 +54,13 @@ export function referenceLogits(w: RefWeights, cfg: RefCfg, ids: number[]): numb
   let h = ids.map((id, t) => row(wte.data, id, C).map((v, i) => v + wpe[t * C + i]))
   for (let l = 0; l < cfg.nLayer; l++) {
     const p = `h.${l}.`
-    const qkv = h.map((x) => lin(ln(x, get(p + 'ln_1.weight').data, get(p + 'ln_1.bias').data), get(p + 'attn.c_attn.weight'), get(p + 'attn.c_attn.bias').data))
+    const qkv = h.map((x) =>
+      lin(
+        ln(x, get(p + 'ln_1.weight').data, get(p + 'ln_1.bias').data),
+        get(p + 'attn.c_attn.weight'),
+        get(p + 'attn.c_attn.bias').data,
+      ),
+    )
     const y = h.map(() => new Array<number>(C).fill(0))
     for (let hd = 0; hd < cfg.nHead; hd++) {
       for (let t = 0; t < T; t++) {
@@ -66,13 +73,18 @@ export function referenceLogits(w: RefWeights, cfg: RefCfg, ids: number[]): numb
         const mx = Math.max(...scores)
         const ex = scores.map((s) => Math.exp(s - mx))
         const z = ex.reduce((a, b) => a + b, 0)
-        for (let s = 0; s <= t; s++) for (let d = 0; d < D; d++) y[t][hd * D + d] += (ex[s] / z) * qkv[s][2 * C + hd * D + d]
+        for (let s = 0; s <= t; s++)
+          for (let d = 0; d < D; d++) y[t][hd * D + d] += (ex[s] / z) * qkv[s][2 * C + hd * D + d]
       }
     }
     h = h.map((x, t) => {
       const a = lin(y[t], get(p + 'attn.c_proj.weight'), get(p + 'attn.c_proj.bias').data)
       const r = x.map((v, i) => v + a[i])
-      const f = lin(ln(r, get(p + 'ln_2.weight').data, get(p + 'ln_2.bias').data), get(p + 'mlp.c_fc.weight'), get(p + 'mlp.c_fc.bias').data).map(gelu)
+      const f = lin(
+        ln(r, get(p + 'ln_2.weight').data, get(p + 'ln_2.bias').data),
+        get(p + 'mlp.c_fc.weight'),
+        get(p + 'mlp.c_fc.bias').data,
+      ).map(gelu)
       const m = lin(f, get(p + 'mlp.c_proj.weight'), get(p + 'mlp.c_proj.bias').data)
       return r.map((v, i) => v + m[i])
     })

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../main/engine/backend'
 import { toHfConfig, type Gpt2Config } from '../../../main/engine/gpt2/config'
 import { Gpt2, loadGpt2 } from '../../../main/engine/gpt2/model'
-import { encodeSafetensors, parseSafetensors, readSafetensors, type RawTensor } from '../../../main/engine/gpt2/safetensors'
+import {
+  encodeSafetensors,
+  parseSafetensors,
+  readSafetensors,
+  type RawTensor,
+} from '../../../main/engine/gpt2/safetensors'
 import { expectedShapes } from '../../../main/engine/gpt2/weights'
 
 const TINY = path.resolve(__dirname, '../../../../shared/data/tiny-gpt2')
@@ -44,7 +49,13 @@ describe('safetensors reader', () => {
     bytes.set(new Uint8Array(f16.buffer), 0)
     bytes.set(new Uint8Array(bf16.buffer), 8)
     const f = parseSafetensors(
-      handBuilt({ a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }, bytes),
+      handBuilt(
+        {
+          a: { dtype: 'F16', shape: [4], data_offsets: [0, 8] },
+          b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] },
+        },
+        bytes,
+      ),
     )
     expect(Array.from(f.tensors.get('a')!.data)).toEqual([1, -2, 0.333251953125, 2 ** -24])
     expect(Array.from(f.tensors.get('b')!.data)).toEqual([1, -5])
@@ -64,18 +75,57 @@ describe('safetensors reader', () => {
   const f32 = (n: number) => new Uint8Array(new Float32Array(n).buffer)
   const bad: [string, () => Buffer, RegExp][] = [
     ['a file shorter than the length prefix', () => Buffer.from([1, 2, 3]), /bad\.safetensors: truncated/],
-    ['a header running past the end', () => handBuilt({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1)).subarray(0, 20), /bad\.safetensors: truncated/],
-    ['truncated tensor data', () => handBuilt({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32(2)), /bad\.safetensors: tensor "w": data_offsets \[0, 16\] out of range.*truncated/],
-    ['bad header JSON', () => {
-      const b = handBuilt({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1))
-      b[9] = 0x7b // '{{' is invalid JSON
-      return b
-    }, /bad\.safetensors: bad safetensors header JSON/],
-    ['offsets out of range', () => handBuilt({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, f32(1)), /tensor "w": data_offsets \[8, 12\] out of range/],
-    ['overlapping tensors', () => handBuilt({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32(3)), /tensors "a" and "b" overlap/],
-    ['an unknown dtype', () => handBuilt({ w: { dtype: 'F99', shape: [1], data_offsets: [0, 4] } }, f32(1)), /tensor "w": unknown dtype "F99"/],
-    ['an unsupported dtype', () => handBuilt({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32(2)), /tensor "w": dtype I64 is not supported/],
-    ['byte count not matching the shape', () => handBuilt({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)), /tensor "w": 8 bytes for shape \[3\] F32, expected 12/],
+    [
+      'a header running past the end',
+      () => handBuilt({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1)).subarray(0, 20),
+      /bad\.safetensors: truncated/,
+    ],
+    [
+      'truncated tensor data',
+      () => handBuilt({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32(2)),
+      /bad\.safetensors: tensor "w": data_offsets \[0, 16\] out of range.*truncated/,
+    ],
+    [
+      'bad header JSON',
+      () => {
+        const b = handBuilt({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1))
+        b[9] = 0x7b // '{{' is invalid JSON
+        return b
+      },
+      /bad\.safetensors: bad safetensors header JSON/,
+    ],
+    [
+      'offsets out of range',
+      () => handBuilt({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, f32(1)),
+      /tensor "w": data_offsets \[8, 12\] out of range/,
+    ],
+    [
+      'overlapping tensors',
+      () =>
+        handBuilt(
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+          },
+          f32(3),
+        ),
+      /tensors "a" and "b" overlap/,
+    ],
+    [
+      'an unknown dtype',
+      () => handBuilt({ w: { dtype: 'F99', shape: [1], data_offsets: [0, 4] } }, f32(1)),
+      /tensor "w": unknown dtype "F99"/,
+    ],
+    [
+      'an unsupported dtype',
+      () => handBuilt({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32(2)),
+      /tensor "w": dtype I64 is not supported/,
+    ],
+    [
+      'byte count not matching the shape',
+      () => handBuilt({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)),
+      /tensor "w": 8 bytes for shape \[3\] F32, expected 12/,
+    ],
   ]
   for (const [name, make, msg] of bad) {
     it(`rejects ${name} with a message naming file and tensor`, () => {
@@ -126,8 +176,16 @@ describe('GPT-2 weights: hand-built checkpoint', () => {
       const { hidden } = m.forwardEmbeds(m.embedTokens(tf.tensor2d([ids], undefined, 'int32')))
       return m.logits(hidden.reshape([3, 2]) as tf.Tensor2D).arraySync()
     })
-    const wte = [[1, 0], [0, 1], [2, -2]]
-    const wpe = [[0, 0], [0.5, 0], [0, 0]]
+    const wte = [
+      [1, 0],
+      [0, 1],
+      [2, -2],
+    ]
+    const wpe = [
+      [0, 0],
+      [0.5, 0],
+      [0, 0],
+    ]
     ids.forEach((id, t) => {
       const a = wte[id][0] + wpe[t][0]
       const b = wte[id][1] + wpe[t][1] + 3
@@ -159,21 +217,41 @@ describe('GPT-2 weights: checked loading', () => {
     const { model, tokenizer, config } = await loadGpt2(writeModelDir('ok', w, cfg50k))
     expect(config.nLayer).toBe(1)
     expect(tokenizer.vocabSize).toBe(50257)
-    expect(Array.from(model.wte.slice([1, 0], [1, 2]).dataSync())).toEqual(Array.from(w.get('wte.weight')!.data.slice(2, 4)))
+    expect(Array.from(model.wte.slice([1, 0], [1, 2]).dataSync())).toEqual(
+      Array.from(w.get('wte.weight')!.data.slice(2, 4)),
+    )
     model.dispose()
   })
 
   const cases: [string, (w: Map<string, RawTensor>) => void, RegExp][] = [
-    ['a missing tensor', (w) => w.delete('h.0.mlp.c_fc.bias'), /model\.safetensors: missing 1 tensor\(s\): h\.0\.mlp\.c_fc\.bias/],
-    ['an extra tensor', (w) => w.set('h.1.ln_1.weight', { shape: [2], data: new Float32Array(2) }), /model\.safetensors: unexpected tensor\(s\).*h\.1\.ln_1\.weight/],
-    ['a mismatched shape', (w) => w.set('h.0.attn.c_attn.weight', { shape: [6, 2], data: new Float32Array(12) }), /tensor "h\.0\.attn\.c_attn\.weight" has shape \[6,2\], config needs \[2,6\]/],
-    ['an untied lm_head', (w) => w.set('lm_head.weight', { shape: [50257, 2], data: new Float32Array(100514).fill(1) }), /lm_head\.weight differs from wte\.weight/],
+    [
+      'a missing tensor',
+      (w) => w.delete('h.0.mlp.c_fc.bias'),
+      /model\.safetensors: missing 1 tensor\(s\): h\.0\.mlp\.c_fc\.bias/,
+    ],
+    [
+      'an extra tensor',
+      (w) => w.set('h.1.ln_1.weight', { shape: [2], data: new Float32Array(2) }),
+      /model\.safetensors: unexpected tensor\(s\).*h\.1\.ln_1\.weight/,
+    ],
+    [
+      'a mismatched shape',
+      (w) => w.set('h.0.attn.c_attn.weight', { shape: [6, 2], data: new Float32Array(12) }),
+      /tensor "h\.0\.attn\.c_attn\.weight" has shape \[6,2\], config needs \[2,6\]/,
+    ],
+    [
+      'an untied lm_head',
+      (w) => w.set('lm_head.weight', { shape: [50257, 2], data: new Float32Array(100514).fill(1) }),
+      /lm_head\.weight differs from wte\.weight/,
+    ],
   ]
   for (const [name, edit, msg] of cases) {
     it(`rejects ${name}`, async () => {
       const w = weights50k()
       edit(w)
-      await expect(loadGpt2(writeModelDir('bad-' + name.replace(/\W+/g, '-'), w, cfg50k))).rejects.toThrow(msg)
+      await expect(loadGpt2(writeModelDir('bad-' + name.replace(/\W+/g, '-'), w, cfg50k))).rejects.toThrow(
+        msg,
+      )
     })
   }
 
@@ -183,7 +261,10 @@ describe('GPT-2 weights: checked loading', () => {
     fs.rmSync(path.join(dir, 'merges.txt'))
     await expect(loadGpt2(dir)).rejects.toThrow(/missing merges\.txt/)
     const dir2 = writeModelDir('cfg2', weights50k(), cfg50k)
-    fs.writeFileSync(path.join(dir2, 'config.json'), JSON.stringify({ ...toHfConfig(cfg50k), activation_function: 'relu' }))
+    fs.writeFileSync(
+      path.join(dir2, 'config.json'),
+      JSON.stringify({ ...toHfConfig(cfg50k), activation_function: 'relu' }),
+    )
     await expect(loadGpt2(dir2)).rejects.toThrow(/config\.json: activation_function "relu" is not supported/)
     fs.writeFileSync(path.join(dir2, 'config.json'), JSON.stringify({ ...toHfConfig(cfg50k), n_head: 3 }))
     await expect(loadGpt2(dir2)).rejects.toThrow(/n_embd \(2\) must be divisible by n_head \(3\)/)

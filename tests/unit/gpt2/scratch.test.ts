@@ -8,11 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../main/engine/backend'
 import { learnBpe, restrictGpt2Tokenizer } from '../../../main/engine/gpt2/bpe-train'
 import { loadGpt2, type Gpt2 } from '../../../main/engine/gpt2/model'
-import { PROVENANCE_FILE, trainScratchBackbone, type ScratchProgress } from '../../../main/engine/gpt2/scratch'
+import {
+  PROVENANCE_FILE,
+  trainScratchBackbone,
+  type ScratchProgress,
+} from '../../../main/engine/gpt2/scratch'
 import { Gpt2Tokenizer } from '../../../main/engine/gpt2/tokenizer'
 
 const TINY = path.resolve(__dirname, '../../../../shared/data/tiny-gpt2')
-const REVIEWS = path.resolve(__dirname, '../../../../shared/data/amazon-all-beauty-2018/converted/reviews.jsonl')
+const REVIEWS = path.resolve(
+  __dirname,
+  '../../../../shared/data/amazon-all-beauty-2018/converted/reviews.jsonl',
+)
 
 // A few hundred real sentences from review text.
 const sentences = [
@@ -27,7 +34,16 @@ const sentences = [
   ),
 ].slice(0, 300)
 
-const SMALL = { layers: 1, width: 32, heads: 2, context: 32, vocabSize: 400, epochs: 2, batchSize: 8, seed: 3 }
+const SMALL = {
+  layers: 1,
+  width: 32,
+  heads: 2,
+  context: 32,
+  vocabSize: 400,
+  epochs: 2,
+  batchSize: 8,
+  seed: 3,
+}
 let tmp: string
 
 beforeAll(async () => {
@@ -74,7 +90,12 @@ describe('trainScratchBackbone', () => {
     const progress: ScratchProgress[] = []
     const before = tf.memory().numTensors
     const dir = path.join(tmp, 'a')
-    const r = await trainScratchBackbone(sentences, { ...SMALL, outDir: dir, keepModel: true, onProgress: (p) => progress.push(p) })
+    const r = await trainScratchBackbone(sentences, {
+      ...SMALL,
+      outDir: dir,
+      keepModel: true,
+      onProgress: (p) => progress.push(p),
+    })
     expect(progress.length).toBe(progress[0].totalSteps)
     expect(progress.at(-1)!.etaSec).toBe(0)
     expect(progress.every((p) => p.tokensPerSec > 0 && Number.isFinite(p.loss))).toBe(true)
@@ -95,9 +116,22 @@ describe('trainScratchBackbone', () => {
   })
 
   it('is deterministic for a seed and differs across seeds', async () => {
-    const a = await trainScratchBackbone(sentences.slice(0, 100), { ...SMALL, epochs: 1, outDir: path.join(tmp, 'd1') })
-    const b = await trainScratchBackbone(sentences.slice(0, 100), { ...SMALL, epochs: 1, outDir: path.join(tmp, 'd2') })
-    const c = await trainScratchBackbone(sentences.slice(0, 100), { ...SMALL, epochs: 1, seed: 4, outDir: path.join(tmp, 'd3') })
+    const a = await trainScratchBackbone(sentences.slice(0, 100), {
+      ...SMALL,
+      epochs: 1,
+      outDir: path.join(tmp, 'd1'),
+    })
+    const b = await trainScratchBackbone(sentences.slice(0, 100), {
+      ...SMALL,
+      epochs: 1,
+      outDir: path.join(tmp, 'd2'),
+    })
+    await trainScratchBackbone(sentences.slice(0, 100), {
+      ...SMALL,
+      epochs: 1,
+      seed: 4,
+      outDir: path.join(tmp, 'd3'),
+    })
     expect(a.finalLoss).toBe(b.finalLoss)
     const bytes = (d: string) => fs.readFileSync(path.join(tmp, d, 'model.safetensors'))
     expect(bytes('d1').equals(bytes('d2'))).toBe(true)
@@ -106,7 +140,12 @@ describe('trainScratchBackbone', () => {
 
   it('uses a restricted GPT-2 tokenizer when given one, recorded in the provenance file', async () => {
     const dir = path.join(tmp, 'g')
-    await trainScratchBackbone(sentences.slice(0, 60), { ...SMALL, epochs: 1, tokenizerDir: TINY, outDir: dir })
+    await trainScratchBackbone(sentences.slice(0, 60), {
+      ...SMALL,
+      epochs: 1,
+      tokenizerDir: TINY,
+      outDir: dir,
+    })
     const prov = JSON.parse(fs.readFileSync(path.join(dir, PROVENANCE_FILE), 'utf8'))
     expect(prov.kind).toBe('gpt2-restricted')
     const { tokenizer, model } = await loadGpt2(dir)
@@ -119,10 +158,19 @@ describe('trainScratchBackbone', () => {
   it('aborts without writing anything, and rejects bad options by name', async () => {
     const ctrl = new AbortController()
     const dir = path.join(tmp, 'aborted')
-    const p = trainScratchBackbone(sentences, { ...SMALL, outDir: dir, onProgress: (q) => q.step === 2 && ctrl.abort(), signal: ctrl.signal })
+    const p = trainScratchBackbone(sentences, {
+      ...SMALL,
+      outDir: dir,
+      onProgress: (q) => q.step === 2 && ctrl.abort(),
+      signal: ctrl.signal,
+    })
     await expect(p).rejects.toThrow(/aborted/)
     expect(fs.existsSync(dir)).toBe(false)
-    await expect(trainScratchBackbone(sentences, { ...SMALL, width: 30, heads: 4, outDir: dir })).rejects.toThrow(/width 30 must be divisible by heads 4/)
-    await expect(trainScratchBackbone(['', ' '], { ...SMALL, outDir: dir })).rejects.toThrow(/no non-empty texts/)
+    await expect(
+      trainScratchBackbone(sentences, { ...SMALL, width: 30, heads: 4, outDir: dir }),
+    ).rejects.toThrow(/width 30 must be divisible by heads 4/)
+    await expect(trainScratchBackbone(['', ' '], { ...SMALL, outDir: dir })).rejects.toThrow(
+      /no non-empty texts/,
+    )
   })
 })

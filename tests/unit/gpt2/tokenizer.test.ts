@@ -2,10 +2,18 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { bytesToUnicode, byteSymbolsInVocabOrder, Gpt2Tokenizer, preTokenize } from '../../../main/engine/gpt2/tokenizer'
+import {
+  bytesToUnicode,
+  byteSymbolsInVocabOrder,
+  Gpt2Tokenizer,
+  preTokenize,
+} from '../../../main/engine/gpt2/tokenizer'
 
 const TINY = path.resolve(__dirname, '../../../../shared/data/tiny-gpt2')
-const REVIEWS = path.resolve(__dirname, '../../../../shared/data/amazon-all-beauty-2018/converted/reviews.jsonl')
+const REVIEWS = path.resolve(
+  __dirname,
+  '../../../../shared/data/amazon-all-beauty-2018/converted/reviews.jsonl',
+)
 const tok = Gpt2Tokenizer.fromDir(TINY)
 
 describe('GPT-2 tokenizer', () => {
@@ -68,8 +76,12 @@ describe('GPT-2 tokenizer', () => {
   it('rejects bad files with the file name and line', () => {
     expect(() => Gpt2Tokenizer.fromText('{"a": 0', '', 'v.json')).toThrow(/v\.json: invalid JSON/)
     const vocab = JSON.stringify(Object.fromEntries(byteSymbolsInVocabOrder().map((c, i) => [c, i])))
-    expect(() => Gpt2Tokenizer.fromText(vocab, '#version: 0.2\na b c\n', 'v.json', 'm.txt')).toThrow(/m\.txt: line 2/)
-    expect(() => Gpt2Tokenizer.fromText(vocab, 'a b\n', 'v.json', 'm.txt')).toThrow(/merge 1 "a b" produces a token not in vocab/)
+    expect(() => Gpt2Tokenizer.fromText(vocab, '#version: 0.2\na b c\n', 'v.json', 'm.txt')).toThrow(
+      /m\.txt: line 2/,
+    )
+    expect(() => Gpt2Tokenizer.fromText(vocab, 'a b\n', 'v.json', 'm.txt')).toThrow(
+      /merge 1 "a b" produces a token not in vocab/,
+    )
     expect(() => tok.decode([50257])).toThrow(/outside the vocabulary/)
   })
 })

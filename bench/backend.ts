@@ -1,0 +1,137 @@
+// Backend throughput: matMul GFLOP/s at 1024x1024 (plain, transposed B, transposed A; on wasm also without
+// our transpose fix) and forward+backward tokens/s of a 4-layer, 256-wide GPT-2 at vocab 50257, batch 4x64,
+// with the loss through the full vocabulary head and gradients to the input embeddings (the CLLM4Rec
+// content-LLM step, CLLM4REC.md §4). Flags: --iters N (wasm/node; cpu runs fewer), --backends a,b.
+import * as tf from '@tensorflow/tfjs'
+import { initBackend, setWasmMatMulFix, type BackendName } from '../main/engine/backend'
+import { Gpt2 } from '../main/engine/gpt2/model'
+import { parseArgs } from '../main/cli/args'
+
+interface Row {
+  backend: string
+  plain: number
+  transB: number
+  transA: number
+  transBRaw?: number
+  transARaw?: number
+  tokensPerSec: number
+  iters: number
+}
+
+function timeIt(fn: () => void, iters: number): number {
+  fn() // warm-up (kernel setup, allocation)
+  const t0 = performance.now()
+  for (let i = 0; i < iters; i++) fn()
+  return (performance.now() - t0) / 1000 / iters
+}
+
+function matMulGflops(ta: boolean, tb: boolean, iters: number): number {
+  const n = 1024
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1)
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2)
+  const sec = timeIt(() => tf.tidy(() => void tf.matMul(a, b, ta, tb).dataSync()), iters)
+  tf.dispose([a, b])
+  return (2 * n ** 3) / sec / 1e9
+}
+
+function gpt2TokensPerSec(iters: number): number {
+  const [B, T, C, V] = [4, 64, 256, 50257]
+  const model = Gpt2.random(
+    { vocabSize: V, nPositions: 128, nEmbd: C, nLayer: 4, nHead: 8, layerNormEpsilon: 1e-5 },
+    1,
+  )
+  const ids = tf.tensor2d(
+    Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (b * 7919 + t * 104729) % V)),
+    [B, T],
+    'int32',
+  )
+  const x = tf.variable(model.embedTokens(ids))
+  const targets = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: B * T }, (_, i) => (i * 31337) % V),
+      'int32',
+    ),
+    V,
+  )
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const { hidden } = model.forwardEmbeds(x as unknown as tf.Tensor3D)
+        const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
+        return logits
+          .logSoftmax()
+          .mul(targets)
+          .sum()
+          .div(-B * T) as tf.Scalar
+      }, [x])
+      grads[x.name].dataSync()
+      value.dataSync()
+    })
+  const sec = timeIt(step, iters)
+  tf.dispose([ids, x, targets])
+  model.dispose()
+  return (B * T) / sec
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseArgs('bench backend', argv, {
+    iters: { type: 'int', help: 'timed iterations per measurement on fast backends (default 5)' },
+    backends: {
+      type: 'string',
+      help: 'comma-separated list (default node-gpu,node,wasm,cpu: those available)',
+    },
+  })
+  const iters = f.iters ?? 5
+  const wanted = (f.backends ?? 'node-gpu,node,wasm,cpu').split(',') as BackendName[]
+  const rows: Row[] = []
+  for (const name of wanted) {
+    try {
+      await initBackend(name)
+    } catch (e) {
+      process.stderr.write(`skip ${name}: ${(e as Error).message.split('\n')[0]}\n`)
+      continue
+    }
+    const n = name === 'cpu' ? 1 : iters // the cpu backend is ~30x slower
+    process.stderr.write(`measuring ${name} (${n} iterations)...\n`)
+    const row: Row = {
+      backend: name,
+      plain: matMulGflops(false, false, n),
+      transB: matMulGflops(false, true, n),
+      transA: matMulGflops(true, false, n),
+      tokensPerSec: 0,
+      iters: n,
+    }
+    if (name === 'wasm') {
+      setWasmMatMulFix(false)
+      row.transBRaw = matMulGflops(false, true, 1)
+      row.transARaw = matMulGflops(true, false, 1)
+      setWasmMatMulFix(true)
+    }
+    row.tokensPerSec = gpt2TokensPerSec(n)
+    rows.push(row)
+  }
+  const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2))
+  console.log('matMul 1024x1024 in GFLOP/s; GPT-2 L4 C256 V50257 batch 4x64 forward+backward in tokens/s')
+  console.log('| backend | plain | A·Bᵀ | Aᵀ·B | A·Bᵀ raw wasm | Aᵀ·B raw wasm | fwd+bwd tok/s | iters |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+  for (const r of rows) {
+    console.log(
+      `| ${r.backend} | ${fmt(r.plain)} | ${fmt(r.transB)} | ${fmt(r.transA)} | ${fmt(r.transBRaw)} | ${fmt(r.transARaw)} | ${r.tokensPerSec.toFixed(1)} | ${r.iters} |`,
+    )
+  }
+  const wasm = rows.find((r) => r.backend === 'wasm')
+  const cpu = rows.find((r) => r.backend === 'cpu')
+  if (wasm?.transBRaw && wasm.transARaw) {
+    console.log(
+      `wasm transpose fix: A·Bᵀ ${(wasm.transB / wasm.transBRaw).toFixed(1)}x, Aᵀ·B ${(wasm.transA / wasm.transARaw).toFixed(1)}x faster than raw`,
+    )
+    console.log(
+      `wasm transposed/plain after fix: A·Bᵀ ${(wasm.transB / wasm.plain).toFixed(2)}, Aᵀ·B ${(wasm.transA / wasm.plain).toFixed(2)}`,
+    )
+  }
+  if (wasm && cpu) {
+    console.log(
+      `wasm vs cpu: matMul ${(wasm.plain / cpu.plain).toFixed(1)}x, GPT-2 fwd+bwd ${(wasm.tokensPerSec / cpu.tokensPerSec).toFixed(1)}x`,
+    )
+  }
+}
