@@ -25,13 +25,13 @@ async function writeLines(
   for (let i = 0; i < n; i++) {
     buf += line(i)
     if (buf.length > 1 << 20) {
-      if (!sink.write(buf)) await new Promise((r) => sink.once('drain', r))
+      if (!sink.write(buf)) await new Promise<void>((r) => sink.once('drain', () => r()))
       buf = ''
     }
   }
   sink.write(buf)
   sink.end()
-  await new Promise((r) => out.on('close', r))
+  await new Promise<void>((r) => out.on('close', () => r()))
 }
 
 const WORDS =
