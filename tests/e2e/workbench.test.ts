@@ -3,7 +3,7 @@
 // and resume -> Inspect -> second run with another prompt -> compare both in Results.
 // Screenshots of every view land in artifacts/e2e/.
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { buildWeb, startTestServer, type TestServer } from './helpers/server'
 import { launchBrowser, screenshot } from './helpers/browser'
@@ -66,6 +66,19 @@ describe('workbench in browser mode', () => {
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } })
     page.on('pageerror', (e) => pageErrors.push(e.message))
     await page.goto(server.url)
+  })
+
+  // On failure, print what the UI showed inline (errors are rendered where they happen) + a screenshot.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !page) return
+    const errors = await page.locator('.error').allTextContents()
+    console.error(
+      `[e2e] inline errors at failure of "${ctx.task.name}":`,
+      errors,
+      '\nserver log tail:\n',
+      server.log().slice(-2000),
+    )
+    await screenshot(page, `failure-${ctx.task.name.replace(/\W+/g, '-').slice(0, 40)}`)
   })
 
   afterAll(async () => {

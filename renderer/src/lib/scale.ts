@@ -11,7 +11,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (lo === hi) return [lo]
   const raw = (hi - lo) / count
   const pow = 10 ** Math.floor(Math.log10(raw))
-  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw
+  // Nearest of 1, 2, 5, 10 on a log scale (thresholds at the geometric means), as d3 does.
+  const err = raw / pow
+  const step = pow * (err >= Math.sqrt(50) ? 10 : err >= Math.sqrt(10) ? 5 : err >= Math.SQRT2 ? 2 : 1)
   const out: number[] = []
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
     out.push(Number(v.toPrecision(12)))
