@@ -33,6 +33,52 @@ function storeCall<T>(fn: () => T): T {
   }
 }
 
+function blobToStored(runId: number, c: CheckpointBlob): Parameters<typeof store.saveCheckpoint>[1] {
+  return {
+    runId,
+    stage: c.stage,
+    step: c.step,
+    config: { format: c.format, epoch: c.epoch, meta: c.meta },
+    tensors: c.tensors.map((t) => ({
+      name: t.name,
+      dtype: 'float32' as const,
+      shape: t.shape,
+      data: t.data,
+    })),
+  }
+}
+
+function storedToBlob(db: store.Store, runId: number): CheckpointBlob | null {
+  const meta = store.latestCheckpoint(db, runId)
+  if (!meta) return null
+  const ck = store.loadCheckpoint(db, meta.id)
+  const cfg = ck.config as { format: string; epoch: number; meta: Record<string, unknown> }
+  return {
+    stage: ck.stage,
+    epoch: cfg.epoch,
+    step: ck.step,
+    format: cfg.format,
+    meta: cfg.meta,
+    tensors: ck.tensors.map((t) => {
+      if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint tensor '${t.name}' is not float32`)
+      return { name: t.name, shape: t.shape, data: t.data }
+    }),
+  }
+}
+
+// Worker side: one connection per worker thread, opened on first use (WAL lets it write beside main).
+let workerDb: store.Store | undefined
+
+export function saveCheckpointToDb(dbPath: string, runId: number, c: CheckpointBlob): void {
+  workerDb ??= store.openStore(dbPath)
+  store.saveCheckpoint(workerDb, blobToStored(runId, c))
+}
+
+export function loadLatestCheckpointFromDb(dbPath: string, runId: number): CheckpointBlob | null {
+  workerDb ??= store.openStore(dbPath)
+  return storedToBlob(workerDb, runId)
+}
+
 export interface RunServicesOptions {
   version: string
   /** Trainer for new runs: 'cllm4rec' in the app; tests may pick the fast 'bpr-mf' self-check. */
@@ -62,6 +108,8 @@ export class RunServices implements RunPersistence {
   /** Resolves the config exactly as the run will use it; bad keys or values are 400s naming the key. */
   resolve(input: A.RunInput): { resolved: Record<string, unknown>; backboneDir: string } {
     const backboneDir = this.s.backboneDir(input.backboneId)
+    // The self-check trainer validates its own small config in the worker.
+    if (this.trainer !== 'cllm4rec') return { resolved: { ...input.overrides }, backboneDir }
     try {
       const overrides = {
         ...nestOverrides(input.overrides),
@@ -111,6 +159,7 @@ export class RunServices implements RunPersistence {
       templates: c.templates,
       backbone: { id: c.backboneId, dir: c.backboneDir === 'scratch' ? undefined : c.backboneDir },
       seed: row.seed,
+      checkpoints: { kind: 'db', dbPath: this.s.dbPath },
     }
   }
 
@@ -127,36 +176,11 @@ export class RunServices implements RunPersistence {
   }
 
   saveCheckpoint(runId: number, c: CheckpointBlob): void {
-    store.saveCheckpoint(this.db, {
-      runId,
-      stage: c.stage,
-      step: c.step,
-      config: { format: c.format, epoch: c.epoch, meta: c.meta },
-      tensors: c.tensors.map((t) => ({
-        name: t.name,
-        dtype: 'float32' as const,
-        shape: t.shape,
-        data: t.data,
-      })),
-    })
+    store.saveCheckpoint(this.db, blobToStored(runId, c))
   }
 
   latestCheckpoint(runId: number): CheckpointBlob | null {
-    const meta = store.latestCheckpoint(this.db, runId)
-    if (!meta) return null
-    const ck = store.loadCheckpoint(this.db, meta.id)
-    const cfg = ck.config as { format: string; epoch: number; meta: Record<string, unknown> }
-    return {
-      stage: ck.stage,
-      epoch: cfg.epoch,
-      step: ck.step,
-      format: cfg.format,
-      meta: cfg.meta,
-      tensors: ck.tensors.map((t) => {
-        if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint tensor '${t.name}' is not float32`)
-        return { name: t.name, shape: t.shape, data: t.data }
-      }),
-    }
+    return storedToBlob(this.db, runId)
   }
 
   finishRun(runId: number, result: TrainerResult): void {

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type * as A from '../../preload/api'
+import { datasetHash } from '../data/dataset-hash'
 import { generateDemoDataset } from '../data/demo'
 import { previewFile, type FormatName } from '../data/import-source'
 import type { ImportProgress } from '../data/progress'
@@ -225,7 +226,9 @@ export class Services {
   }
 
   async createDemoDataset(o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
-    const dataset = generateDemoDataset(o)
+    const generated = generateDemoDataset(o)
+    // The store verifies datasetHash() on every load; the generator's own hash uses another recipe.
+    const dataset = { ...generated, hash: datasetHash(generated) }
     const fileHash = createHash('sha256')
       .update(JSON.stringify({ demo: 1, ...o }))
       .digest('hex')

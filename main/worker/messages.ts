@@ -34,7 +34,13 @@ export interface StartMessage {
   /** Backbone id ('scratch' or an HF folder path chosen by main) for LLM trainers. */
   backbone?: { id: string; dir?: string; cacheDir?: string }
   seed: number
-  /** Latest checkpoint when resuming, else null. */
+  /**
+   * 'db': the worker writes checkpoints to this SQLite file itself (its own connection, one
+   * transaction each) and reads the latest one to resume, so multi-MB tensors never pass through
+   * main's event loop. Absent: checkpoints go to main ('checkpoint' messages) and `resume` carries one.
+   */
+  checkpoints?: { kind: 'db'; dbPath: string }
+  /** Latest checkpoint when resuming (main-stored checkpoints only), else null. */
   resume: CheckpointBlob | null
 }
 export interface CancelMessage {
@@ -54,6 +60,7 @@ export type FromWorker =
   | { type: 'progress'; progress: RunProgress }
   | { type: 'metric'; runId: number; point: MetricPoint }
   | { type: 'checkpoint'; runId: number; seq: number; checkpoint: CheckpointBlob }
+  | { type: 'checkpoint-saved'; runId: number; stage: string; epoch: number; step: number }
   | { type: 'done'; runId: number; test: Metrics; val?: Metrics; backend: string }
   | { type: 'error'; runId: number; message: string; stack?: string }
 
@@ -99,6 +106,7 @@ export function parseFromWorker(x: unknown): FromWorker {
     case 'status':
     case 'metric':
     case 'checkpoint':
+    case 'checkpoint-saved':
     case 'done':
     case 'error':
       runIdOf(m, 'from worker')

@@ -179,7 +179,8 @@ export class RunManager implements Runs {
     let resume: CheckpointBlob | null
     try {
       job = this.store.jobFor(runId)
-      resume = this.store.latestCheckpoint(runId)
+      // With DB checkpoints the worker reads the latest one itself (off main's event loop).
+      resume = job.checkpoints ? null : this.store.latestCheckpoint(runId)
     } catch (err) {
       this.setStatus(runId, 'failed', err instanceof Error ? err.message : String(err))
       return this.pump()
@@ -222,6 +223,8 @@ export class RunManager implements Runs {
           case 'checkpoint':
             this.store.saveCheckpoint(runId, m.checkpoint)
             this.post(worker, { type: 'checkpoint-ack', runId, seq: m.seq })
+            break
+          case 'checkpoint-saved':
             break
           case 'done':
             this.store.finishRun(runId, m, (Date.now() - a.started) / 1000)

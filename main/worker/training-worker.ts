@@ -42,6 +42,22 @@ function ownBuffers(c: CheckpointBlob): CheckpointBlob {
   return { ...c, tensors }
 }
 
+/** Checkpoints in SQLite through the services adapter, loaded on first use (tests use inline data). */
+const dbCheckpoints = {
+  async latest(dbPath: string, runId: number): Promise<CheckpointBlob | null> {
+    const { loadLatestCheckpointFromDb } = await import('../api/services-runs')
+    return loadLatestCheckpointFromDb(dbPath, runId)
+  },
+  saver: undefined as undefined | ((dbPath: string, runId: number, c: CheckpointBlob) => void),
+  save(dbPath: string, runId: number, c: CheckpointBlob): void {
+    if (!this.saver) throw new Error('checkpoint saver not loaded')
+    this.saver(dbPath, runId, c)
+  },
+  async load(): Promise<void> {
+    this.saver ??= (await import('../api/services-runs')).saveCheckpointToDb
+  },
+}
+
 async function loadDataset(src: DatasetSource): Promise<RecDataset> {
   if (src.kind === 'inline') return src.dataset
   const { loadDatasetFromDb } = await import('../api/services')
@@ -57,6 +73,7 @@ async function run(msg: StartMessage): Promise<void> {
   try {
     post({ type: 'status', runId, status: 'running' })
     const trainer = await loadTrainer(msg.trainer)
+    if (msg.checkpoints) await dbCheckpoints.load()
     const ctx: TrainerContext = {
       runId,
       dataset: await loadDataset(msg.dataset),
@@ -65,7 +82,7 @@ async function run(msg: StartMessage): Promise<void> {
       backbone: msg.backbone,
       seed: msg.seed,
       signal: controller.signal,
-      resume: msg.resume,
+      resume: msg.checkpoints ? await dbCheckpoints.latest(msg.checkpoints.dbPath, runId) : msg.resume,
       progress(p) {
         // Throttled: a fast loop must not flood main; the last update of a stage is always sent.
         pending = { runId, ...p }
@@ -79,7 +96,12 @@ async function run(msg: StartMessage): Promise<void> {
       metric(point) {
         post({ type: 'metric', runId, point })
       },
-      checkpoint(c) {
+      async checkpoint(c) {
+        if (msg.checkpoints) {
+          dbCheckpoints.save(msg.checkpoints.dbPath, runId, c)
+          post({ type: 'checkpoint-saved', runId, stage: c.stage, epoch: c.epoch, step: c.step })
+          return
+        }
         // Wait for main to confirm the write, so a cancel right after never loses the checkpoint.
         const seq = ++ackSeq
         return new Promise<void>((resolve) => {
