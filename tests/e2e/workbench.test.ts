@@ -182,8 +182,21 @@ describe('workbench in browser mode', () => {
   let secondRun = 0
   it('trains a second run with another prompt', async () => {
     await page.keyboard.press('Control+2')
-    await page.getByTestId('prompt-preset').selectOption('paper')
-    await waitForText(page.getByTestId('template-collaborative'), () => true)
+    // The first run's phrase is kept as a user preset; the second run goes back to the built-in one.
+    await page.getByTestId('preset-name').fill('purchased')
+    await page.getByTestId('save-preset').click()
+    await waitForText(
+      page.getByTestId('prompt-preset'),
+      (t) => t.includes('purchased'),
+      30_000,
+      'saved preset',
+    )
+    const builtin = await page
+      .getByTestId('prompt-preset')
+      .locator('option', { hasText: 'built-in' })
+      .first()
+      .getAttribute('value')
+    await page.getByTestId('prompt-preset').selectOption(builtin ?? '')
     expect(await page.getByTestId('template-collaborative').inputValue()).not.toContain('purchased')
     await page.keyboard.press('Control+3')
     secondRun = await startRun('paper-prompt')

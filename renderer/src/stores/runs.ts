@@ -1,37 +1,18 @@
-// Training runs: config schema + presets, backbone choice, estimate, start/cancel/resume, and the live
-// state of every run (status, progress, metric series) kept current from AppEvents.
+// Training runs: start/cancel/resume/delete and the live state of every run (status, progress with
+// ETA, metric series per stage) kept current from AppEvents. The next run's setup is in ./run-setup.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type {
-  BackboneInfo,
-  ConfigField,
-  MetricPoint,
-  RunDetail,
-  RunEstimate,
-  RunInput,
-  RunProgress,
-  RunSummary,
-} from '../../../preload/api'
+import type { MetricPoint, RunDetail, RunInput, RunProgress, RunSummary } from '../../../preload/api'
 import { api, errorText } from '../api'
 import { useAppEvents } from '../composables/use-app-events'
 
 export const useRunsStore = defineStore('runs', () => {
-  const fields = ref<ConfigField[]>([])
-  const configPresets = ref<Record<string, Record<string, unknown>>>({})
-  const preset = ref<RunInput['preset']>('paper')
-  const overrides = ref<Record<string, unknown>>({})
-  const backbones = ref<BackboneInfo[]>([])
-  const backboneId = ref('')
-  const seed = ref(1)
-  const runName = ref('')
-  const estimate = ref<RunEstimate | null>(null)
   const runs = ref<RunSummary[]>([])
   const selectedId = ref<number | null>(null)
   const detail = ref<RunDetail | null>(null)
   const metrics = ref<Record<number, MetricPoint[]>>({})
   const progress = ref<Record<number, RunProgress>>({})
   const error = ref('')
-  const estimateError = ref('')
 
   useAppEvents((e) => {
     if (e.type === 'run.progress') {
@@ -49,38 +30,6 @@ export const useRunsStore = defineStore('runs', () => {
       if (e.status !== 'running') void refresh()
     }
   })
-
-  /** The value a field takes: user override, else preset value, else the schema default. */
-  function valueOf(key: string): unknown {
-    if (key in overrides.value) return overrides.value[key]
-    const p = configPresets.value[preset.value]
-    if (p && key in p) return p[key]
-    return fields.value.find((f) => f.key === key)?.default
-  }
-
-  async function loadSetup(): Promise<void> {
-    try {
-      const [schema, bbs] = await Promise.all([api.configSchema(), api.listBackbones()])
-      fields.value = schema.fields
-      configPresets.value = schema.presets
-      backbones.value = bbs
-      if (!backboneId.value && bbs.length > 0) backboneId.value = bbs[0].id
-      error.value = ''
-    } catch (err) {
-      error.value = errorText(err)
-    }
-  }
-
-  async function addBackboneFolder(): Promise<void> {
-    try {
-      const b = await api.pickBackboneFolder()
-      if (!b) return
-      if (!backbones.value.some((x) => x.id === b.id)) backbones.value.push(b)
-      backboneId.value = b.id
-    } catch (err) {
-      error.value = errorText(err)
-    }
-  }
 
   async function refresh(): Promise<void> {
     try {
@@ -100,16 +49,6 @@ export const useRunsStore = defineStore('runs', () => {
       if (d.progress) progress.value[id] = d.progress
     } catch (err) {
       error.value = errorText(err)
-    }
-  }
-
-  async function estimateFor(input: RunInput): Promise<void> {
-    try {
-      estimate.value = await api.estimateRun(input)
-      estimateError.value = ''
-    } catch (err) {
-      estimate.value = null
-      estimateError.value = errorText(err)
     }
   }
 
@@ -148,31 +87,5 @@ export const useRunsStore = defineStore('runs', () => {
   /** Queued runs in start order: the worker trains one run at a time. */
   const queue = computed(() => runs.value.filter((r) => r.status === 'queued').sort((a, b) => a.id - b.id))
 
-  return {
-    fields,
-    configPresets,
-    preset,
-    overrides,
-    backbones,
-    backboneId,
-    seed,
-    runName,
-    estimate,
-    runs,
-    selectedId,
-    detail,
-    metrics,
-    progress,
-    error,
-    estimateError,
-    queue,
-    valueOf,
-    loadSetup,
-    addBackboneFolder,
-    refresh,
-    select,
-    estimateFor,
-    start,
-    act,
-  }
+  return { runs, selectedId, detail, metrics, progress, error, queue, refresh, select, start, act }
 })
