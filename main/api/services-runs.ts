@@ -1,5 +1,6 @@
 // Runs through the store: the run queue's persistence (RunPersistence) and the run, metric and result
 // queries of the API. Part of the services adapter: every store/engine call for runs lives here.
+import path from 'node:path'
 import type * as A from '../../preload/api'
 import { resolveConfig, type ConfigOverrides, type PresetName } from '../engine/cllm4rec/config'
 import * as store from '../store'
@@ -157,7 +158,12 @@ export class RunServices implements RunPersistence {
       dataset: { kind: 'db', dbPath: this.s.dbPath, datasetId: row.datasetId },
       config: c.resolved,
       templates: c.templates,
-      backbone: { id: c.backboneId, dir: c.backboneDir === 'scratch' ? undefined : c.backboneDir },
+      backbone: {
+        id: c.backboneId,
+        dir: c.backboneDir === 'scratch' ? undefined : c.backboneDir,
+        // Scratch backbones are cached per dataset + settings beside the database.
+        cacheDir: path.join(path.dirname(this.s.dbPath), 'backbones'),
+      },
       seed: row.seed,
       checkpoints: { kind: 'db', dbPath: this.s.dbPath },
     }

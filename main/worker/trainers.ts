@@ -4,6 +4,8 @@ import { bprTrainer } from './bpr-trainer'
 import type { Trainer } from './trainer'
 
 export const TRAINERS: Record<string, () => Promise<Trainer>> = {
+  // Loaded lazily: the engine (tfjs) is only imported by workers that train CLLM4Rec.
+  cllm4rec: async () => (await import('./cllm4rec-trainer')).cllm4recTrainer,
   'bpr-mf': async () => bprTrainer,
 }
 

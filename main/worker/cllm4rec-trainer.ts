@@ -1,0 +1,140 @@
+// The product trainer: runs the engine's CLLM4Rec schedule (CLLM4REC.md §5, §6) inside the worker,
+// translating its callbacks into the run protocol (stage names, overall fraction, per-epoch loss and
+// validation metrics) and its checkpoints into CheckpointBlobs for the store.
+import path from 'node:path'
+import type { MetricPoint, Stage } from '../../preload/api'
+import { initBackend } from '../engine/backend'
+import { scratchCacheDir } from '../engine/cllm4rec/backbone'
+import type { Cllm4recConfig } from '../engine/cllm4rec/config'
+import { trainCllm4rec } from '../engine/cllm4rec/trainer'
+import type { Checkpoint, CheckpointSink } from '../engine/train/checkpoint'
+import type { ProgressEvent } from '../engine/train/progress'
+import type { CheckpointBlob } from './messages'
+import type { Trainer } from './trainer'
+
+export const CLLM4REC_FORMAT = 'cllm4rec v'
+
+/** Engine stage labels ('pretrain:collab', ...) -> the API's stages. */
+export function apiStage(engineStage: string): Stage {
+  const [stage, kind] = engineStage.split(':')
+  if (stage === 'backbone') return 'backbone'
+  if (stage === 'warmup') return 'warmup'
+  if (stage === 'pretrain') return kind === 'collab' ? 'collaborative' : 'content'
+  if (stage === 'finetune') return 'finetune'
+  return 'eval'
+}
+
+export function checkpointToBlob(c: Checkpoint): CheckpointBlob {
+  const { tensors, ...meta } = c
+  return {
+    stage: c.stage,
+    epoch: c.step,
+    step: c.step,
+    format: `${CLLM4REC_FORMAT}${c.formatVersion}`,
+    meta: meta as unknown as Record<string, unknown>,
+    tensors: Object.entries(tensors).map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
+  }
+}
+
+export function blobToCheckpoint(b: CheckpointBlob): Checkpoint {
+  if (!b.format.startsWith(CLLM4REC_FORMAT))
+    throw new Error(`cannot resume a CLLM4Rec run from a '${b.format}' checkpoint`)
+  const tensors: Checkpoint['tensors'] = {}
+  for (const t of b.tensors) tensors[t.name] = { shape: t.shape, data: t.data }
+  return { ...(b.meta as unknown as Omit<Checkpoint, 'tensors'>), tensors }
+}
+
+export const cllm4recTrainer: Trainer = async (ctx) => {
+  const backend = await initBackend('auto')
+  const config = ctx.config as unknown as Cllm4recConfig
+  const sink: CheckpointSink = {
+    save: (c) => ctx.checkpoint(checkpointToBlob(c)),
+    loadLatest: async () => (ctx.resume ? blobToCheckpoint(ctx.resume) : null),
+  }
+  // Scratch backbones are cached per dataset + settings beside the database, not in /tmp.
+  const backboneDir =
+    config.backbone === 'scratch' && ctx.backbone?.cacheDir
+      ? path.join(ctx.backbone.cacheDir, path.basename(scratchCacheDir(ctx.dataset, config)))
+      : undefined
+  const started = Date.now()
+  let task = { key: '', stage: 'warmup' as Stage, epoch: 0, lossSum: 0, n: 0 }
+  let taskIndex = 0
+  const flushLoss = (): void => {
+    if (task.n > 0) {
+      ctx.metric({
+        stage: task.stage,
+        step: taskIndex,
+        epoch: task.epoch,
+        name: 'loss',
+        value: task.lossSum / task.n,
+      })
+    }
+  }
+  const onProgress = (p: ProgressEvent): void => {
+    const stage = apiStage(p.stage)
+    const key = `${p.stage}/${p.epoch}`
+    if (stage !== 'backbone' && key !== task.key) {
+      flushLoss()
+      if (task.key) taskIndex++
+      task = { key, stage, epoch: p.epoch, lossSum: 0, n: 0 }
+    }
+    if (stage !== 'backbone' && Number.isFinite(p.loss)) {
+      task.lossSum += p.loss
+      task.n++
+    }
+    const elapsed = (Date.now() - started) / 1000
+    const eta = Number.isFinite(p.etaSec) ? Math.max(0, p.etaSec) : NaN
+    const fraction =
+      stage === 'backbone'
+        ? p.step / Math.max(1, p.totalSteps)
+        : Number.isFinite(eta)
+          ? elapsed / (elapsed + eta)
+          : 0
+    ctx.progress({
+      stage,
+      epoch: p.epoch,
+      step: p.step,
+      totalSteps: p.totalSteps,
+      fraction: Math.min(1, Math.max(0, fraction)),
+      loss: p.loss,
+      tokensPerSec: Number.isFinite(p.tokensPerSec) ? p.tokensPerSec : 0,
+      etaSec: Number.isFinite(eta) ? eta : 0,
+    })
+  }
+  const result = await trainCllm4rec(ctx.dataset, config, {
+    signal: ctx.signal,
+    sink,
+    backboneDir,
+    onProgress,
+    onMetric: (m) => {
+      const stage: Stage = m.split === 'test' ? 'eval' : apiStage(m.stage)
+      for (const [name, value] of Object.entries(m.metrics)) {
+        if (name === 'users') continue
+        const point: MetricPoint = {
+          stage,
+          step: taskIndex,
+          epoch: m.epoch,
+          name: `${m.split}.${name}`,
+          value,
+        }
+        ctx.metric(point)
+      }
+    },
+  })
+  flushLoss()
+  try {
+    const strip = (m: { recall20: number; recall40: number; ndcg100: number }) => ({
+      recall20: m.recall20,
+      recall40: m.recall40,
+      ndcg100: m.ndcg100,
+    })
+    if (!result.test) throw new Error('training finished without a test evaluation')
+    return {
+      test: strip(result.test),
+      val: result.val ? strip(result.val) : undefined,
+      backend: backend.name,
+    }
+  } finally {
+    result.session.dispose()
+  }
+}
