@@ -2,7 +2,8 @@
 // in system Chromium: demo dataset -> prompt edit with live preview -> tiny run with progress, cancel
 // and resume -> Inspect -> second run with another prompt -> compare both in Results.
 // Screenshots of every view land in artifacts/e2e/.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { buildWeb, startTestServer, type TestServer } from './helpers/server'
@@ -229,5 +230,46 @@ describe('workbench in browser mode', () => {
     expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
     await screenshot(page, 'results-dark')
     expect(pageErrors).toEqual([])
+  })
+
+  it('imports a CSV file: preview, column mapping, progress, statistics', async () => {
+    // A small generated interaction log (not real data): 40 users x 8 items over 30 items.
+    const lines = ['user_id,item_id,rating,timestamp']
+    for (let u = 0; u < 40; u++)
+      for (let k = 0; k < 8; k++)
+        lines.push(`u${u},i${(u * 7 + k * 3) % 30},${1 + ((u + k) % 5)},${1e9 + u * 100 + k}`)
+    const file = path.join(server.dir, 'interactions.csv')
+    writeFileSync(file, lines.join('\n') + '\n')
+
+    await page.keyboard.press('Control+1')
+    await page.getByTestId('file-input').setInputFiles(file)
+    await page.getByTestId('import-preview').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('import-preview').locator('th').allTextContents()).toEqual([
+      'user_id',
+      'item_id',
+      'rating',
+      'timestamp',
+    ])
+    expect(await page.getByTestId('map-user').inputValue()).toBe('user_id')
+    expect(await page.getByTestId('map-item').inputValue()).toBe('item_id')
+    await page.getByTestId('import-name').fill('generated-csv')
+    await page.getByTestId('import-kcore').fill('2')
+    await page.getByTestId('import-minRating').fill('2')
+    await page.getByTestId('start-import').click()
+    await page.getByTestId('import-progress').waitFor()
+    await waitForText(
+      page.getByTestId('dataset-stats').locator('h3'),
+      (t) => t.includes('generated-csv'),
+      60_000,
+      'imported dataset',
+    )
+    await waitForText(page.getByTestId('import-progress'), (t) => t.includes('100.0%'), 30_000, 'import done')
+    // Ratings below 2 were dropped (one in five rows), so fewer than the 320 rows remain.
+    const row = page.locator('[data-testid^="dataset-row-"]', { hasText: 'generated-csv' })
+    expect(await row.getByTestId('synthetic-badge').count()).toBe(0)
+    const interactions = Number((await row.locator('td').nth(3).textContent())?.replace(/,/g, ''))
+    expect(interactions).toBeGreaterThan(0)
+    expect(interactions).toBeLessThan(320)
+    await screenshot(page, 'datasets-import')
   })
 })

@@ -58,16 +58,21 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  async function useFile(ref: FileRef | null): Promise<void> {
+  async function useFile(ref: FileRef | null, format?: string): Promise<void> {
     if (!ref) return
     file.value = ref
     preview.value = null
     importError.value = ''
     try {
-      preview.value = await api.previewImport(ref.fileRef)
+      preview.value = await api.previewImport(ref.fileRef, format)
     } catch (err) {
       importError.value = errorText(err)
     }
+  }
+
+  /** Re-read the preview when the user overrides the detected format. */
+  async function setFormat(format: string): Promise<void> {
+    await useFile(file.value, format || undefined)
   }
 
   async function upload(f: File): Promise<void> {
@@ -144,6 +149,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     refresh,
     select,
     useFile,
+    setFormat,
     upload,
     runImport,
     cancelImport,
