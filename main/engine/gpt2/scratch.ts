@@ -88,9 +88,17 @@ export async function trainScratchBackbone(
   texts: string[],
   opts: ScratchOptions,
 ): Promise<{ dir: string; finalLoss: number; model?: Gpt2 }> {
+  const d = SCRATCH_DEFAULTS
   const o = {
-    ...SCRATCH_DEFAULTS,
-    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+    layers: opts.layers ?? d.layers,
+    width: opts.width ?? d.width,
+    heads: opts.heads ?? d.heads,
+    context: opts.context ?? d.context,
+    epochs: opts.epochs ?? d.epochs,
+    seed: opts.seed ?? d.seed,
+    vocabSize: opts.vocabSize ?? d.vocabSize,
+    batchSize: opts.batchSize ?? d.batchSize,
+    learningRate: opts.learningRate ?? d.learningRate,
   }
   for (const k of ['layers', 'width', 'heads', 'context', 'epochs', 'vocabSize', 'batchSize'] as const)
     positiveInt(k, o[k])

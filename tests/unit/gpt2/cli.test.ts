@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../main/engine/backend'
 import { generateGreedy } from '../../../main/engine/gpt2/generate'
 import { loadGpt2 } from '../../../main/engine/gpt2/model'
+import { parseArgs, UsageError } from '../../../main/cli/args'
 
 const ROOT = path.resolve(__dirname, '../../..')
 const TINY = path.resolve(ROOT, '../shared/data/tiny-gpt2')
@@ -136,5 +137,48 @@ describe('cli gpt2 commands', () => {
     expect(badBackend.stderr).toMatch(/--backend must be one of auto, node-gpu, node, wasm, cpu/)
     const badInt = cli('generate', '--model', TINY, '--text', 'x', '--max-new-tokens', 'many')
     expect(badInt.stderr).toMatch(/--max-new-tokens must be an integer, got "many"/)
+  })
+})
+
+describe('shared argv parser', () => {
+  const specs = {
+    name: { type: 'string', help: 'a name', required: true },
+    n: { type: 'int', help: 'a count' },
+    rate: { type: 'number', help: 'a rate' },
+    json: { type: 'boolean', help: 'JSON output' },
+    mode: { type: 'string', help: 'mode', choices: ['a', 'b'] },
+  } as const
+
+  it('parses --k v, --k=v, booleans, ints, numbers and choices', () => {
+    expect(
+      parseArgs('x', ['--name', 'n1', '--n=3', '--rate', '-0.5', '--json', '--mode', 'b'], specs),
+    ).toEqual({
+      name: 'n1',
+      n: 3,
+      rate: -0.5,
+      json: true,
+      mode: 'b',
+    })
+    expect(parseArgs('x', ['--name=a=b', '--json=false'], specs)).toEqual({ name: 'a=b', json: false })
+  })
+
+  it('rejects unknown, repeated, missing, valueless and ill-typed flags with UsageError', () => {
+    const bad: [string[], RegExp][] = [
+      [
+        ['--name', 'a', '--nmae', 'b'],
+        /x: unknown flag --nmae \(known flags: --name, --n, --rate, --json, --mode\)/,
+      ],
+      [['--name', 'a', '--name', 'b'], /--name given twice/],
+      [['--n', '3'], /missing required flag --name/],
+      [['--name'], /--name needs a value/],
+      [['--name', 'a', '--n', '1.5'], /--n must be an integer, got "1\.5"/],
+      [['--name', 'a', '--rate', 'fast'], /--rate must be a number, got "fast"/],
+      [['--name', 'a', '--mode', 'c'], /--mode must be one of a, b, got "c"/],
+      [['stray'], /unexpected argument "stray"/],
+    ]
+    for (const [argv, msg] of bad) {
+      expect(() => parseArgs('x', argv, specs)).toThrow(UsageError)
+      expect(() => parseArgs('x', argv, specs)).toThrow(msg)
+    }
   })
 })
