@@ -89,7 +89,8 @@ export class Gpt2 {
     for (const [name, t] of checked) {
       if (t.dtype !== 'float32')
         throw new Error(`weights: tensor "${name}" has dtype ${t.dtype}, expected float32`)
-      params.set(name, trainable ? tf.variable(t, true, `gpt2/${name}`) : tf.clone(t))
+      // Unnamed variables: tfjs names must be unique process-wide and two scratch models may coexist.
+      params.set(name, trainable ? tf.variable(t, true) : tf.clone(t))
     }
     return new Gpt2(config, params, trainable)
   }

@@ -184,7 +184,9 @@ describe('GPT-2 forward on tiny-gpt2', () => {
   it('trains its own weights when built trainable (scratch), without leaks', () => {
     const cfg = { vocabSize: 50, nPositions: 16, nEmbd: 8, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }
     const m = Gpt2.random(cfg, 7, { trainable: true })
+    const twin = Gpt2.random(cfg, 7, { trainable: true }) // two trainable models may coexist
     expect(m.trainableWeights().length).toBe(2 + 12 + 2)
+    twin.dispose()
     const opt: tf.Optimizer = tf.train.adam(1e-2)
     const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6]], undefined, 'int32')
     const step = () =>
