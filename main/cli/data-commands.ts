@@ -71,12 +71,25 @@ function progressPrinter(): (p: ImportProgress) => void {
 async function importCommand(argv: string[]): Promise<number> {
   const { positional, flags } = parseFlags(
     argv,
-    ['format', 'map', 'sep', 'min-rating', 'kcore', 'split', 'seed', 'db', 'name', 'items', 'dedup'],
+    [
+      'format',
+      'map',
+      'sep',
+      'encoding',
+      'min-rating',
+      'kcore',
+      'split',
+      'seed',
+      'db',
+      'name',
+      'items',
+      'dedup',
+    ],
     ['json', 'quiet'],
   )
   if (positional.length !== 1)
     throw new UsageError(
-      'usage: import <file|dir> [--format amazon|movielens|csv|recbole|cllm4rec] [--map user=col,item=col,...] [--sep ,] [--min-rating r] [--kcore k] [--split 0.8,0.1,0.1] [--seed N] [--db FILE] [--name NAME] [--items FILE] [--json]',
+      'usage: import <file|dir> [--format amazon|movielens|csv|recbole|cllm4rec] [--map user=col,item=col,...] [--sep ,] [--encoding utf-8|latin1] [--min-rating r] [--kcore k] [--split 0.8,0.1,0.1] [--seed N] [--db FILE] [--name NAME] [--items FILE] [--json]',
     )
   const format = str(flags.format) as FormatName | undefined
   if (format && !FORMAT_NAMES.includes(format))
@@ -86,6 +99,9 @@ async function importCommand(argv: string[]): Promise<number> {
     throw new UsageError('--dedup must be latest or first')
   const splitS = str(flags.split)
   const split = splitS ? validateSplit(splitS.split(',').map(Number)) : undefined
+  const encoding = str(flags.encoding)
+  if (encoding && encoding !== 'utf-8' && encoding !== 'latin1')
+    throw new UsageError('--encoding must be utf-8 or latin1')
   const sepS = str(flags.sep)
   const sep = sepS === '\\t' || sepS === 'tab' ? '\t' : sepS
   const store = openStore(resolveDbPath(str(flags.db)))
@@ -98,6 +114,7 @@ async function importCommand(argv: string[]): Promise<number> {
       format,
       map: str(flags.map) ? parseColumnMap(str(flags.map)!) : undefined,
       sep,
+      encoding: encoding as 'utf-8' | 'latin1' | undefined,
       minRating: num(flags, 'min-rating'),
       kcore: num(flags, 'kcore', true),
       split,

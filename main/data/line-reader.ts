@@ -83,6 +83,7 @@ export async function* readLineBatches(
   let pendingLen = 0
   let lineNo = 1 // number of the next line to emit
   let first = true
+  let firstChunk = true
 
   const decode = (buf: Buffer): string => {
     if (encoding === 'latin1') return buf.toString('latin1')
@@ -135,6 +136,12 @@ export async function* readLineBatches(
     for await (const chunkAny of source) {
       throwIfAborted(opts.signal)
       const chunk = chunkAny as Buffer
+      const bom16 =
+        chunk.length >= 2 &&
+        ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))
+      if (firstChunk && bom16)
+        throw new DataError('UTF-16 text (byte-order mark): convert the file to UTF-8', { file, line: 1 })
+      firstChunk = false
       const nul = chunk.indexOf(0)
       if (nul !== -1) {
         const line = lineNo + countNewlines(Buffer.concat([...pending, chunk.subarray(0, nul)]), Infinity)

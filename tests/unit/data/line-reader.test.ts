@@ -57,6 +57,14 @@ describe('readLineBatches', () => {
     expect((await all(f, { encoding: 'latin1' })).lines[2]).toBe('Misérables')
   })
 
+  it('names UTF-16 input instead of calling it binary', async () => {
+    const f = t.file(
+      'utf16.csv',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('user,item\n', 'utf16le')]),
+    )
+    await expect(all(f)).rejects.toThrow(/utf16\.csv, line 1: UTF-16 text/)
+  })
+
   it('rejects binary data (NUL bytes) naming the line', async () => {
     const f = t.file('bin.dat', Buffer.concat([Buffer.from('a\nb\n'), Buffer.from([0, 1, 2, 255])]))
     await expect(all(f)).rejects.toThrow(/line 3: binary data/)
