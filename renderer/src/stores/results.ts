@@ -17,6 +17,8 @@ export const useResultsStore = defineStore('results', () => {
   const curves = ref<Record<number, MetricPoint[]>>({})
   const details = ref<Record<number, RunDetail>>({})
   const error = ref('')
+  const baselineError = ref('')
+  const baselinesBusy = ref(false)
 
   const byProtocol = computed(() => {
     const groups = new Map<string, ResultRow[]>()
@@ -36,6 +38,20 @@ export const useResultsStore = defineStore('results', () => {
       error.value = ''
     } catch (err) {
       error.value = errorText(err)
+    }
+  }
+
+  /** Popularity / EASE on the dataset's split, scored by the same evaluator as the runs. */
+  async function runBaselines(datasetId: number): Promise<void> {
+    baselinesBusy.value = true
+    try {
+      await api.runBaselines(datasetId)
+      baselineError.value = ''
+      await refresh()
+    } catch (err) {
+      baselineError.value = errorText(err)
+    } finally {
+      baselinesBusy.value = false
     }
   }
 
@@ -79,5 +95,18 @@ export const useResultsStore = defineStore('results', () => {
     return out
   })
 
-  return { rows, selected, curves, details, error, byProtocol, diff, refresh, toggle }
+  return {
+    rows,
+    selected,
+    curves,
+    details,
+    error,
+    baselineError,
+    baselinesBusy,
+    byProtocol,
+    diff,
+    refresh,
+    runBaselines,
+    toggle,
+  }
 })
