@@ -215,6 +215,10 @@ describe('workbench in browser mode', () => {
     await page.getByTestId('diff-prompt.collaborative').waitFor()
     expect(await page.getByTestId('diff-prompt.collaborative').textContent()).toContain('purchased')
 
+    // Baselines on the same split join the runs' protocol group.
+    await page.getByTestId('run-baselines').click()
+    await waitForCount(page.getByTestId('result-baseline'), 1, 120_000)
+
     const download = page.waitForEvent('download')
     await page.getByTestId('export-results-csv').click()
     const csv = readFileSync((await (await download).path())!, 'utf8')
