@@ -14,6 +14,8 @@ export interface DemoOptions {
   perUser?: number
   /** Fraction of each user's interactions drawn from their favourite groups. */
   taste?: number
+  /** Fraction of training interactions that come with a review (content LLM corpus size). */
+  reviewFraction?: number
 }
 
 const GROUP_WORDS = [
@@ -46,6 +48,7 @@ export function generateDemoDataset(opts: DemoOptions): RecDataset {
   const G = Math.min(opts.groups ?? 6, GROUP_WORDS.length)
   const perUser = opts.perUser ?? 12
   const taste = opts.taste ?? 0.85
+  const reviewFraction = opts.reviewFraction ?? 0.3
   if (!Number.isInteger(U) || U < 2) throw new Error('generateDemoDataset: users must be an integer >= 2')
   if (!Number.isInteger(J) || J < G * 3) throw new Error(`generateDemoDataset: items must be >= ${G * 3}`)
   if (perUser < 3 || perUser > J / 2) throw new Error('generateDemoDataset: perUser must be in [3, items/2]')
@@ -93,6 +96,7 @@ export function generateDemoDataset(opts: DemoOptions): RecDataset {
     const tr = items.slice(2 * nTest).sort((a, b) => a - b)
     train.push(tr)
     for (const j of tr) {
+      if (rnd() >= reviewFraction) continue
       const words = GROUP_WORDS[group[j]]
       const w = () => words[Math.floor(rnd() * words.length)]
       reviews.push({
@@ -108,7 +112,9 @@ export function generateDemoDataset(opts: DemoOptions): RecDataset {
     (_, j) => `${GROUP_WORDS[group[j]].slice(0, 3).join(' ')} number ${j}`,
   )
   const h = createHash('sha256')
-  h.update(JSON.stringify({ seed: opts.seed, U, J, G, perUser, taste, train, val, test }))
+  h.update(
+    JSON.stringify({ seed: opts.seed, U, J, G, perUser, taste, reviewFraction, train, val, test, reviews }),
+  )
   return {
     name: 'demo (synthetic)',
     synthetic: true,

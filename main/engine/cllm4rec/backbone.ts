@@ -1,0 +1,69 @@
+// Backbone preparation (CLLM4REC.md §1): a Hugging Face GPT-2 folder, or the built-in scratch backbone
+// trained on the dataset's own texts and cached by (data hash, scratch settings, seed) so repeated runs
+// and resumed runs use the identical frozen network.
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { RecDataset } from '../../data/types'
+import { loadGpt2, type Gpt2 } from '../gpt2/model'
+import { trainScratchBackbone } from '../gpt2/scratch'
+import type { Cllm4recConfig } from './config'
+import { backboneTexts } from './corpus'
+import type { TextTokenizer } from './vocab'
+
+export interface LoadedBackbone {
+  model: Gpt2
+  tokenizer: TextTokenizer
+  dir: string
+}
+
+/** Default cache folder of scratch backbones for a dataset + settings. */
+export function scratchCacheDir(data: RecDataset, c: Cllm4recConfig): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ hash: data.hash, scratch: c.scratch, seed: c.seed, prompts: c.prompts, v: 2 }))
+    .digest('hex')
+    .slice(0, 16)
+  return path.join(os.tmpdir(), 'cllm4rec-backbones', key)
+}
+
+export async function prepareBackbone(
+  data: RecDataset,
+  c: Cllm4recConfig,
+  opts: {
+    dir?: string
+    onLog?: (m: string) => void
+    onProgress?: (done: number, total: number, loss: number, etaSec: number) => void
+    signal?: AbortSignal
+  } = {},
+): Promise<LoadedBackbone> {
+  if (c.backbone !== 'scratch') {
+    const { model, tokenizer } = await loadGpt2(c.backbone)
+    return { model, tokenizer, dir: c.backbone }
+  }
+  const dir = opts.dir ?? scratchCacheDir(data, c)
+  if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
+    opts.onLog?.(`training scratch backbone (${c.scratch.layers} layers, width ${c.scratch.width}) -> ${dir}`)
+    fs.mkdirSync(path.dirname(dir), { recursive: true })
+    // Train into a sibling temp folder and rename, so a killed run never leaves a half backbone.
+    const tmp = `${dir}.tmp-${process.pid}`
+    fs.rmSync(tmp, { recursive: true, force: true })
+    const r = await trainScratchBackbone(backboneTexts(data, c.prompts), {
+      outDir: tmp,
+      layers: c.scratch.layers,
+      width: c.scratch.width,
+      heads: c.scratch.heads,
+      context: c.scratch.context,
+      epochs: c.scratch.epochs,
+      vocabSize: c.scratch.vocabSize,
+      seed: c.seed,
+      signal: opts.signal,
+      onProgress: (p) => opts.onProgress?.(p.step, p.totalSteps, p.loss, p.etaSec),
+    })
+    r.model?.dispose()
+    fs.rmSync(dir, { recursive: true, force: true })
+    fs.renameSync(tmp, dir)
+  }
+  const { model, tokenizer } = await loadGpt2(dir)
+  return { model, tokenizer, dir }
+}

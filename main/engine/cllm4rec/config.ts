@@ -1,0 +1,218 @@
+// Training configuration (CLLM4REC.md §5, §6, §8): every default written once with its meaning, two
+// presets (`paper`, the default, and `official`, the authors' code behaviour), user overrides checked
+// key by key, and a frozen resolved result that is stored with the run.
+import { DEFAULT_PROMPTS, validateTemplates, type PromptTemplates } from './prompts'
+
+export interface ScratchBackboneConfig {
+  /** Transformer blocks of the built-in "LLM-Scratch" backbone. */
+  layers: number
+  /** Embedding width (also the width of the user/item embeddings). */
+  width: number
+  /** Attention heads (width must be divisible by heads). */
+  heads: number
+  /** Context length in tokens. */
+  context: number
+  /** Language-model epochs over the dataset's texts. */
+  epochs: number
+  /** BPE vocabulary size learned from the texts. */
+  vocabSize: number
+}
+
+export interface Cllm4recConfig {
+  /** 'scratch' (train a small GPT-2 on the dataset's texts) or a Hugging Face GPT-2 folder. */
+  backbone: string
+  /** Settings used when backbone = 'scratch'. */
+  scratch: ScratchBackboneConfig
+  /** Hard-prompt templates. */
+  prompts: PromptTemplates
+  /** Seed of every random choice (init, shuffles, masks). */
+  seed: number
+  /** Multiplies warm-up, rounds and finetuning epochs (each rounded, at least 1 unless 0). */
+  epochsScale: number
+  /** Content-only warm-up epochs (official: 10). */
+  warmupEpochs: number
+  /** Pretraining rounds, each one L-epoch + one C-epoch (official: 100). */
+  rounds: number
+  /** RecLLM finetuning epochs (official: 150). */
+  finetuneEpochs: number
+  /** Validate every this many finetuning epochs (model selection). */
+  evalEvery: number
+  /** Documents per batch (official: 20 per GPU x 8 GPUs). */
+  batchSize: number
+  /** Adam learning rate for pretraining (warm-up and rounds). */
+  lrPretrain: number
+  /** Adam learning rate for finetuning. */
+  lrFinetune: number
+  /** λ_c: strength of the mutual term ||z^l - z^c||². */
+  lambdaC: number
+  /** λ_l: Gaussian prior on the collaborative embeddings ||z^l||². */
+  lambdaL: number
+  /** 'per-doc': Σ over the batch's unique rows / #docs (does not grow with batch size); 'official-sum'. */
+  mutualScaling: 'per-doc' | 'official-sum'
+  /** Reshuffle the collaborative main text every pass (paper) or keep ascending ids (official). */
+  reorderItems: boolean
+  /** Predict the first main-text token from the prompt's last hidden state (paper) or skip it (official). */
+  predictFirstMainToken: boolean
+  /** RecLLM target: the masked-out items (paper) or all training items (official). */
+  finetuneTarget: 'masked' | 'all'
+  /** Fraction of training items hidden per user per pass in masked prompting (p_m). */
+  maskFraction: number
+  /** Alternate content C-epochs during finetuning (mutual regularisation continues). */
+  finetuneContent: boolean
+  /** Document length cap; the backbone context caps it further. */
+  maxLength: number
+  /** Optional cap on content main text in tokens (null: none). */
+  contentMainCap: number | null
+  /** Use reviews / item texts / user texts as content documents when the dataset has them. */
+  useReviews: boolean
+  useItemTexts: boolean
+  useUserTexts: boolean
+  /** Std of the N(0, σ²) initialisation of every user/item embedding. */
+  initStd: number
+}
+
+export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
+  backbone: 'scratch',
+  scratch: { layers: 2, width: 64, heads: 2, context: 256, epochs: 2, vocabSize: 2000 },
+  prompts: { ...DEFAULT_PROMPTS },
+  seed: 1,
+  epochsScale: 1,
+  warmupEpochs: 10,
+  rounds: 100,
+  finetuneEpochs: 150,
+  evalEvery: 1,
+  batchSize: 20,
+  lrPretrain: 1e-3,
+  lrFinetune: 1e-4,
+  lambdaC: 1,
+  lambdaL: 0.01,
+  mutualScaling: 'per-doc',
+  reorderItems: true,
+  predictFirstMainToken: true,
+  finetuneTarget: 'masked',
+  maskFraction: 0.2,
+  finetuneContent: true,
+  maxLength: 1024,
+  contentMainCap: 128,
+  useReviews: true,
+  useItemTexts: true,
+  useUserTexts: true,
+  initStd: 0.02,
+}
+
+export type PresetName = 'paper' | 'official'
+
+export const PRESETS: Readonly<Record<PresetName, Partial<Cllm4recConfig>>> = {
+  paper: {},
+  official: {
+    reorderItems: false,
+    predictFirstMainToken: false,
+    finetuneTarget: 'all',
+    mutualScaling: 'official-sum',
+    contentMainCap: null,
+  },
+}
+
+export type ConfigOverrides = {
+  [K in keyof Cllm4recConfig]?: Cllm4recConfig[K] extends object
+    ? Partial<Cllm4recConfig[K]>
+    : Cllm4recConfig[K]
+}
+
+const NULLABLE = new Set(['contentMainCap'])
+const ENUMS: Record<string, readonly string[]> = {
+  mutualScaling: ['per-doc', 'official-sum'],
+  finetuneTarget: ['masked', 'all'],
+}
+
+function merge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+  where: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue
+    const path = where ? `${where}.${k}` : k
+    if (!(k in base)) throw new Error(`config: unknown key "${path}"`)
+    const d = base[k]
+    if (v === null) {
+      if (!NULLABLE.has(path)) throw new Error(`config: "${path}" may not be null`)
+      out[k] = null
+    } else if (d !== null && typeof d === 'object') {
+      if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`config: "${path}" must be an object`)
+      out[k] = merge(d as Record<string, unknown>, v as Record<string, unknown>, path)
+    } else {
+      const expected = d === null ? 'number' : typeof d
+      if (typeof v !== expected) throw new Error(`config: "${path}" must be a ${expected}, got ${typeof v}`)
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`config: "${path}" must be finite`)
+      if (ENUMS[path] && !ENUMS[path].includes(v as string)) {
+        throw new Error(`config: "${path}" must be one of ${ENUMS[path].join(', ')}`)
+      }
+      out[k] = v
+    }
+  }
+  return out
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}
+
+function checkRanges(c: Cllm4recConfig): void {
+  const int = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min)
+      throw new Error(`config: "${name}" must be an integer >= ${min}, got ${v}`)
+  }
+  const pos = (name: string, v: number) => {
+    if (!(v > 0)) throw new Error(`config: "${name}" must be > 0, got ${v}`)
+  }
+  int('seed', c.seed, 0)
+  pos('epochsScale', c.epochsScale)
+  int('warmupEpochs', c.warmupEpochs, 0)
+  int('rounds', c.rounds, 0)
+  int('finetuneEpochs', c.finetuneEpochs, 0)
+  int('evalEvery', c.evalEvery, 1)
+  int('batchSize', c.batchSize, 1)
+  pos('lrPretrain', c.lrPretrain)
+  pos('lrFinetune', c.lrFinetune)
+  if (c.lambdaC < 0) throw new Error('config: "lambdaC" must be >= 0')
+  if (c.lambdaL < 0) throw new Error('config: "lambdaL" must be >= 0')
+  if (!(c.maskFraction > 0 && c.maskFraction < 1)) throw new Error('config: "maskFraction" must be in (0, 1)')
+  int('maxLength', c.maxLength, 8)
+  if (c.contentMainCap !== null) int('contentMainCap', c.contentMainCap, 1)
+  pos('initStd', c.initStd)
+  int('scratch.layers', c.scratch.layers, 1)
+  int('scratch.width', c.scratch.width, 8)
+  int('scratch.heads', c.scratch.heads, 1)
+  if (c.scratch.width % c.scratch.heads !== 0)
+    throw new Error('config: "scratch.width" must be divisible by heads')
+  int('scratch.context', c.scratch.context, 16)
+  int('scratch.epochs', c.scratch.epochs, 0)
+  int('scratch.vocabSize', c.scratch.vocabSize, 300)
+  if (c.backbone.trim() === '') throw new Error('config: "backbone" must be "scratch" or a folder')
+  validateTemplates(c.prompts)
+}
+
+/** Defaults <- preset <- overrides; throws on unknown keys, wrong types or out-of-range values. */
+export function resolveConfig(
+  preset: PresetName = 'paper',
+  overrides: ConfigOverrides = {},
+): Readonly<Cllm4recConfig> {
+  if (!(preset in PRESETS)) throw new Error(`config: unknown preset "${preset}" (paper, official)`)
+  const structured = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>
+  const withPreset = merge(structured, PRESETS[preset] as Record<string, unknown>, '')
+  const c = merge(withPreset, overrides as Record<string, unknown>, '') as unknown as Cllm4recConfig
+  checkRanges(c)
+  return deepFreeze(c)
+}
+
+/** Epoch counts after epochsScale: a non-zero count stays >= 1. */
+export function scaledEpochs(c: Cllm4recConfig): { warmup: number; rounds: number; finetune: number } {
+  const s = (n: number) => (n === 0 ? 0 : Math.max(1, Math.round(n * c.epochsScale)))
+  return { warmup: s(c.warmupEpochs), rounds: s(c.rounds), finetune: s(c.finetuneEpochs) }
+}

@@ -1,0 +1,140 @@
+// Builds the three corpora of CLLM4Rec from a RecDataset (CLLM4REC.md §2, §6): content documents
+// (tokenised once), collaborative documents (items reshuffled every pass), and masked-prompting
+// examples for RecLLM (hide p_m of each user's training items per pass, at least one).
+import type { RecDataset } from '../../data/types'
+import type { Rng } from '../train/rng'
+import type { Cllm4recConfig } from './config'
+import { collaborativeDoc, contentDoc, recommendationPrompt, type Doc } from './documents'
+import type { PromptTemplates } from './prompts'
+import type { ExtendedTokenizer } from './vocab'
+
+export interface DocSet {
+  docs: Doc[]
+  truncated: number
+}
+
+/** Every content document the config enables: reviews, item texts, user texts. */
+export function buildContentDocs(
+  data: RecDataset,
+  tok: ExtendedTokenizer,
+  c: Cllm4recConfig,
+  maxLength: number,
+): DocSet {
+  const caps = { maxLength, mainCap: c.contentMainCap }
+  const docs: Doc[] = []
+  if (c.useReviews) {
+    for (const r of data.reviews) {
+      if (r.text.trim())
+        docs.push(contentDoc(tok, c.prompts, 'review', { user: r.user, item: r.item }, r.text, caps))
+    }
+  }
+  if (c.useItemTexts) {
+    data.itemTexts.forEach((t, j) => {
+      if (t && t.trim()) docs.push(contentDoc(tok, c.prompts, 'itemText', { item: j }, t, caps))
+    })
+  }
+  if (c.useUserTexts) {
+    data.userTexts.forEach((t, u) => {
+      if (t && t.trim()) docs.push(contentDoc(tok, c.prompts, 'userText', { user: u }, t, caps))
+    })
+  }
+  return { docs, truncated: docs.filter((d) => d.truncated).length }
+}
+
+/** One pass of collaborative documents (users with >= 1 training item), in the given user order. */
+export function buildCollabDocs(
+  data: RecDataset,
+  tok: ExtendedTokenizer,
+  c: Cllm4recConfig,
+  rng: Rng,
+  maxLength: number,
+): DocSet {
+  const docs: Doc[] = []
+  for (let u = 0; u < data.train.length; u++) {
+    if (data.train[u].length === 0) continue
+    const items = c.reorderItems ? rng.shuffle([...data.train[u]]) : [...data.train[u]]
+    docs.push(collaborativeDoc(tok, c.prompts, u, items, { maxLength }))
+  }
+  return { docs, truncated: docs.filter((d) => d.truncated).length }
+}
+
+export interface RecExample {
+  user: number
+  prompt: number[]
+  /** Items of the prompt (for the mutual term). */
+  promptItems: number[]
+  targets: number[]
+}
+
+/**
+ * Masked prompting: per user, hide max(1, round(p_m·n)) random training items; the rest, shuffled, form
+ * the prompt; the hidden ones are the target. Users with one training item have nothing to prompt with
+ * and are skipped. Official preset: prompt = all items (ascending), target = all items.
+ */
+export function buildRecExamples(
+  data: RecDataset,
+  tok: ExtendedTokenizer,
+  c: Cllm4recConfig,
+  rng: Rng,
+  maxLength: number,
+): RecExample[] {
+  const out: RecExample[] = []
+  for (let u = 0; u < data.train.length; u++) {
+    const items = data.train[u]
+    if (c.finetuneTarget === 'all') {
+      if (items.length === 0) continue
+      const p = recommendationPrompt(tok, c.prompts, u, items, maxLength)
+      out.push({ user: u, prompt: p.ids, promptItems: items, targets: items })
+      continue
+    }
+    if (items.length < 2) continue
+    const shuffled = rng.shuffle([...items])
+    const k = Math.min(items.length - 1, Math.max(1, Math.round(c.maskFraction * items.length)))
+    const targets = shuffled.slice(0, k)
+    const visible = shuffled.slice(k)
+    const p = recommendationPrompt(tok, c.prompts, u, visible, maxLength)
+    out.push({ user: u, prompt: p.ids, promptItems: visible, targets })
+  }
+  return out
+}
+
+/**
+ * Texts for training the built-in scratch backbone: the dataset's words, plus the hard-prompt phrases
+ * (placeholders removed, repeated) so the learned BPE has merges for them and prompts stay short.
+ */
+export function backboneTexts(data: RecDataset, prompts?: PromptTemplates): string[] {
+  const texts: string[] = []
+  if (prompts) {
+    const phrases = Object.values(prompts).map((t) =>
+      t
+        .replace(/\{[^{}]*\}/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
+    for (let r = 0; r < 50; r++) texts.push(...phrases)
+  }
+  for (const r of data.reviews) if (r.text.trim()) texts.push(r.text)
+  for (const t of data.itemTexts) if (t && t.trim()) texts.push(t)
+  for (const t of data.userTexts) if (t && t.trim()) texts.push(t)
+  if (texts.length === (prompts ? 250 : 0))
+    throw new Error(`dataset "${data.name}" has no text to train a scratch backbone on`)
+  return texts
+}
+
+/** Unique users and items of a batch of documents (rows of the per-doc mutual term). */
+export function batchRows(
+  docs: { users: number[]; items: number[] }[],
+  unique: boolean,
+): { users: number[]; items: number[] } {
+  const users: number[] = []
+  const items: number[] = []
+  for (const d of docs) {
+    users.push(...d.users)
+    items.push(...d.items)
+  }
+  if (!unique) return { users, items }
+  return {
+    users: [...new Set(users)].sort((a, b) => a - b),
+    items: [...new Set(items)].sort((a, b) => a - b),
+  }
+}

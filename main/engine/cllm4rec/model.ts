@@ -1,0 +1,226 @@
+// The two LLMs of CLLM4Rec over one frozen GPT-2 backbone (CLLM4REC.md §1, §3, §4, §6): collaborative
+// embeddings z^l and content embeddings z^c for the soft user/item tokens (tf.Variables, N(0, σ²)),
+// input embeddings built from wte rows (hard tokens) and z rows (soft tokens) by masked gathers (the
+// gather gradient is UnsortedSegmentSum, which engine/backend.ts provides on wasm), and the three heads:
+// item head tied to z^l_item (collaborative + RecLLM), frozen vocabulary head (content, chunked).
+import * as tf from '@tensorflow/tfjs'
+import type { Gpt2 } from '../gpt2/model'
+import type { PackedBatch } from './documents'
+import type { SoftVocab } from './vocab'
+
+export type Side = 'collab' | 'content'
+
+/** Rows of the vocabulary head computed at once (memory: rows x V floats). */
+const HEAD_CHUNK_FLOATS = 8_000_000
+
+export class Cllm4recModel {
+  readonly zlUser: tf.Variable // [I, C]
+  readonly zlItem: tf.Variable // [J, C]
+  readonly zcUser: tf.Variable // [I, C]
+  readonly zcItem: tf.Variable // [J, C]
+
+  private static counter = 0
+
+  constructor(
+    readonly backbone: Gpt2,
+    readonly vocab: SoftVocab,
+    initStd: number,
+    seed: number,
+  ) {
+    const C = backbone.config.nEmbd
+    if (vocab.base !== backbone.config.vocabSize) {
+      throw new Error(`SoftVocab base ${vocab.base} != backbone vocab_size ${backbone.config.vocabSize}`)
+    }
+    const id = Cllm4recModel.counter++
+    const init = (rows: number, k: number, name: string) =>
+      tf.tidy(() =>
+        tf.variable(tf.randomNormal([rows, C], 0, initStd, 'float32', seed * 16 + k), true, `${name}_${id}`),
+      )
+    this.zlUser = init(vocab.nUsers, 1, 'zl_user')
+    this.zlItem = init(vocab.nItems, 2, 'zl_item')
+    this.zcUser = init(vocab.nUsers, 3, 'zc_user')
+    this.zcItem = init(vocab.nItems, 4, 'zc_item')
+  }
+
+  vars(side: Side): tf.Variable[] {
+    return side === 'collab' ? [this.zlUser, this.zlItem] : [this.zcUser, this.zcItem]
+  }
+
+  /** All four tables by stable name (checkpoints, PCA, export). */
+  tables(): Record<'zl_user' | 'zl_item' | 'zc_user' | 'zc_item', tf.Variable> {
+    return { zl_user: this.zlUser, zl_item: this.zlItem, zc_user: this.zcUser, zc_item: this.zcItem }
+  }
+
+  /** Input embeddings [B, T, C] for extended-vocabulary ids; differentiable wrt the side's tables. */
+  embed(inputs: Int32Array, B: number, T: number, side: Side): tf.Tensor3D {
+    const { base, nUsers } = this.vocab
+    const n = B * T
+    const wordIdx = new Int32Array(n)
+    const userIdx = new Int32Array(n)
+    const itemIdx = new Int32Array(n)
+    const mw = new Float32Array(n)
+    const mu = new Float32Array(n)
+    const mi = new Float32Array(n)
+    let anyUser = false
+    let anyItem = false
+    for (let p = 0; p < n; p++) {
+      const id = inputs[p]
+      if (id < base) {
+        wordIdx[p] = id
+        mw[p] = 1
+      } else if (id < base + nUsers) {
+        userIdx[p] = id - base
+        mu[p] = 1
+        anyUser = true
+      } else {
+        itemIdx[p] = id - base - nUsers
+        if (itemIdx[p] >= this.vocab.nItems)
+          throw new Error(`embed: token id ${id} outside the extended vocabulary`)
+        mi[p] = 1
+        anyItem = true
+      }
+    }
+    const [zu, zi] = side === 'collab' ? [this.zlUser, this.zlItem] : [this.zcUser, this.zcItem]
+    return tf.tidy(() => {
+      const C = this.backbone.config.nEmbd
+      let e = tf.gather(this.backbone.wte, tf.tensor1d(wordIdx, 'int32')).mul(tf.tensor2d(mw, [n, 1]))
+      if (anyUser) e = e.add(tf.gather(zu, tf.tensor1d(userIdx, 'int32')).mul(tf.tensor2d(mu, [n, 1])))
+      if (anyItem) e = e.add(tf.gather(zi, tf.tensor1d(itemIdx, 'int32')).mul(tf.tensor2d(mi, [n, 1])))
+      return e.reshape([B, T, C]) as tf.Tensor3D
+    })
+  }
+
+  /** Hidden states [rows.length, C] at flat positions of a [B, T] input. */
+  hiddenAt(inputs: Int32Array, B: number, T: number, side: Side, rows: Int32Array): tf.Tensor2D {
+    return tf.tidy(() => {
+      const x = this.embed(inputs, B, T, side)
+      const { hidden } = this.backbone.forwardEmbeds(x)
+      const C = this.backbone.config.nEmbd
+      return tf.gather(hidden.reshape([B * T, C]), tf.tensor1d(rows, 'int32')) as tf.Tensor2D
+    })
+  }
+
+  /** Item logits [N, J] tied to an item table (h · zItemᵀ). */
+  itemLogits(h: tf.Tensor2D, side: Side = 'collab'): tf.Tensor2D {
+    return tf.matMul(h, side === 'collab' ? this.zlItem : this.zcItem, false, true)
+  }
+
+  /** Collaborative LM loss: CE over the J items at main-text positions, mean per token. */
+  collabLoss(batch: PackedBatch): tf.Scalar {
+    const M = batch.positions.length
+    if (M === 0) throw new Error('collabLoss: batch has no target positions')
+    const J = this.vocab.nItems
+    const offset = this.vocab.base + this.vocab.nUsers
+    const flat = new Int32Array(M)
+    for (let m = 0; m < M; m++) {
+      const j = batch.targets[m] - offset
+      if (j < 0 || j >= J) throw new Error(`collabLoss: target ${batch.targets[m]} is not an item token`)
+      flat[m] = m * J + j
+    }
+    return tf.tidy(() => {
+      const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
+      const logp = tf.logSoftmax(this.itemLogits(h)) // [M, J]
+      return tf
+        .gather(logp.reshape([-1]), tf.tensor1d(flat, 'int32'))
+        .mean()
+        .neg() as tf.Scalar
+    })
+  }
+
+  /** Content LM loss: CE over the frozen vocabulary head at main-text positions, chunked, mean per token. */
+  contentLoss(batch: PackedBatch): tf.Scalar {
+    const M = batch.positions.length
+    if (M === 0) throw new Error('contentLoss: batch has no target positions')
+    const V = this.backbone.config.vocabSize
+    const chunk = Math.max(1, Math.floor(HEAD_CHUNK_FLOATS / V))
+    return tf.tidy(() => {
+      const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'content', batch.positions)
+      let total: tf.Tensor = tf.scalar(0)
+      for (let s = 0; s < M; s += chunk) {
+        const n = Math.min(chunk, M - s)
+        const flat = new Int32Array(n)
+        for (let m = 0; m < n; m++) {
+          const w = batch.targets[s + m]
+          if (w >= V) throw new Error(`contentLoss: target ${w} is not a word token`)
+          flat[m] = m * V + w
+        }
+        const logp = tf.logSoftmax(this.backbone.logits(h.slice([s, 0], [n, -1]) as tf.Tensor2D))
+        total = total.add(tf.gather(logp.reshape([-1]), tf.tensor1d(flat, 'int32')).sum())
+      }
+      return total.div(-M) as tf.Scalar
+    })
+  }
+
+  /**
+   * RecLLM loss: last prompt hidden state -> item logits tied to z^l_item; multinomial log-likelihood
+   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users.
+   */
+  recLoss(
+    prompts: { inputs: Int32Array; B: number; T: number; last: Int32Array },
+    targets: number[][],
+  ): tf.Scalar {
+    const J = this.vocab.nItems
+    const flat: number[] = []
+    targets.forEach((ts, b) => ts.forEach((j) => flat.push(b * J + j)))
+    if (flat.length === 0) throw new Error('recLoss: no targets')
+    return tf.tidy(() => {
+      const h = this.hiddenAt(prompts.inputs, prompts.B, prompts.T, 'collab', prompts.last)
+      const logp = tf.logSoftmax(this.itemLogits(h))
+      return tf
+        .gather(logp.reshape([-1]), tf.tensor1d(Int32Array.from(flat), 'int32'))
+        .sum()
+        .div(-prompts.B) as tf.Scalar
+    })
+  }
+
+  /**
+   * Mutual regularisation for the side being updated (the other side is a constant: only this side's
+   * Variables are differentiated). Scaling, 'per-doc' (paper preset): (λc/2)·Σ_r ||z^l_r − z^c_r||² / D
+   * over the batch's unique rows r and D documents, plus (λl/2)·Σ_r ||z^l_r||² / D on the L-step: a
+   * per-document MAP term, so its weight relative to the per-token LM loss does not grow with batch size.
+   * 'official-sum': (λc/2)·Σ over every soft-token occurrence of the squared error, not normalised
+   * (what the authors' code does; its strength grows with batch size and document length).
+   */
+  mutualLoss(
+    side: Side,
+    users: number[],
+    items: number[],
+    nDocs: number,
+    lambdaC: number,
+    lambdaL: number,
+    perDoc: boolean,
+  ): tf.Scalar {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.scalar(0)
+      const pairs: [number[], tf.Variable, tf.Variable][] = [
+        [users, this.zlUser, this.zcUser],
+        [items, this.zlItem, this.zcItem],
+      ]
+      for (const [rows, zl, zc] of pairs) {
+        if (rows.length === 0) continue
+        const idx = tf.tensor1d(rows, 'int32')
+        const l = tf.gather(zl, idx)
+        const c = tf.gather(zc, idx)
+        total = total.add(
+          l
+            .sub(c)
+            .square()
+            .sum()
+            .mul(lambdaC / 2),
+        )
+        if (side === 'collab' && lambdaL > 0)
+          total = total.add(
+            l
+              .square()
+              .sum()
+              .mul(lambdaL / 2),
+          )
+      }
+      return (perDoc ? total.div(Math.max(1, nDocs)) : total) as tf.Scalar
+    })
+  }
+
+  dispose(): void {
+    tf.dispose([this.zlUser, this.zlItem, this.zcUser, this.zcItem])
+  }
+}

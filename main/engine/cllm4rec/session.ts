@@ -1,0 +1,137 @@
+// A trained CLLM4Rec model ready to use (CLLM4REC.md §6 prediction, plus the inspection calls the
+// workbench makes): RecLLM scoring with the full training history as prompt (one forward pass, softmax
+// over all items, no generation), content-side scoring, nearest items, embedding tables for PCA, and
+// greedy review generation from the content LLM.
+import * as tf from '@tensorflow/tfjs'
+import type { RecDataset } from '../../data/types'
+import { disposeCache, type KvCache } from '../gpt2/model'
+import type { Scorer } from '../eval/evaluate'
+import { topKRow } from '../eval/topk'
+import type { Cllm4recConfig } from './config'
+import { packPrompts, recommendationPrompt } from './documents'
+import { fillTemplate } from './prompts'
+import type { Cllm4recModel, Side } from './model'
+import type { ExtendedTokenizer } from './vocab'
+
+export type TableName = 'zl_user' | 'zl_item' | 'zc_user' | 'zc_item'
+
+export class Cllm4recSession implements Scorer {
+  constructor(
+    readonly model: Cllm4recModel,
+    readonly tok: ExtendedTokenizer,
+    readonly config: Readonly<Cllm4recConfig>,
+    readonly data: RecDataset,
+    /** Backbone folder, stored with the run. */
+    readonly backboneDir: string,
+  ) {}
+
+  get maxLength(): number {
+    return Math.min(this.config.maxLength, this.model.backbone.config.nPositions)
+  }
+
+  /** Item scores [users.length, J] (log-softmax) from the recommendation prompt through one side. */
+  scoreUsersWith(users: number[], side: Side, batchSize = 64): Float32Array {
+    const J = this.data.itemIds.length
+    const out = new Float32Array(users.length * J)
+    for (let s = 0; s < users.length; s += batchSize) {
+      const chunk = users.slice(s, s + batchSize)
+      const prompts = chunk.map(
+        (u) => recommendationPrompt(this.tok, this.config.prompts, u, this.data.train[u], this.maxLength).ids,
+      )
+      const p = packPrompts(prompts)
+      const scores = tf.tidy(() => {
+        const h = this.model.hiddenAt(p.inputs, p.B, p.T, side, p.last)
+        return tf.logSoftmax(this.model.itemLogits(h, side))
+      })
+      out.set(scores.dataSync() as Float32Array, s * J)
+      scores.dispose()
+    }
+    return out
+  }
+
+  /** RecLLM scores (collaborative side): what the evaluator ranks. */
+  scoreUsers(users: number[]): Float32Array {
+    return this.scoreUsersWith(users, 'collab')
+  }
+
+  /** Top-K items for a user, training items excluded. */
+  recommend(user: number, k: number, side: Side = 'collab'): { item: number; score: number }[] {
+    if (!Number.isInteger(user) || user < 0 || user >= this.data.train.length)
+      throw new Error(`recommend: user ${user} out of range`)
+    const scores = this.scoreUsersWith([user], side)
+    const top = topKRow(scores, 0, scores.length, k, new Set(this.data.train[user]))
+    return Array.from(top, (item) => ({ item, score: scores[item] }))
+  }
+
+  /** Copy of an embedding table as row-major Float32Array [rows, C]. */
+  embeddings(name: TableName): { data: Float32Array; rows: number; dim: number } {
+    const v = this.model.tables()[name]
+    return { data: v.dataSync() as Float32Array, rows: v.shape[0] as number, dim: v.shape[1] as number }
+  }
+
+  /** Items most similar to `item` by cosine similarity of one item table. */
+  nearestItems(
+    item: number,
+    k: number,
+    table: 'zl_item' | 'zc_item' = 'zl_item',
+  ): { item: number; similarity: number }[] {
+    const { data, rows, dim } = this.embeddings(table)
+    if (!Number.isInteger(item) || item < 0 || item >= rows)
+      throw new Error(`nearestItems: item ${item} out of range`)
+    const norm = (r: number) => Math.hypot(...data.subarray(r * dim, (r + 1) * dim)) || 1
+    const q = data.subarray(item * dim, (item + 1) * dim)
+    const qn = norm(item)
+    const sims = new Float32Array(rows)
+    for (let r = 0; r < rows; r++) {
+      let d = 0
+      for (let c = 0; c < dim; c++) d += q[c] * data[r * dim + c]
+      sims[r] = d / (qn * norm(r))
+    }
+    const top = topKRow(sims, 0, rows, k, new Set([item]))
+    return Array.from(top, (j) => ({ item: j, similarity: sims[j] }))
+  }
+
+  /** Greedy review text from the content LLM for (user, item), KV-cached, stops at end-of-text. */
+  generateReview(
+    user: number,
+    item: number,
+    maxNewTokens = 30,
+    signal?: AbortSignal,
+  ): { prompt: string; text: string; ids: number[] } {
+    const promptIds = this.tok.encode(fillTemplate(this.config.prompts.review, { user, item }))
+    const stop = (this.tok.text as { eosId?: number }).eosId
+    const out: number[] = []
+    let cache: KvCache | undefined
+    try {
+      let x = this.model.embed(Int32Array.from(promptIds), 1, promptIds.length, 'content')
+      while (
+        out.length < maxNewTokens &&
+        (cache?.length ?? 0) + x.shape[1] <= this.model.backbone.config.nPositions
+      ) {
+        signal?.throwIfAborted()
+        const r = this.model.backbone.forwardEmbeds(x, { past: cache, returnCache: true })
+        x.dispose()
+        disposeCache(cache)
+        cache = r.cache
+        const next = tf.tidy(() => {
+          const T = r.hidden.shape[1]
+          const last = r.hidden.slice([0, T - 1, 0], [1, 1, -1]).reshape([1, -1]) as tf.Tensor2D
+          return this.model.backbone.logits(last).argMax(-1).dataSync()[0]
+        })
+        r.hidden.dispose()
+        if (next === stop) break
+        out.push(next)
+        x = tf.tidy(() => this.model.backbone.embedTokens(tf.tensor2d([[next]], [1, 1], 'int32')))
+      }
+      x.dispose()
+    } finally {
+      disposeCache(cache)
+    }
+    return { prompt: this.tok.decode(promptIds), text: this.tok.text.decode(out), ids: out }
+  }
+
+  dispose(): void {
+    this.model.dispose()
+    this.model.backbone.dispose()
+  }
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { resolveConfig, scaledEpochs } from '../../../main/engine/cllm4rec/config'
+
+describe('resolveConfig', () => {
+  it('applies preset then overrides, and freezes the result', () => {
+    const c = resolveConfig('official', { lambdaC: 0.5, scratch: { layers: 3 } })
+    expect(c.reorderItems).toBe(false)
+    expect(c.predictFirstMainToken).toBe(false)
+    expect(c.finetuneTarget).toBe('all')
+    expect(c.lambdaC).toBe(0.5)
+    expect(c.scratch.layers).toBe(3)
+    expect(c.scratch.width).toBe(64)
+    expect(Object.isFrozen(c.scratch)).toBe(true)
+    expect(resolveConfig().reorderItems).toBe(true)
+  })
+
+  it('rejects unknown keys, bad types, bad enums and out-of-range values', () => {
+    expect(() => resolveConfig('paper', { lamdaC: 1 } as never)).toThrow(/unknown key "lamdaC"/)
+    expect(() => resolveConfig('paper', { scratch: { depth: 2 } } as never)).toThrow(
+      /unknown key "scratch.depth"/,
+    )
+    expect(() => resolveConfig('paper', { seed: '1' } as never)).toThrow(/"seed" must be a number/)
+    expect(() => resolveConfig('paper', { finetuneTarget: 'some' } as never)).toThrow(/finetuneTarget/)
+    expect(() => resolveConfig('paper', { maskFraction: 1 })).toThrow(/maskFraction/)
+    expect(() => resolveConfig('paper', { batchSize: 0 })).toThrow(/batchSize/)
+    expect(() => resolveConfig('paper', { lambdaC: null } as never)).toThrow(/may not be null/)
+    expect(() => resolveConfig('paper', { prompts: { review: '{user} says' } })).toThrow(/prompts.review/)
+    expect(() => resolveConfig('nope' as never)).toThrow(/unknown preset/)
+    expect(resolveConfig('paper', { contentMainCap: null }).contentMainCap).toBeNull()
+  })
+
+  it('scales the schedule, keeping non-zero stages at >= 1 epoch', () => {
+    expect(scaledEpochs(resolveConfig('paper', { epochsScale: 0.01 }))).toEqual({
+      warmup: 1,
+      rounds: 1,
+      finetune: 2,
+    })
+    expect(scaledEpochs(resolveConfig('paper', { epochsScale: 0.1, warmupEpochs: 0 }))).toEqual({
+      warmup: 0,
+      rounds: 10,
+      finetune: 15,
+    })
+  })
+})

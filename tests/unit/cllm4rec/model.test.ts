@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { initBackend } from '../../../main/engine/backend'
+import { resolveConfig } from '../../../main/engine/cllm4rec/config'
+import { buildRecExamples, batchRows } from '../../../main/engine/cllm4rec/corpus'
+import { collaborativeDoc, contentDoc, packBatch, packPrompts } from '../../../main/engine/cllm4rec/documents'
+import { Cllm4recModel } from '../../../main/engine/cllm4rec/model'
+import { DEFAULT_PROMPTS } from '../../../main/engine/cllm4rec/prompts'
+import { ExtendedTokenizer, SoftVocab } from '../../../main/engine/cllm4rec/vocab'
+import { Rng } from '../../../main/engine/train/rng'
+import { tinyBackbone, tinyData, VOCAB, WordTokenizer } from './fixtures'
+
+let model: Cllm4recModel
+const vocab = new SoftVocab(VOCAB, 4, 6)
+const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
+
+beforeAll(async () => {
+  await initBackend('wasm')
+  model = new Cllm4recModel(tinyBackbone(), vocab, 0.02, 1)
+})
+afterAll(() => {
+  model.backbone.dispose()
+  model.dispose()
+})
+
+const snap = (v: tf.Variable) => Float32Array.from(v.dataSync() as Float32Array)
+const moved = (a: Float32Array, v: tf.Variable) => {
+  const b = v.dataSync()
+  return a.some((x, i) => x !== b[i])
+}
+
+describe('Cllm4recModel', () => {
+  it('embeds soft tokens from the chosen side and hard tokens from wte', () => {
+    const x = model.embed(Int32Array.from([22, 0, 26 + 5]), 1, 3, 'content')
+    const v = x.arraySync()[0]
+    const zc = model.zcUser.arraySync() as number[][]
+    const wte = model.backbone.wte.arraySync() as number[][]
+    const zi = model.zcItem.arraySync() as number[][]
+    v[0].forEach((a, c) => expect(a).toBeCloseTo(zc[0][c], 6))
+    v[1].forEach((a, c) => expect(a).toBeCloseTo(wte[0][c], 6))
+    v[2].forEach((a, c) => expect(a).toBeCloseTo(zi[5][c], 6))
+    x.dispose()
+  })
+
+  it('L-step moves only z^l rows; C-step moves only z^c; the backbone stays frozen', () => {
+    const doc = collaborativeDoc(tok, DEFAULT_PROMPTS, 1, [3, 0], { maxLength: 64 })
+    const before = Object.fromEntries(Object.entries(model.tables()).map(([k, v]) => [k, snap(v)]))
+    const wte = Float32Array.from(model.backbone.wte.dataSync() as Float32Array)
+    const opt = tf.train.sgd(0.5)
+    const rows = batchRows([doc], true)
+    opt.minimize(
+      () =>
+        model
+          .collabLoss(packBatch([doc], true))
+          .add(model.mutualLoss('collab', rows.users, rows.items, 1, 1, 0.1, true)),
+      false,
+      model.vars('collab'),
+    )
+    expect(moved(before.zl_user, model.zlUser)).toBe(true)
+    expect(moved(before.zl_item, model.zlItem)).toBe(true)
+    expect(moved(before.zc_user, model.zcUser)).toBe(false)
+    expect(moved(before.zc_item, model.zcItem)).toBe(false)
+    // Only the user in the document moves among users (gather gradient is row-sparse).
+    const zlU = model.zlUser.dataSync()
+    const C = model.backbone.config.nEmbd
+    for (const u of [0, 2, 3])
+      expect(zlU.slice(u * C, (u + 1) * C)).toEqual(before.zl_user.slice(u * C, (u + 1) * C))
+    const cdoc = contentDoc(tok, DEFAULT_PROMPTS, 'review', { user: 0, item: 0 }, 'great red lipstick.', {
+      maxLength: 64,
+    })
+    const mid = Object.fromEntries(Object.entries(model.tables()).map(([k, v]) => [k, snap(v)]))
+    const r2 = batchRows([cdoc], true)
+    opt.minimize(
+      () =>
+        model
+          .contentLoss(packBatch([cdoc], true))
+          .add(model.mutualLoss('content', r2.users, r2.items, 1, 1, 0.1, true)),
+      false,
+      model.vars('content'),
+    )
+    expect(moved(mid.zc_user, model.zcUser)).toBe(true)
+    expect(moved(mid.zc_item, model.zcItem)).toBe(true)
+    expect(moved(mid.zl_user, model.zlUser)).toBe(false)
+    expect(moved(mid.zl_item, model.zlItem)).toBe(false)
+    expect(model.backbone.wte.dataSync()).toEqual(wte)
+    opt.dispose()
+  })
+
+  it('mutual term gradient pulls z^l toward z^c with λc(z^l − z^c)/D (+ λl z^l)', () => {
+    const [gU] = Object.values(
+      tf.variableGrads(() => model.mutualLoss('collab', [2], [], 2, 1.5, 0.5, true), [model.zlUser]).grads,
+    )
+    const C = model.backbone.config.nEmbd
+    const l = model.zlUser.dataSync().slice(2 * C, 3 * C)
+    const c = model.zcUser.dataSync().slice(2 * C, 3 * C)
+    const g = gU.dataSync()
+    for (let k = 0; k < C; k++) expect(g[2 * C + k]).toBeCloseTo((1.5 * (l[k] - c[k]) + 0.5 * l[k]) / 2, 5)
+    expect(g.slice(0, 2 * C).every((x) => x === 0)).toBe(true)
+    gU.dispose()
+  })
+
+  it('RecLLM loss is the multinomial NLL of the targets under the item softmax', () => {
+    const p = packPrompts([tok.encode('<user_0> has interacted with <item_1>, the user will interact with')])
+    const loss = model.recLoss(p, [[2, 4]])
+    const h = model.hiddenAt(p.inputs, p.B, p.T, 'collab', p.last)
+    const logp = tf.logSoftmax(model.itemLogits(h)).dataSync()
+    expect(loss.dataSync()[0]).toBeCloseTo(-(logp[2] + logp[4]), 5)
+    tf.dispose([loss, h])
+  })
+
+  it('alternating steps leak no tensors', () => {
+    const cfg = resolveConfig()
+    const docs = [collaborativeDoc(tok, DEFAULT_PROMPTS, 1, [3, 0], { maxLength: 64 })]
+    const cdocs = [contentDoc(tok, DEFAULT_PROMPTS, 'itemText', { item: 4 }, 'soft brush', { maxLength: 64 })]
+    const optL = tf.train.adam(1e-3)
+    const optC = tf.train.adam(1e-3)
+    const round = () => {
+      const r = batchRows(docs, true)
+      optL.minimize(
+        () =>
+          model
+            .collabLoss(packBatch(docs, true))
+            .add(model.mutualLoss('collab', r.users, r.items, 1, 1, 0.01, true)),
+        false,
+        model.vars('collab'),
+      )
+      const r2 = batchRows(cdocs, true)
+      optC.minimize(
+        () =>
+          model
+            .contentLoss(packBatch(cdocs, true))
+            .add(model.mutualLoss('content', r2.users, r2.items, 1, 1, 0, true)),
+        false,
+        model.vars('content'),
+      )
+      const ex = buildRecExamples(tinyData(), tok, cfg, new Rng(1), 64)
+      const p = packPrompts(ex.map((e) => e.prompt))
+      optL.minimize(
+        () =>
+          model.recLoss(
+            p,
+            ex.map((e) => e.targets),
+          ),
+        false,
+        model.vars('collab'),
+      )
+    }
+    round() // warm-up creates the optimizer moments
+    const n = tf.memory().numTensors
+    for (let i = 0; i < 3; i++) round()
+    expect(tf.memory().numTensors).toBe(n)
+    optL.dispose()
+    optC.dispose()
+  })
+})
+
+describe('masked prompting', () => {
+  it('hides max(1, round(p_m n)) items per user, prompt = the rest, never both', () => {
+    const data = tinyData()
+    const ex = buildRecExamples(data, tok, resolveConfig('paper', { maskFraction: 0.5 }), new Rng(4), 64)
+    expect(ex.map((e) => e.user)).toEqual([0, 1, 2, 3])
+    for (const e of ex) {
+      const items = data.train[e.user]
+      expect(e.targets.length).toBe(Math.max(1, Math.round(0.5 * items.length)))
+      expect([...e.targets, ...e.promptItems].sort()).toEqual([...items].sort())
+      const promptItems = e.prompt.filter((id) => vocab.kind(id) === 'item').map((id) => vocab.index(id))
+      expect(promptItems).toEqual(e.promptItems)
+    }
+    const again = buildRecExamples(data, tok, resolveConfig('paper', { maskFraction: 0.5 }), new Rng(5), 64)
+    expect(again.map((e) => e.targets)).not.toEqual(ex.map((e) => e.targets))
+  })
+
+  it('official preset targets all training items with the full history as prompt', () => {
+    const data = tinyData()
+    const ex = buildRecExamples(data, tok, resolveConfig('official'), new Rng(4), 64)
+    ex.forEach((e) => expect(e.targets).toEqual(data.train[e.user]))
+  })
+})
