@@ -249,6 +249,7 @@ if (!app.requestSingleInstanceLock()) {
       createRuns: createRunManager,
     })
     wireIpc(api)
+    api.services.backend().catch((err) => console.error(`backend probe failed: ${err?.message ?? err}`))
     mainWindow = createWindow()
   })
 }

@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG, PRESETS } from '../engine/cllm4rec/config'
 import { DEFAULT_PROMPTS, validateTemplate } from '../engine/cllm4rec/prompts'
 import { readHfConfig } from '../engine/gpt2/config'
 import * as store from '../store'
+import { probeBackend } from '../worker/run-manager'
 import { configFields } from './config-schema'
 import type { EventBus } from './events'
 import type { FileAccess } from './files'
@@ -82,10 +83,15 @@ export class Services {
     this.db = store.openStore(options.dbPath)
   }
 
-  async backend(): Promise<A.AppInfo['backend']> {
-    const { initBackend } = await import('../engine/backend')
-    const info = await initBackend('auto')
-    return { name: info.name, reason: info.reason }
+  private backendProbe: Promise<A.AppInfo['backend']> | undefined
+
+  /** The backend training will use, asked once of a worker thread (main never loads tfjs for this). */
+  backend(): Promise<A.AppInfo['backend']> {
+    this.backendProbe ??= probeBackend().catch((err) => {
+      this.backendProbe = undefined
+      throw err
+    })
+    return this.backendProbe
   }
 
   // ---- datasets ----

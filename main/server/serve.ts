@@ -73,6 +73,8 @@ async function main(): Promise<void> {
     uploadLimit: flags.uploadLimitMb * 1024 * 1024,
     createRuns: createRunManager,
   })
+  // Ask a worker for the tfjs backend now, so the first appInfo does not wait for it.
+  app.services.backend().catch((err) => console.error(`[serve] backend probe failed: ${err?.message ?? err}`))
   const server = await startServer({
     handlers: app.handlers,
     bus: app.bus,

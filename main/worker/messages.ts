@@ -1,6 +1,6 @@
 // Typed messages between main and the training worker (discriminated unions). Both directions are
 // parsed on arrival: a message with an unknown type is a bug and throws instead of being ignored.
-import type { Metrics, MetricPoint, PromptTemplates, RunProgress } from '../../preload/api'
+import type { BackendName, Metrics, MetricPoint, PromptTemplates, RunProgress } from '../../preload/api'
 import type { RecDataset } from '../data/types'
 
 /** Where the worker gets the data: from the SQLite file (app) or inline (tests, CLI). */
@@ -40,6 +40,11 @@ export interface StartMessage {
    * main's event loop. Absent: checkpoints go to main ('checkpoint' messages) and `resume` carries one.
    */
   checkpoints?: { kind: 'db'; dbPath: string }
+  /**
+   * Int32Array(1) over shared memory: main sets it to 1 to cancel. A training loop that never yields
+   * to the event loop cannot receive a 'cancel' message, but it checks this flag on every callback.
+   */
+  cancelFlag?: SharedArrayBuffer
   /** Latest checkpoint when resuming (main-stored checkpoints only), else null. */
   resume: CheckpointBlob | null
 }
@@ -53,7 +58,12 @@ export interface CheckpointAckMessage {
   runId: number
   seq: number
 }
-export type ToWorker = StartMessage | CancelMessage | CheckpointAckMessage
+/** Asks a fresh worker which tfjs backend it selects (so main never has to load tfjs for appInfo). */
+export interface ProbeBackendMessage {
+  type: 'probe-backend'
+  runId: 0
+}
+export type ToWorker = StartMessage | CancelMessage | CheckpointAckMessage | ProbeBackendMessage
 
 export type FromWorker =
   | { type: 'status'; runId: number; status: 'running' | 'cancelled'; message?: string }
@@ -61,6 +71,7 @@ export type FromWorker =
   | { type: 'metric'; runId: number; point: MetricPoint }
   | { type: 'checkpoint'; runId: number; seq: number; checkpoint: CheckpointBlob }
   | { type: 'checkpoint-saved'; runId: number; stage: string; epoch: number; step: number }
+  | { type: 'backend'; runId: 0; name: BackendName; reason: string }
   | { type: 'done'; runId: number; test: Metrics; val?: Metrics; backend: string }
   | { type: 'error'; runId: number; message: string; stack?: string }
 
@@ -87,6 +98,8 @@ export function parseToWorker(x: unknown): ToWorker {
       return m as unknown as StartMessage
     case 'cancel':
       return m as unknown as CancelMessage
+    case 'probe-backend':
+      return m as unknown as ProbeBackendMessage
     case 'checkpoint-ack':
       if (typeof m.seq !== 'number') throw new Error("to worker: 'checkpoint-ack' lacks seq")
       return m as unknown as CheckpointAckMessage
@@ -107,6 +120,7 @@ export function parseFromWorker(x: unknown): FromWorker {
     case 'metric':
     case 'checkpoint':
     case 'checkpoint-saved':
+    case 'backend':
     case 'done':
     case 'error':
       runIdOf(m, 'from worker')

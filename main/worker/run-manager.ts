@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { RunInput, RunProgress, RunStatus } from '../../preload/api'
+import type { BackendName, RunInput, RunProgress, RunStatus } from '../../preload/api'
 import type { Runs } from '../api/context'
 import type { EventBus } from '../api/events'
 import { ApiError } from '../api/validate'
@@ -44,6 +44,27 @@ export function spawnTrainingWorker(): Worker {
   return new Worker(path.join(unpacked, 'training-worker.js'))
 }
 
+/** The backend a training worker selects, asked of a short-lived worker (tfjs stays out of main). */
+export async function probeBackend(
+  spawn: () => Worker = spawnTrainingWorker,
+): Promise<{ name: BackendName; reason: string }> {
+  const w = spawn()
+  try {
+    return await new Promise((resolve, reject) => {
+      w.on('message', (raw: unknown) => {
+        const m = parseFromWorker(raw)
+        if (m.type === 'backend') resolve({ name: m.name, reason: m.reason })
+        else if (m.type === 'error') reject(new Error(m.message))
+      })
+      w.on('error', reject)
+      w.on('exit', (code) => reject(new Error(`backend probe worker exited (${code})`)))
+      w.postMessage({ type: 'probe-backend', runId: 0 } satisfies ToWorker)
+    })
+  } finally {
+    await w.terminate()
+  }
+}
+
 export interface RunManagerOptions {
   spawn?: () => Worker
   /** How long a cancelled worker may take to stop before it is terminated. */
@@ -53,6 +74,7 @@ export interface RunManagerOptions {
 interface Active {
   runId: number
   worker: Worker
+  cancelFlag: Int32Array
   started: number
   cancelling: boolean
   settled: Promise<void>
@@ -107,6 +129,8 @@ export class RunManager implements Runs {
     }
     if (a.cancelling) return a.settled
     a.cancelling = true
+    // The flag reaches a worker busy in a synchronous loop; the message covers one waiting on I/O.
+    Atomics.store(a.cancelFlag, 0, 1)
     this.post(a.worker, { type: 'cancel', runId })
     const timer = setTimeout(() => void a.worker.terminate(), this.grace)
     await a.settled
@@ -187,9 +211,11 @@ export class RunManager implements Runs {
     }
     const worker = this.spawn()
     let finish!: () => void
+    const cancelFlag = new SharedArrayBuffer(4)
     const a: Active = {
       runId,
       worker,
+      cancelFlag: new Int32Array(cancelFlag),
       started: Date.now(),
       cancelling: false,
       settled: new Promise<void>((r) => (finish = r)),
@@ -250,7 +276,7 @@ export class RunManager implements Runs {
       finish()
       this.pump()
     })
-    this.post(worker, { type: 'start', ...job, runId, resume })
+    this.post(worker, { type: 'start', ...job, runId, resume, cancelFlag })
   }
 }
 

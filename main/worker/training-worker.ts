@@ -70,6 +70,13 @@ async function run(msg: StartMessage): Promise<void> {
   const runId = msg.runId
   let lastProgress = 0
   let pending: RunProgress | undefined
+  let lastStage = ''
+  const flag = msg.cancelFlag ? new Int32Array(msg.cancelFlag) : undefined
+  const ctl = controller
+  /** Called from every trainer callback: turns main's shared cancel flag into an abort. */
+  const pollCancel = (): void => {
+    if (flag && Atomics.load(flag, 0) === 1 && !ctl.signal.aborted) ctl.abort()
+  }
   try {
     post({ type: 'status', runId, status: 'running' })
     const trainer = await loadTrainer(msg.trainer)
@@ -84,19 +91,25 @@ async function run(msg: StartMessage): Promise<void> {
       signal: controller.signal,
       resume: msg.checkpoints ? await dbCheckpoints.latest(msg.checkpoints.dbPath, runId) : msg.resume,
       progress(p) {
-        // Throttled: a fast loop must not flood main; the last update of a stage is always sent.
-        pending = { runId, ...p }
+        pollCancel()
+        // Throttled so a fast loop does not flood main, but the first update of every stage is sent at
+        // once (a short stage still shows up), preceded by the previous stage's last unsent update.
         const now = Date.now()
-        if (now - lastProgress >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
+        if (pending && pending.stage !== p.stage) post({ type: 'progress', progress: pending })
+        pending = { runId, ...p }
+        if (p.stage !== lastStage || now - lastProgress >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
+          lastStage = p.stage
           lastProgress = now
           post({ type: 'progress', progress: pending })
           pending = undefined
         }
       },
       metric(point) {
+        pollCancel()
         post({ type: 'metric', runId, point })
       },
       async checkpoint(c) {
+        pollCancel()
         if (msg.checkpoints) {
           dbCheckpoints.save(msg.checkpoints.dbPath, runId, c)
           post({ type: 'checkpoint-saved', runId, stage: c.stage, epoch: c.epoch, step: c.step })
@@ -133,6 +146,13 @@ port.on('message', (raw: unknown) => {
   if (msg.type === 'checkpoint-ack') {
     pendingAcks.get(msg.seq)?.()
     pendingAcks.delete(msg.seq)
+  } else if (msg.type === 'probe-backend') {
+    void import('../engine/backend')
+      .then((b) => b.initBackend('auto'))
+      .then((info) => post({ type: 'backend', runId: 0, name: info.name, reason: info.reason }))
+      .catch((err) =>
+        post({ type: 'error', runId: 0, message: err instanceof Error ? err.message : String(err) }),
+      )
   } else if (msg.type === 'start') {
     if (activeRun !== undefined) throw new Error(`worker is busy with run ${activeRun}`)
     void run(msg)

@@ -1,0 +1,131 @@
+// The product path with the real CLLM4Rec trainer: API -> run queue -> worker thread (tfjs) -> SQLite.
+// A tiny schedule on the demo data runs once straight through while main's responsiveness is
+// measured, then again with a cancel after a checkpoint and a resume; the resumed run must end with
+// exactly the same test metrics (the checkpoint restores embeddings, Adam state and the PRNG).
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AppEvent, RunDetail, RunInput } from '../../../preload/api'
+import { createApiApp, type ApiApp } from '../../../main/api/app'
+import { NO_DIALOGS } from '../../../main/api/context'
+import * as store from '../../../main/store'
+import { RunManager, createRunManager } from '../../../main/worker/run-manager'
+
+let tmp: string
+let app: ApiApp
+let runs: RunManager
+const events: AppEvent[] = []
+
+const TINY = {
+  warmupEpochs: 1,
+  rounds: 2,
+  finetuneEpochs: 2,
+  batchSize: 16,
+  maxLength: 64,
+  'scratch.layers': 1,
+  'scratch.width': 16,
+  'scratch.heads': 1,
+  'scratch.context': 64,
+  'scratch.epochs': 1,
+  'scratch.vocabSize': 300,
+}
+
+async function until(cond: () => boolean, timeoutMs = 110_000): Promise<void> {
+  const t0 = Date.now()
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+let datasetId = 0
+let input: RunInput
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-cllm4rec-'))
+  app = createApiApp({
+    mode: 'browser',
+    version: '0.0.0-test',
+    dbPath: path.join(tmp, 'wb.db'),
+    dialogs: NO_DIALOGS,
+    createRuns: (p, bus) => (runs = createRunManager(p, bus)),
+  })
+  app.bus.on((e) => events.push(e))
+  datasetId = (await app.handlers.createDemoDataset({ seed: 4, users: 60, items: 40 })).id
+  const preset = (await app.handlers.listPromptPresets())[0]
+  input = {
+    datasetId,
+    preset: 'paper',
+    overrides: TINY,
+    templates: preset.templates,
+    backboneId: 'scratch',
+    seed: 3,
+  }
+})
+
+afterAll(async () => {
+  await app?.close()
+  rmSync(tmp, { recursive: true, force: true })
+})
+
+describe('CLLM4Rec runs in the worker', () => {
+  it('trains to the end while main stays responsive', async () => {
+    const { runId } = await app.handlers.startRun(input)
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
+    const rtts: number[] = []
+    while (runs.activeRun() === runId || store.getRun(app.services.db, runId).status === 'queued') {
+      const t0 = performance.now()
+      await app.handlers.appInfo()
+      await app.handlers.listRuns()
+      rtts.push(performance.now() - t0)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    loop.disable()
+    await runs.idle()
+    const d = await app.handlers.getRun(runId)
+    expect(d.error).toBeUndefined()
+    expect(d.status).toBe('done')
+    expect(d.backend).toMatch(/^(wasm|cpu|node|node-gpu)$/)
+    expect(d.test!.ndcg100).toBeGreaterThan(0)
+    rtts.sort((a, b) => a - b)
+    const p99 = rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]
+    console.log(
+      `[responsiveness cllm4rec] ${rtts.length} calls during training: p99 ${p99.toFixed(1)} ms; ` +
+        `event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+    )
+    expect(rtts.length).toBeGreaterThan(10)
+    expect(p99).toBeLessThan(1000)
+    expect(loop.percentile(99) / 1e6).toBeLessThan(500)
+    const stages = new Set(
+      events.flatMap((e) => (e.type === 'run.progress' && e.runId === runId ? [e.stage] : [])),
+    )
+    for (const s of ['warmup', 'collaborative', 'content', 'finetune'] as const)
+      expect(stages.has(s), s).toBe(true)
+    const metrics = await app.handlers.runMetrics(runId)
+    expect(metrics.filter((m) => m.name === 'loss').length).toBeGreaterThanOrEqual(5)
+    expect(metrics.some((m) => m.name === 'val.recall20')).toBe(true)
+  })
+
+  it('cancel + resume ends with the same test metrics as the uninterrupted run', async () => {
+    const reference = (await app.handlers.listRuns()).find((r) => r.status === 'done')!
+    const { runId } = await app.handlers.startRun(input)
+    await until(() => store.listCheckpoints(app.services.db, runId).length >= 2)
+    await app.handlers.cancelRun(runId)
+    expect((await app.handlers.getRun(runId)).status).toBe('cancelled')
+    const steps = store.listCheckpoints(app.services.db, runId).map((c) => c.step)
+    expect(steps.at(-1)).toBeLessThan(7)
+    await app.handlers.resumeRun(runId)
+    await until(() => store.getRun(app.services.db, runId).status !== 'queued' && runs.activeRun() !== runId)
+    await runs.idle()
+    const d: RunDetail = await app.handlers.getRun(runId)
+    expect(d.error).toBeUndefined()
+    expect(d.status).toBe('done')
+    expect(d.test).toEqual(reference.test)
+    // Checkpoint steps continue after the resume point instead of starting over.
+    const after = store.listCheckpoints(app.services.db, runId).map((c) => c.step)
+    expect(after.slice(steps.length)[0]).toBe(steps.at(-1)! + 1)
+  })
+})
