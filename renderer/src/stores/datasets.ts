@@ -30,6 +30,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const importError = ref('')
   const job = ref<ImportJob | null>(null)
   const busy = ref(false)
+  const dataFiles = ref<FileRef[]>([])
 
   useAppEvent('import.progress', (e) => {
     const j = job.value
@@ -46,6 +47,15 @@ export const useDatasetsStore = defineStore('datasets', () => {
       listError.value = ''
     } catch (err) {
       listError.value = errorText(err)
+    }
+  }
+
+  /** Files under folders allow-listed at start (`serve --data DIR`): large files need no upload. */
+  async function loadDataFiles(): Promise<void> {
+    try {
+      dataFiles.value = await api.listDataFiles()
+    } catch (err) {
+      importError.value = errorText(err)
     }
   }
 
@@ -146,6 +156,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
     importError,
     job,
     busy,
+    dataFiles,
+    loadDataFiles,
     refresh,
     select,
     useFile,
