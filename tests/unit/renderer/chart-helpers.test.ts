@@ -1,7 +1,7 @@
 // Pure renderer helpers: chart scales/ticks, metric grouping per training stage, CSV export, formats.
 import { describe, expect, it } from 'vitest'
 import { extent, linearScale, niceTicks, tickLabel } from '../../../renderer/src/lib/scale'
-import { metricKeys, seriesByStage } from '../../../renderer/src/lib/metric-series'
+import { chartGroups, metricKeys } from '../../../renderer/src/lib/metric-series'
 import { toCsv } from '../../../renderer/src/lib/download'
 import { fmtDuration, fmtEta, fmtPct } from '../../../renderer/src/lib/format'
 import type { MetricPoint } from '../../../preload/api'
@@ -40,20 +40,35 @@ describe('metric series', () => {
     name,
     value,
   })
-  it('groups by stage in training order and sorts points by step', () => {
-    const groups = seriesByStage([
-      p('finetune', 2, 'loss', 0.5),
+  it('puts losses of every stage in one chart (training order) and metrics in their own', () => {
+    const groups = chartGroups([
+      p('finetune', 4, 'loss', 0.5),
       p('collaborative', 2, 'loss', 3),
       p('collaborative', 1, 'loss', 4),
-      p('eval', 1, 'recall20', 0.1),
-      p('eval', 1, 'ndcg100', 0.05),
+      p('finetune', 4, 'val.recall20', 0.1),
+      p('finetune', 3, 'val.recall20', 0.05),
+      p('eval', 5, 'test.ndcg100', 0.05),
+      p('content', 2, 'mutual', 0.7),
     ])
-    expect(groups.map((g) => g.stage)).toEqual(['collaborative', 'finetune', 'eval'])
+    expect(groups.map((g) => g.key)).toEqual(['loss', 'val', 'test'])
+    expect(groups[0].series.map((s) => s.name)).toEqual([
+      'Collaborative LLM (L-step)',
+      'Content LLM (C-step) · mutual',
+      'RecLLM finetuning',
+    ])
     expect(groups[0].series[0].points).toEqual([
       [1, 4],
       [2, 3],
     ])
-    expect(groups[2].series.map((s) => s.name)).toEqual(['recall20', 'ndcg100'])
+    expect(groups[1].series).toEqual([
+      {
+        name: 'val.recall20',
+        points: [
+          [3, 0.05],
+          [4, 0.1],
+        ],
+      },
+    ])
   })
   it('lists stage/name keys once', () => {
     expect(
