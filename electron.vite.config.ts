@@ -13,6 +13,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'main/index.ts'),
           'training-worker': resolve(__dirname, 'main/worker/training-worker.ts'),
+          'engine-worker': resolve(__dirname, 'main/worker/engine-worker.ts'),
         },
         external: ['better-sqlite3', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'],
       },

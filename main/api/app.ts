@@ -51,7 +51,7 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
   const files = new FileAccess(o)
   const services = new Services({ dbPath: o.dbPath, bus, files })
   const runData = new RunServices(services, { version: o.version, trainer: o.trainer })
-  const engine = new EngineServices(services)
+  const engine = new EngineServices(services, runData)
   const runs = o.createRuns ? o.createRuns(runData, bus) : NO_RUNS
   const ctx: ApiContext = {
     mode: o.mode,
@@ -74,6 +74,7 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
     close: async () => {
       const closable = runs as Runs & { shutdown?: () => Promise<void> }
       await closable.shutdown?.()
+      await engine.close()
       services.close()
       files.dispose()
     },

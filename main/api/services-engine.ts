@@ -1,20 +1,53 @@
 // Engine-backed calls of the API (template checks, document previews, estimates, baselines and the
-// inspection of a trained run). Part of the services adapter; they land as the engine modules do.
+// inspection of a trained run). Part of the services adapter: tensor work goes to the engine worker;
+// this file only picks inputs (folders, run ids) and stores results.
 import type * as A from '../../preload/api'
+import { DEFAULT_CONFIG, scaledEpochs, type Cllm4recConfig } from '../engine/cllm4rec/config'
+import { readHfConfig } from '../engine/gpt2/config'
+import * as store from '../store'
+import { EngineClient } from '../worker/engine-client'
 import type { Services } from './services'
+import type { RunServices } from './services-runs'
 import { ApiError } from './validate'
-
-function unavailable(what: string): never {
-  throw new ApiError(`${what} is not available in this build yet`, 503)
-}
+import path from 'node:path'
 
 export class EngineServices {
-  constructor(private readonly s: Services) {}
+  readonly engine = new EngineClient()
 
-  async checkTemplates(_t: A.PromptTemplates, _backboneId: string): Promise<A.TemplateCheck[]> {
-    return unavailable('checkTemplates')
+  constructor(
+    private readonly s: Services,
+    private readonly runs: RunServices,
+  ) {}
+
+  /** The scratch backbone folder of the newest finished scratch run (of a dataset, when given). */
+  private scratchDir(datasetId?: number): string | null {
+    const candidates = store
+      .listRuns(this.s.db, datasetId)
+      .filter((r) => (r.config as { backboneId?: string }).backboneId === 'scratch')
+      .reverse()
+    for (const r of candidates) {
+      const ck = store.latestCheckpoint(this.s.db, r.id)
+      const dir = (ck?.config as { meta?: { extra?: { backboneDir?: string } } } | undefined)?.meta?.extra
+        ?.backboneDir
+      if (dir) return dir
+    }
+    return null
   }
-  async previewDocument(_a: {
+
+  private tokenizerDir(backboneId: string, datasetId?: number): string | null {
+    const dir = this.s.backboneDir(backboneId)
+    return dir === 'scratch' ? this.scratchDir(datasetId) : dir
+  }
+
+  async checkTemplates(t: A.PromptTemplates, backboneId: string): Promise<A.TemplateCheck[]> {
+    return this.engine.call({
+      op: 'checkTemplates',
+      templates: t,
+      tokenizerDir: this.tokenizerDir(backboneId),
+    })
+  }
+
+  async previewDocument(a: {
     datasetId: number
     backboneId: string
     templates: A.PromptTemplates
@@ -22,32 +55,124 @@ export class EngineServices {
     user: number
     item: number
   }): Promise<A.DocumentPreview> {
-    return unavailable('previewDocument')
+    this.s.getDataset(a.datasetId)
+    const dir = this.tokenizerDir(a.backboneId, a.datasetId)
+    if (!dir) {
+      return {
+        kind: a.kind,
+        tokens: [],
+        promptTokens: 0,
+        mainTokens: 0,
+        truncated: false,
+        errors: [
+          "the scratch backbone (and its tokenizer) is trained on this dataset's texts at the start of its first run; token previews are available after that",
+        ],
+      }
+    }
+    return this.engine.call({
+      op: 'previewDocument',
+      dbPath: this.s.dbPath,
+      tokenizerDir: dir,
+      ...a,
+      maxLength: DEFAULT_CONFIG.maxLength,
+    })
   }
-  estimateRun(_input: A.RunInput): A.RunEstimate {
-    return unavailable('estimateRun')
+
+  estimateRun(input: A.RunInput): A.RunEstimate {
+    const ds = this.s.getDataset(input.datasetId)
+    const c = this.runs.resolve(input).resolved as unknown as Cllm4recConfig
+    let width = c.scratch.width
+    let backboneParams = c.scratch.layers * 12 * width * width + c.scratch.vocabSize * width
+    if (c.backbone !== 'scratch') {
+      const hf = readHfConfig(path.join(c.backbone, 'config.json'))
+      width = hf.nEmbd
+      backboneParams = hf.nLayer * 12 * hf.nEmbd * hf.nEmbd + (hf.vocabSize + hf.nPositions) * hf.nEmbd
+    }
+    // Two embedding sets (collaborative z^l, content z^c) for every user and item; the backbone is frozen.
+    const trainableParams = 2 * (ds.users + ds.items) * width
+    // Weights + two Adam moments per trainable value, one optimizer per side, plus the frozen backbone.
+    const memoryMB = Math.ceil(((trainableParams * 3 + backboneParams) * 4) / 2 ** 20)
+    const cov = ds.stats.textCoverage
+    const contentDocs =
+      (c.useReviews ? Math.round(cov.reviews * ds.interactions) : 0) +
+      (c.useItemTexts ? Math.round(cov.itemTexts * ds.items) : 0) +
+      (c.useUserTexts ? Math.round(cov.userTexts * ds.users) : 0)
+    const e = scaledEpochs(c)
+    return {
+      trainableParams,
+      memoryMB,
+      documentsPerEpoch: ds.users + contentDocs,
+      note:
+        `${ds.users} collaborative + ${contentDocs} content documents per epoch; schedule: ${e.warmup} warm-up, ` +
+        `${e.rounds} rounds, ${e.finetune} finetuning epochs` +
+        (c.backbone === 'scratch'
+          ? `; the scratch backbone is trained first (${c.scratch.epochs} epochs)`
+          : ''),
+    }
   }
-  async runBaselines(_datasetId: number): Promise<A.ResultRow[]> {
-    return unavailable('runBaselines')
+
+  async runBaselines(datasetId: number): Promise<A.ResultRow[]> {
+    const ds = this.s.getDataset(datasetId)
+    const rows = await this.engine.call<{ model: string; test: A.Metrics; durationSec: number }[]>({
+      op: 'baselines',
+      dbPath: this.s.dbPath,
+      datasetId,
+    })
+    const evals: store.Evaluation[] = []
+    for (const r of rows) {
+      for (const [metric, value] of Object.entries({ ...r.test, durationSec: r.durationSec })) {
+        evals.push({ baseline: r.model, datasetId, split: 'test', protocol: ds.splitProtocol, metric, value })
+      }
+    }
+    store.addEvaluations(this.s.db, evals)
+    return rows.map((r) => ({
+      kind: 'baseline',
+      model: r.model,
+      datasetId,
+      datasetName: ds.name,
+      backbone: '-',
+      protocol: ds.splitProtocol,
+      test: r.test,
+      durationSec: r.durationSec,
+    }))
   }
-  async inspectUser(_runId: number, _user: number, _k: number): Promise<A.UserInspection> {
-    return unavailable('inspectUser')
+
+  private finished(runId: number): void {
+    const status = this.runs.statusOf(runId)
+    if (status !== 'done')
+      throw new ApiError(`run ${runId} is '${status}': only finished runs can be inspected`, 409)
   }
-  async inspectItem(_runId: number, _item: number, _k: number): Promise<A.ItemInspection> {
-    return unavailable('inspectItem')
+
+  async inspectUser(runId: number, user: number, k: number): Promise<A.UserInspection> {
+    this.finished(runId)
+    return this.engine.call({ op: 'inspectUser', dbPath: this.s.dbPath, runId, user, k })
   }
-  async projection(_runId: number, _maxItems: number): Promise<A.Projection> {
-    return unavailable('projection')
+  async inspectItem(runId: number, item: number, k: number): Promise<A.ItemInspection> {
+    this.finished(runId)
+    return this.engine.call({ op: 'inspectItem', dbPath: this.s.dbPath, runId, item, k })
+  }
+  async projection(runId: number, maxItems: number): Promise<A.Projection> {
+    this.finished(runId)
+    return this.engine.call({ op: 'projection', dbPath: this.s.dbPath, runId, maxItems })
   }
   async generateReview(
-    _runId: number,
-    _user: number,
-    _item: number,
-    _n: number,
+    runId: number,
+    user: number,
+    item: number,
+    n: number,
   ): Promise<{ prompt: string; text: string }> {
-    return unavailable('generateReview')
+    this.finished(runId)
+    return this.engine.call({
+      op: 'generateReview',
+      dbPath: this.s.dbPath,
+      runId,
+      user,
+      item,
+      maxNewTokens: n,
+    })
   }
-  get services(): Services {
-    return this.s
+
+  close(): Promise<void> {
+    return this.engine.close()
   }
 }

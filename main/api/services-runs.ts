@@ -80,6 +80,23 @@ export function loadLatestCheckpointFromDb(dbPath: string, runId: number): Check
   return storedToBlob(workerDb, runId)
 }
 
+/** Worker side: what inspecting a finished run needs, read with the worker's own connection. */
+export function loadRunForInspection(
+  dbPath: string,
+  runId: number,
+): { datasetId: number; config: Record<string, unknown>; final: CheckpointBlob } {
+  workerDb ??= store.openStore(dbPath)
+  const row = store.getRun(workerDb, runId)
+  if (row.status !== 'done')
+    throw new ApiError(`run ${runId} is '${row.status}': only finished runs can be inspected`, 409)
+  const c = row.config as unknown as StoredRunConfig
+  if (c.trainer !== 'cllm4rec')
+    throw new ApiError(`run ${runId} was trained by '${c.trainer}', not CLLM4Rec`, 409)
+  const final = storedToBlob(workerDb, runId)
+  if (!final || final.stage !== 'done') throw new ApiError(`run ${runId} has no final checkpoint`, 409)
+  return { datasetId: row.datasetId, config: c.resolved, final }
+}
+
 export interface RunServicesOptions {
   version: string
   /** Trainer for new runs: 'cllm4rec' in the app; tests may pick the fast 'bpr-mf' self-check. */

@@ -30,18 +30,22 @@ export interface RunPersistence {
   unfinishedRuns(): number[]
 }
 
-/** Starts the worker: the bundled .js next to this module, or the .ts source through tsx. */
-export function spawnTrainingWorker(): Worker {
+/** Starts a worker entry: the bundled .js next to this module, or the .ts source through tsx. */
+export function workerEntry(name: 'training-worker' | 'engine-worker'): Worker {
   const here = fileURLToPath(import.meta.url)
   const dir = path.dirname(here)
   if (here.endsWith('.ts')) {
-    const entryUrl = pathToFileURL(path.join(dir, 'training-worker.ts')).href
+    const entryUrl = pathToFileURL(path.join(dir, `${name}.ts`)).href
     return new Worker(path.join(dir, 'tsx-bootstrap.mjs'), { workerData: { entryUrl } })
   }
-  // electron-vite bundles main into out/main/index.js and the worker entry beside it. In a packaged
-  // app the worker and its chunks are unpacked from the asar archive (electron-builder.yml asarUnpack).
+  // electron-vite bundles main into out/main/index.js and the worker entries beside it. In a packaged
+  // app they and their chunks are unpacked from the asar archive (electron-builder.yml asarUnpack).
   const unpacked = dir.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2')
-  return new Worker(path.join(unpacked, 'training-worker.js'))
+  return new Worker(path.join(unpacked, `${name}.js`))
+}
+
+export function spawnTrainingWorker(): Worker {
+  return workerEntry('training-worker')
 }
 
 /** The backend a training worker selects, asked of a short-lived worker (tfjs stays out of main). */

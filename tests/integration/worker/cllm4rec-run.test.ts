@@ -12,6 +12,7 @@ import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
 import { RunManager, createRunManager } from '../../../main/worker/run-manager'
+import { loadDatasetFromDb } from '../../../main/api/services'
 
 let tmp: string
 let app: ApiApp
@@ -127,5 +128,58 @@ describe('CLLM4Rec runs in the worker', () => {
     // Checkpoint steps continue after the resume point instead of starting over.
     const after = store.listCheckpoints(app.services.db, runId).map((c) => c.step)
     expect(after.slice(steps.length)[0]).toBe(steps.at(-1)! + 1)
+  })
+
+  it('inspects a finished run in the engine worker and runs the baselines', async () => {
+    const done = (await app.handlers.listRuns()).find((r) => r.status === 'done')!
+    const data = await loadDatasetFromDb(app.services.dbPath, datasetId)
+    const u = await app.handlers.inspectUser(done.id, 5, 7)
+    expect(u.user).toEqual({ user: 5, id: data.userIds[5], nTrain: data.train[5].length })
+    expect(u.history.map((h) => h.item)).toEqual(data.train[5])
+    expect(u.heldOut.map((h) => h.item)).toEqual(data.test[5])
+    for (const list of [u.recCollaborative, u.recContent]) {
+      expect(list).toHaveLength(7)
+      for (const r of list) {
+        expect(data.train[5]).not.toContain(r.item)
+        expect(r.hit).toBe(data.test[5].includes(r.item))
+      }
+      // Ranked best first.
+      expect(list.map((r) => r.score)).toEqual([...list.map((r) => r.score)].sort((a, b) => b - a))
+    }
+    const it3 = await app.handlers.inspectItem(done.id, 3, 4)
+    expect(it3.neighborsCollaborative.map((n) => n.item)).not.toContain(3)
+    expect(it3.neighborsContent).toHaveLength(4)
+    const proj = await app.handlers.projection(done.id, 25)
+    expect(proj.points).toHaveLength(25)
+    const [pc1, pc2] = proj.explainedVariance.collaborative
+    expect(pc1).toBeGreaterThanOrEqual(pc2)
+    expect(pc1 + pc2).toBeLessThanOrEqual(1 + 1e-9)
+    const p3 = proj.points.find((p) => p.item === 3)
+    if (p3) expect(p3.distance).toBeCloseTo(it3.distance, 5)
+    const review = await app.handlers.generateReview(done.id, 5, 3, 8)
+    expect(review.prompt).toContain('<user_5>')
+    expect(review.prompt).toContain('<item_3>')
+    await expect(app.handlers.inspectUser(done.id, 60, 5)).rejects.toThrow(/argument 'user' must be < 60/)
+    const cancelledOrOther = (await app.handlers.listRuns()).find((r) => r.status !== 'done')
+    if (cancelledOrOther)
+      await expect(app.handlers.projection(cancelledOrOther.id, 5)).rejects.toThrow(/only finished runs/)
+    // Token preview uses the run's scratch tokenizer: soft tokens for the user and the training items.
+    const preset = (await app.handlers.listPromptPresets())[0]
+    const prev = await app.handlers.previewDocument({
+      datasetId,
+      backboneId: 'scratch',
+      templates: preset.templates,
+      kind: 'collaborative',
+      user: 5,
+      item: 0,
+    })
+    expect(prev.errors).toEqual([])
+    expect(prev.tokens[0]).toMatchObject({ piece: '<user_5>', role: 'soft' })
+    expect(prev.mainTokens).toBe(data.train[5].length)
+    const baselines = await app.handlers.runBaselines(datasetId)
+    expect(baselines.map((b) => b.model)).toEqual(['Popularity', expect.stringMatching(/^EASE/)])
+    const results = await app.handlers.results()
+    expect(results.filter((r) => r.kind === 'baseline')).toHaveLength(2)
+    expect(results.filter((r) => r.kind === 'run').length).toBeGreaterThanOrEqual(2)
   })
 })

@@ -1,0 +1,65 @@
+// Typed requests and replies of the engine worker (inspection, previews, baselines). Unknown ops throw.
+import type { DocumentKind, PromptTemplates } from '../../preload/api'
+
+type Req<Op extends string, T> = { type: 'call'; id: number; op: Op } & T
+
+export type EngineRequest =
+  | Req<'inspectUser', { dbPath: string; runId: number; user: number; k: number }>
+  | Req<'inspectItem', { dbPath: string; runId: number; item: number; k: number }>
+  | Req<'projection', { dbPath: string; runId: number; maxItems: number }>
+  | Req<'generateReview', { dbPath: string; runId: number; user: number; item: number; maxNewTokens: number }>
+  | Req<'checkTemplates', { templates: PromptTemplates; tokenizerDir: string | null }>
+  | Req<
+      'previewDocument',
+      {
+        dbPath: string
+        datasetId: number
+        tokenizerDir: string
+        templates: PromptTemplates
+        kind: DocumentKind
+        user: number
+        item: number
+        maxLength: number
+      }
+    >
+  | Req<'baselines', { dbPath: string; datasetId: number }>
+
+/** A request without the envelope, as the client builds it. */
+export type EngineCall = EngineRequest extends infer R
+  ? R extends EngineRequest
+    ? Omit<R, 'type' | 'id'>
+    : never
+  : never
+
+export type EngineReply =
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; message: string; status?: number }
+
+const OPS = new Set([
+  'inspectUser',
+  'inspectItem',
+  'projection',
+  'generateReview',
+  'checkTemplates',
+  'previewDocument',
+  'baselines',
+])
+
+export function parseEngineRequest(x: unknown): EngineRequest {
+  const m = x as { type?: unknown; id?: unknown; op?: unknown }
+  if (typeof m !== 'object' || m === null || m.type !== 'call')
+    throw new Error(`engine worker: unknown message type '${String(m?.type)}'`)
+  if (typeof m.id !== 'number') throw new Error('engine worker: request lacks an id')
+  if (typeof m.op !== 'string' || !OPS.has(m.op))
+    throw new Error(`engine worker: unknown op '${String(m.op)}'`)
+  return x as EngineRequest
+}
+
+export function parseEngineReply(x: unknown): EngineReply {
+  const m = x as { type?: unknown; id?: unknown }
+  if (typeof m !== 'object' || m === null || typeof m.id !== 'number')
+    throw new Error('engine reply: malformed')
+  if (m.type !== 'result' && m.type !== 'error')
+    throw new Error(`engine reply: unknown message type '${String(m.type)}'`)
+  return x as EngineReply
+}

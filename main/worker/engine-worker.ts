@@ -1,0 +1,102 @@
+// Engine worker entry: a long-lived thread for the API's tensor work outside training (inspection,
+// previews, baselines). Requests carry an id; each gets exactly one 'result' or 'error' reply.
+// A small cache keeps the last datasets and trained sessions, since inspection calls come in bursts.
+import { parentPort } from 'node:worker_threads'
+import type * as A from '../../preload/api'
+import type { RecDataset } from '../data/types'
+import type { Cllm4recConfig } from '../engine/cllm4rec/config'
+import type { Cllm4recSession } from '../engine/cllm4rec/session'
+import type { TextTokenizer } from '../engine/cllm4rec/vocab'
+import { parseEngineRequest, type EngineReply, type EngineRequest } from './engine-messages'
+
+if (!parentPort) throw new Error('engine-worker must run in a worker thread')
+const port = parentPort
+
+const CACHE = 2
+const datasets = new Map<string, RecDataset>()
+const sessions = new Map<string, Cllm4recSession>()
+const tokenizers = new Map<string, TextTokenizer>()
+
+function remember<T>(m: Map<string, T>, key: string, value: T, drop?: (v: T) => void): T {
+  m.delete(key)
+  m.set(key, value)
+  while (m.size > CACHE) {
+    const [k, v] = m.entries().next().value as [string, T]
+    m.delete(k)
+    drop?.(v)
+  }
+  return value
+}
+
+async function dataset(dbPath: string, id: number): Promise<RecDataset> {
+  const key = `${dbPath}#${id}`
+  const hit = datasets.get(key)
+  if (hit) return remember(datasets, key, hit)
+  const { loadDatasetFromDb } = await import('../api/services')
+  return remember(datasets, key, await loadDatasetFromDb(dbPath, id))
+}
+
+async function session(dbPath: string, runId: number): Promise<Cllm4recSession> {
+  const key = `${dbPath}#${runId}`
+  const hit = sessions.get(key)
+  if (hit) return remember(sessions, key, hit)
+  const { loadRunForInspection } = await import('../api/services-runs')
+  const { loadSession } = await import('./engine-ops')
+  const r = loadRunForInspection(dbPath, runId)
+  const s = await loadSession(
+    await dataset(dbPath, r.datasetId),
+    r.config as unknown as Cllm4recConfig,
+    r.final,
+  )
+  return remember(sessions, key, s, (old) => old.dispose())
+}
+
+async function tokenizer(dir: string): Promise<TextTokenizer> {
+  const hit = tokenizers.get(dir)
+  if (hit) return hit
+  const { loadTokenizer } = await import('./engine-ops')
+  return remember(tokenizers, dir, loadTokenizer(dir))
+}
+
+async function handle(req: EngineRequest): Promise<unknown> {
+  const ops = await import('./engine-ops')
+  switch (req.op) {
+    case 'inspectUser':
+      return ops.inspectUser(await session(req.dbPath, req.runId), req.user, req.k)
+    case 'inspectItem':
+      return ops.inspectItem(await session(req.dbPath, req.runId), req.item, req.k)
+    case 'projection':
+      return ops.projection(await session(req.dbPath, req.runId), req.maxItems)
+    case 'generateReview':
+      return ops.generateReview(await session(req.dbPath, req.runId), req.user, req.item, req.maxNewTokens)
+    case 'checkTemplates':
+      return ops.checkTemplates(req.templates, req.tokenizerDir ? await tokenizer(req.tokenizerDir) : null)
+    case 'previewDocument': {
+      const d = await dataset(req.dbPath, req.datasetId)
+      return ops.previewDocument(
+        d,
+        await tokenizer(req.tokenizerDir),
+        req,
+        req.maxLength,
+      ) satisfies A.DocumentPreview
+    }
+    case 'baselines':
+      return ops.runBaselines(await dataset(req.dbPath, req.datasetId))
+  }
+}
+
+port.on('message', (raw: unknown) => {
+  const req = parseEngineRequest(raw)
+  handle(req).then(
+    (value) => port.postMessage({ type: 'result', id: req.id, value } satisfies EngineReply),
+    (err: unknown) => {
+      const e = err as { message?: string; status?: number }
+      port.postMessage({
+        type: 'error',
+        id: req.id,
+        message: e?.message ?? String(err),
+        status: typeof e?.status === 'number' ? e.status : undefined,
+      } satisfies EngineReply)
+    },
+  )
+})
