@@ -7,6 +7,10 @@ const benches: Record<
     help: 'matMul GFLOP/s and GPT-2 forward+backward tokens/s per TensorFlow.js backend',
     load: () => import('./backend'),
   },
+  quality: {
+    help: 'CLLM4Rec (scratch backbone) vs popularity, EASE, Mult-VAE on one split: metrics, wall time, tok/s',
+    load: () => import('./quality'),
+  },
   import: {
     help: 'import rows/s and peak RSS: 5M-row TSV and 1M-line Amazon JSONL.gz',
     load: () => import('./import'),

@@ -4,11 +4,13 @@
 // any other error prints its message and exits 1.
 import { dataCommands } from './data-commands'
 import { gpt2Commands } from './gpt2-commands'
+import { trainCommands } from './train-commands'
 import { UsageError, type CommandTable } from './args'
 
 export const commands: CommandTable = {
   ...gpt2Commands,
   ...dataCommands,
+  ...trainCommands,
 }
 
 function listCommands(): string {

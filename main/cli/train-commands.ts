@@ -1,0 +1,201 @@
+// CLI commands for CLLM4Rec: `train` (CLLM4Rec + baselines on one split, progress/ETA on stderr, a table
+// or one JSON object on stdout), `baselines`, and `recommend` from a run folder.
+import fs from 'node:fs'
+import path from 'node:path'
+import { readCllm4recSplit } from '../data/cllm4rec-split'
+import { generateDemoDataset } from '../data/demo'
+import type { RecDataset } from '../data/types'
+import { resolveConfig, type ConfigOverrides, type PresetName } from '../engine/cllm4rec/config'
+import {
+  openRun,
+  runBaselines,
+  runExperiment,
+  protocolLabel,
+  type ResultRow,
+} from '../engine/train/experiment'
+import type { ProgressEvent } from '../engine/train/progress'
+import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
+import { BACKEND_FLAG, startBackend } from './gpt2-commands'
+
+/** Dataset resolvers, tried in order; the store can add one for `--dataset <name>` (SQLite). */
+export const datasetResolvers: ((spec: string) => Promise<RecDataset | null>)[] = [
+  async (spec) => (spec === 'demo' ? generateDemoDataset({ seed: 1 }) : null),
+  async (spec) => {
+    const dir = path.resolve(spec)
+    const conv =
+      fs.existsSync(path.join(dir, 'converted', 'meta.json')) || fs.existsSync(path.join(dir, 'meta.json'))
+    return conv ? readCllm4recSplit(dir) : null
+  },
+]
+
+/** `demo`, a converted CLLM4Rec split folder, or whatever a registered resolver accepts. */
+export async function resolveDataset(spec: string): Promise<RecDataset> {
+  for (const r of datasetResolvers) {
+    const d = await r(spec)
+    if (d) return d
+  }
+  throw new UsageError(
+    `--dataset "${spec}": not "demo", not a converted CLLM4Rec split folder, and no store dataset of that name`,
+  )
+}
+
+function fmtEta(s: number): string {
+  if (!Number.isFinite(s)) return '?'
+  const m = Math.floor(s / 60)
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`
+}
+
+/** Throttled one-line progress on stderr. */
+export function stderrProgress(): (e: ProgressEvent) => void {
+  let last = 0
+  return (e) => {
+    const now = Date.now()
+    if (now - last < 1000 && e.step !== e.totalSteps) return
+    last = now
+    const tps = Number.isFinite(e.tokensPerSec) ? ` ${Math.round(e.tokensPerSec)} tok/s` : ''
+    process.stderr.write(
+      `[${e.stage} ep ${e.epoch}] ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)}${tps} ETA ${fmtEta(e.etaSec)}\n`,
+    )
+  }
+}
+
+export function formatTable(rows: ResultRow[], title: string): string {
+  const head = `${'model'.padEnd(12)} ${'Recall@20'.padStart(9)} ${'Recall@40'.padStart(9)} ${'NDCG@100'.padStart(9)} ${'time'.padStart(8)}  note`
+  const lines = rows.map(
+    (r) =>
+      `${r.model.padEnd(12)} ${r.recall20.toFixed(4).padStart(9)} ${r.recall40.toFixed(4).padStart(9)} ${r.ndcg100.toFixed(4).padStart(9)} ${(r.seconds.toFixed(1) + 's').padStart(8)}  ${r.note}`,
+  )
+  return [title, head, ...lines].join('\n') + '\n'
+}
+
+const trainFlags = {
+  dataset: {
+    type: 'string',
+    required: true,
+    help: '"demo", a converted CLLM4Rec split folder, or a store dataset name',
+  },
+  backbone: { type: 'string', help: 'Hugging Face GPT-2 folder, or "scratch" (default)' },
+  preset: { type: 'string', choices: ['paper', 'official'], help: 'config preset (default paper)' },
+  seed: { type: 'int', help: 'random seed (default 1)' },
+  'epochs-scale': { type: 'number', help: 'multiply every epoch count (e.g. 0.05 for a quick run)' },
+  config: { type: 'string', help: 'JSON file of config overrides' },
+  out: { type: 'string', help: 'run folder: config, checkpoints (resume), model.bin, metrics.json' },
+  'no-baselines': { type: 'boolean', help: 'train CLLM4Rec only' },
+  'vae-epochs': { type: 'int', help: 'Mult-VAE epochs (default 30)' },
+  json: { type: 'boolean', help: 'print one JSON object instead of a table' },
+  ...BACKEND_FLAG,
+} as const satisfies FlagSpecs
+
+async function trainCommand(argv: string[]): Promise<number> {
+  const f = parseArgs('train', argv, trainFlags)
+  await startBackend(f.backend)
+  const data = await resolveDataset(f.dataset as string)
+  let overrides: ConfigOverrides = {}
+  if (f.config) {
+    try {
+      overrides = JSON.parse(fs.readFileSync(f.config as string, 'utf8'))
+    } catch (e) {
+      throw new UsageError(`--config ${f.config}: ${(e as Error).message}`)
+    }
+  }
+  if (f.backbone) overrides.backbone = f.backbone as string
+  if (f.seed !== undefined) overrides.seed = f.seed as number
+  if (f['epochs-scale'] !== undefined) overrides.epochsScale = f['epochs-scale'] as number
+  const config = resolveConfig((f.preset ?? 'paper') as PresetName, overrides)
+  process.stderr.write(
+    `dataset: ${data.name}${data.synthetic ? ' [synthetic]' : ''}, ${data.userIds.length} users, ${data.itemIds.length} items\n`,
+  )
+  const r = await runExperiment(data, {
+    config,
+    outDir: f.out as string | undefined,
+    datasetSpec: f.dataset as string,
+    baselines: f['no-baselines'] ? false : { multVaeEpochs: f['vae-epochs'] as number | undefined },
+    onProgress: stderrProgress(),
+    onLog: (m) => process.stderr.write(m + '\n'),
+  })
+  r.session.dispose()
+  if (f.json)
+    process.stdout.write(
+      JSON.stringify({
+        dataset: r.dataset,
+        synthetic: r.synthetic,
+        protocol: r.protocol,
+        rows: r.rows,
+        stages: r.cllm4rec?.stages,
+        truncated: r.cllm4rec?.truncated,
+      }) + '\n',
+    )
+  else
+    process.stdout.write(
+      formatTable(
+        r.rows,
+        `${r.dataset}${r.synthetic && !r.dataset.includes('synthetic') ? ' (synthetic)' : ''} — protocol: ${r.protocol}`,
+      ),
+    )
+  return 0
+}
+
+const baselineFlags = {
+  dataset: trainFlags.dataset,
+  'vae-epochs': trainFlags['vae-epochs'],
+  json: trainFlags.json,
+  ...BACKEND_FLAG,
+} as const satisfies FlagSpecs
+
+async function baselinesCommand(argv: string[]): Promise<number> {
+  const f = parseArgs('baselines', argv, baselineFlags)
+  await startBackend(f.backend)
+  const data = await resolveDataset(f.dataset as string)
+  const rows = await runBaselines(
+    data,
+    { multVaeEpochs: f['vae-epochs'] as number | undefined },
+    { onLog: (m) => process.stderr.write(m + '\n') },
+  )
+  if (f.json)
+    process.stdout.write(
+      JSON.stringify({ dataset: data.name, synthetic: data.synthetic, protocol: protocolLabel(data), rows }) +
+        '\n',
+    )
+  else process.stdout.write(formatTable(rows, `${data.name} — protocol: ${protocolLabel(data)}`))
+  return 0
+}
+
+const recommendFlags = {
+  run: { type: 'string', required: true, help: 'run folder written by train --out' },
+  user: { type: 'int', required: true, help: 'dense user index' },
+  k: { type: 'int', help: 'number of items (default 10)' },
+  json: trainFlags.json,
+  ...BACKEND_FLAG,
+} as const satisfies FlagSpecs
+
+async function recommendCommand(argv: string[]): Promise<number> {
+  // `-k` is accepted as a short form of --k.
+  const f = parseArgs(
+    'recommend',
+    argv.map((a) => (a === '-k' ? '--k' : a)),
+    recommendFlags,
+  )
+  await startBackend(f.backend)
+  const runJson = path.join(f.run as string, 'run.json')
+  if (!fs.existsSync(runJson)) throw new UsageError(`--run ${f.run}: no run.json (not a run folder)`)
+  const spec = JSON.parse(fs.readFileSync(runJson, 'utf8')).dataset as string
+  const data = await resolveDataset(spec)
+  const session = await openRun(f.run as string, data)
+  try {
+    const recs = session.recommend(f.user as number, (f.k as number | undefined) ?? 10)
+    const out = recs.map((r) => ({ ...r, itemId: data.itemIds[r.item], text: data.itemTexts[r.item] }))
+    if (f.json) process.stdout.write(JSON.stringify({ user: f.user, recommendations: out }) + '\n')
+    else
+      for (const r of out)
+        process.stdout.write(`${r.item}\t${r.score.toFixed(4)}\t${r.itemId}\t${r.text ?? ''}\n`)
+  } finally {
+    session.dispose()
+  }
+  return 0
+}
+
+export const trainCommands: CommandTable = {
+  train: { help: 'train CLLM4Rec and the baselines on one split; prints test metrics', run: trainCommand },
+  baselines: { help: 'popularity, EASE and Mult-VAE on one split', run: baselinesCommand },
+  recommend: { help: 'top-K items for a user from a run folder', run: recommendCommand },
+}

@@ -1,0 +1,164 @@
+// Mult-VAE (Liang et al., WWW 2018) on the same split and evaluator as CLLM4Rec: encoder J-600-200
+// (tanh, input L2-normalised, dropout 0.5), decoder 200-600-J, multinomial likelihood, KL annealed
+// linearly to β = 0.2; the epoch with the best validation score is kept.
+import * as tf from '@tensorflow/tfjs'
+import type { RecDataset } from '../../data/types'
+import { evaluate, type Scorer } from '../eval/evaluate'
+import { selectionScore, type RankingMetrics } from '../eval/metrics'
+import { Rng } from '../train/rng'
+
+export interface MultVaeOptions {
+  epochs?: number
+  batchSize?: number
+  hidden?: number
+  latent?: number
+  dropout?: number
+  betaMax?: number
+  /** Updates over which β rises from 0 to betaMax. */
+  annealSteps?: number
+  lr?: number
+  seed?: number
+  signal?: AbortSignal
+  onEpoch?: (epoch: number, loss: number, val: RankingMetrics) => void
+}
+
+type Params = Record<'w1' | 'b1' | 'wMu' | 'bMu' | 'wLv' | 'bLv' | 'w2' | 'b2' | 'w3' | 'b3', tf.Variable>
+
+export class MultVae implements Scorer {
+  private constructor(
+    private readonly data: RecDataset,
+    private readonly p: Params,
+  ) {}
+
+  private static init(J: number, H: number, Z: number, seed: number): Params {
+    // Glorot-uniform weights, small normal biases, as in the reference implementation.
+    const glorot = (i: number, o: number, k: number) =>
+      tf.variable(
+        tf.randomUniform([i, o], -Math.sqrt(6 / (i + o)), Math.sqrt(6 / (i + o)), 'float32', seed * 31 + k),
+      )
+    const bias = (o: number, k: number) =>
+      tf.variable(tf.randomNormal([o], 0, 0.001, 'float32', seed * 31 + k))
+    return tf.tidy(() => ({
+      w1: glorot(J, H, 1),
+      b1: bias(H, 2),
+      wMu: glorot(H, Z, 3),
+      bMu: bias(Z, 4),
+      wLv: glorot(H, Z, 5),
+      bLv: bias(Z, 6),
+      w2: glorot(Z, H, 7),
+      b2: bias(H, 8),
+      w3: glorot(H, J, 9),
+      b3: bias(J, 10),
+    }))
+  }
+
+  private input(users: number[]): tf.Tensor2D {
+    const J = this.data.itemIds.length
+    const x = new Float32Array(users.length * J)
+    users.forEach((u, r) => {
+      const items = this.data.train[u]
+      const v = items.length ? 1 / Math.sqrt(items.length) : 0
+      for (const j of items) x[r * J + j] = v
+    })
+    return tf.tensor2d(x, [users.length, J])
+  }
+
+  private encode(x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+    const h = tf.tanh(tf.matMul(x, this.p.w1).add(this.p.b1)) as tf.Tensor2D
+    return {
+      mu: tf.matMul(h, this.p.wMu).add(this.p.bMu) as tf.Tensor2D,
+      logvar: tf.matMul(h, this.p.wLv).add(this.p.bLv) as tf.Tensor2D,
+    }
+  }
+
+  private decode(z: tf.Tensor2D): tf.Tensor2D {
+    const h = tf.tanh(tf.matMul(z, this.p.w2).add(this.p.b2)) as tf.Tensor2D
+    return tf.matMul(h, this.p.w3).add(this.p.b3) as tf.Tensor2D
+  }
+
+  scoreUsers(users: number[]): Float32Array {
+    return tf.tidy(() => this.decode(this.encode(this.input(users)).mu).dataSync() as Float32Array)
+  }
+
+  private snapshot(): Map<string, Float32Array> {
+    return new Map(
+      Object.entries(this.p).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]),
+    )
+  }
+
+  private restore(s: Map<string, Float32Array>): void {
+    tf.tidy(() => {
+      for (const [k, v] of Object.entries(this.p)) v.assign(tf.tensor(s.get(k) as Float32Array, v.shape))
+    })
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.p))
+  }
+
+  static async fit(
+    data: RecDataset,
+    o: MultVaeOptions = {},
+  ): Promise<{ model: MultVae; val: RankingMetrics; bestEpoch: number }> {
+    const J = data.itemIds.length
+    const epochs = o.epochs ?? 30
+    const bs = o.batchSize ?? 500
+    const dropout = o.dropout ?? 0.5
+    const betaMax = o.betaMax ?? 0.2
+    const rng = new Rng(o.seed ?? 1)
+    const users = data.train.map((_, u) => u).filter((u) => data.train[u].length > 0)
+    const stepsPerEpoch = Math.ceil(users.length / bs)
+    const anneal = o.annealSteps ?? Math.max(1, Math.round(0.8 * epochs * stepsPerEpoch))
+    const model = new MultVae(data, MultVae.init(J, o.hidden ?? 600, o.latent ?? 200, o.seed ?? 1))
+    const opt = tf.train.adam(o.lr ?? 1e-3)
+    let step = 0
+    let best: {
+      score: number
+      val: RankingMetrics
+      epoch: number
+      params: Map<string, Float32Array>
+    } | null = null
+    try {
+      for (let e = 0; e < epochs; e++) {
+        rng.shuffle(users)
+        let lossSum = 0
+        for (let s = 0; s < users.length; s += bs) {
+          o.signal?.throwIfAborted()
+          const batch = users.slice(s, s + bs)
+          const beta = Math.min(betaMax, (betaMax * step) / anneal)
+          const dropSeed = rng.int(2 ** 31)
+          const epsSeed = rng.int(2 ** 31)
+          const cost = opt.minimize(
+            () =>
+              tf.tidy(() => {
+                const x = model.input(batch)
+                const { mu, logvar } = model.encode(
+                  tf.dropout(x, dropout, undefined, dropSeed) as tf.Tensor2D,
+                )
+                const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', epsSeed)
+                const z = mu.add(eps.mul(logvar.mul(0.5).exp())) as tf.Tensor2D
+                const logp = tf.logSoftmax(model.decode(z))
+                const nll = logp.mul(x.greater(0).toFloat()).sum(1).mean().neg()
+                const kl = logvar.add(1).sub(mu.square()).sub(logvar.exp()).sum(1).mean().mul(-0.5)
+                return nll.add(kl.mul(beta)) as tf.Scalar
+              }),
+            true,
+            Object.values(model.p),
+          )
+          lossSum += cost ? cost.dataSync()[0] : NaN
+          cost?.dispose()
+          step++
+        }
+        const val = await evaluate(model, data, 'val', { signal: o.signal })
+        o.onEpoch?.(e, lossSum / stepsPerEpoch, val)
+        const score = selectionScore(val)
+        if (!best || score > best.score) best = { score, val, epoch: e, params: model.snapshot() }
+      }
+    } finally {
+      opt.dispose()
+    }
+    if (!best) throw new Error('MultVae.fit: epochs must be >= 1')
+    model.restore(best.params)
+    return { model, val: best.val, bestEpoch: best.epoch }
+  }
+}
