@@ -177,3 +177,15 @@ export function renderDocument(
     truncated: doc.truncated,
   }
 }
+
+/** Token count of every template's prompt part (soft tokens count 1; {items} shown with one item). */
+export function templateTokenCounts(
+  tok: ExtendedTokenizer,
+  templates: PromptTemplates,
+): Record<PromptKind, number> {
+  const v = { user: 0, item: 0, items: [0] }
+  const out = {} as Record<PromptKind, number>
+  for (const k of Object.keys(templates) as PromptKind[])
+    out[k] = tok.encode(fillTemplate(templates[k], v)).length
+  return out
+}

@@ -5,6 +5,7 @@ import {
   packBatch,
   recommendationPrompt,
   renderDocument,
+  templateTokenCounts,
 } from '../../../main/engine/cllm4rec/documents'
 import { DEFAULT_PROMPTS, validateTemplate } from '../../../main/engine/cllm4rec/prompts'
 import { ExtendedTokenizer, SoftVocab } from '../../../main/engine/cllm4rec/vocab'
@@ -120,5 +121,15 @@ describe('prompt templates', () => {
     expect(() => validateTemplate('userText', '<user_1> is')).toThrow(/placeholder|literal/)
     expect(() => validateTemplate('userText', '{user} is {')).toThrow(/brace/)
     expect(() => validateTemplate('recommendation', DEFAULT_PROMPTS.recommendation)).not.toThrow()
+  })
+
+  it("reports each template's token count", () => {
+    expect(templateTokenCounts(tok, DEFAULT_PROMPTS)).toEqual({
+      collaborative: 4,
+      review: 8,
+      itemText: 5,
+      userText: 5,
+      recommendation: 11,
+    })
   })
 })
