@@ -8,7 +8,10 @@ import { workerEntry } from './run-manager'
 export class EngineClient {
   private worker: Worker | undefined
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; progress?: (p: unknown) => void }
+  >()
 
   constructor(private readonly spawn: () => Worker = () => workerEntry('engine-worker')) {}
 
@@ -19,6 +22,10 @@ export class EngineClient {
       const m = parseEngineReply(raw)
       const p = this.pending.get(m.id)
       if (!p) return
+      if (m.type === 'progress') {
+        p.progress?.(m.progress)
+        return
+      }
       this.pending.delete(m.id)
       if (this.pending.size === 0) w.unref()
       if (m.type === 'result') p.resolve(m.value)
@@ -35,13 +42,13 @@ export class EngineClient {
     return w
   }
 
-  call<T>(c: EngineCall): Promise<T> {
+  call<T>(c: EngineCall, onProgress?: (p: unknown) => void): Promise<T> {
     const w = this.start()
     const id = this.nextId++
     // Referenced only while a call is pending: an idle engine worker must not keep the process alive.
     w.ref()
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, progress: onProgress })
       w.postMessage({ type: 'call', id, ...c })
     })
   }

@@ -23,6 +23,16 @@ export type EngineRequest =
       }
     >
   | Req<'baselines', { dbPath: string; datasetId: number }>
+  | Req<
+      'importDataset',
+      {
+        dbPath: string
+        file: string
+        options: Record<string, unknown>
+        /** Int32Array(1) in shared memory; 1 = cancel (checked on every progress report). */
+        cancelFlag: SharedArrayBuffer
+      }
+    >
 
 /** A request without the envelope, as the client builds it. */
 export type EngineCall = EngineRequest extends infer R
@@ -33,24 +43,27 @@ export type EngineCall = EngineRequest extends infer R
 
 export type EngineReply =
   | { type: 'result'; id: number; value: unknown }
+  | { type: 'progress'; id: number; progress: unknown }
   | { type: 'error'; id: number; message: string; status?: number }
 
-const OPS = new Set([
-  'inspectUser',
-  'inspectItem',
-  'projection',
-  'generateReview',
-  'checkTemplates',
-  'previewDocument',
-  'baselines',
-])
+// A Record over the union's ops: a new request type fails to compile until it is listed here.
+const OPS: Record<EngineRequest['op'], true> = {
+  inspectUser: true,
+  inspectItem: true,
+  projection: true,
+  generateReview: true,
+  checkTemplates: true,
+  previewDocument: true,
+  baselines: true,
+  importDataset: true,
+}
 
 export function parseEngineRequest(x: unknown): EngineRequest {
   const m = x as { type?: unknown; id?: unknown; op?: unknown }
   if (typeof m !== 'object' || m === null || m.type !== 'call')
     throw new Error(`engine worker: unknown message type '${String(m?.type)}'`)
   if (typeof m.id !== 'number') throw new Error('engine worker: request lacks an id')
-  if (typeof m.op !== 'string' || !OPS.has(m.op))
+  if (typeof m.op !== 'string' || !Object.prototype.hasOwnProperty.call(OPS, m.op))
     throw new Error(`engine worker: unknown op '${String(m.op)}'`)
   return x as EngineRequest
 }
@@ -59,7 +72,7 @@ export function parseEngineReply(x: unknown): EngineReply {
   const m = x as { type?: unknown; id?: unknown }
   if (typeof m !== 'object' || m === null || typeof m.id !== 'number')
     throw new Error('engine reply: malformed')
-  if (m.type !== 'result' && m.type !== 'error')
+  if (m.type !== 'result' && m.type !== 'error' && m.type !== 'progress')
     throw new Error(`engine reply: unknown message type '${String(m.type)}'`)
   return x as EngineReply
 }

@@ -82,6 +82,16 @@ async function handle(req: EngineRequest): Promise<unknown> {
     }
     case 'baselines':
       return ops.runBaselines(await dataset(req.dbPath, req.datasetId))
+    case 'importDataset': {
+      const { importDatasetToDb } = await import('../api/services')
+      const flag = new Int32Array(req.cancelFlag)
+      const controller = new AbortController()
+      return importDatasetToDb(req.dbPath, req.file, req.options, controller.signal, (progress) => {
+        // Parsing may not yield to this thread's event loop: the shared flag is how cancel arrives.
+        if (Atomics.load(flag, 0) === 1) controller.abort()
+        port.postMessage({ type: 'progress', id: req.id, progress } satisfies EngineReply)
+      })
+    }
   }
 }
 
