@@ -52,7 +52,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async importDataset(options) {
       const o = v.record('options', options)
       v.onlyKeys('options', o, ['fileRef', 'name', 'format', 'map', 'minRating', 'kcore', 'split', 'seed'])
-      const f = files.resolve(v.str('options.fileRef', o.fileRef, 200, false))
+      const fileRef = v.str('options.fileRef', o.fileRef, 200, false)
       let split: [number, number, number] | undefined
       if (o.split !== undefined) {
         if (!Array.isArray(o.split) || o.split.length !== 3) {
@@ -60,21 +60,24 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
         }
         split = o.split.map((x, i) => v.num(`options.split[${i}]`, x, 0, 1)) as [number, number, number]
       }
-      return s.importDataset(f.path, {
-        name: v.optional(o.name, (x) => v.str('options.name', x, 200)) ?? f.name,
+      const args = {
+        name: v.optional(o.name, (x) => v.str('options.name', x, 200)),
         format: v.optional(o.format, (x) => v.str('options.format', x, 50)),
         map: v.optional(o.map, (x) => v.columnMap('options.map', x)),
         minRating: v.optional(o.minRating, (x) => v.num('options.minRating', x)),
         kcore: v.optional(o.kcore, (x) => v.int('options.kcore', x, 0, 1000)),
         split,
         seed: v.optional(o.seed, (x) => v.int('options.seed', x, 0, 2 ** 31 - 1)),
-      })
+      }
+      // Arguments first, then the file: a bad request never touches the disk.
+      const f = files.resolve(fileRef)
+      return s.importDataset(f.path, { ...args, name: args.name ?? f.name })
     },
     async cancelImport(jobId) {
       s.cancelImport(v.str('jobId', jobId, 100, false))
     },
     async createDemoDataset(options) {
-      const o = v.record('options', options ?? {})
+      const o = v.record('options', options)
       v.onlyKeys('options', o, ['seed', 'users', 'items'])
       return s.createDemoDataset({
         seed: v.optional(o.seed, (x) => v.int('options.seed', x, 0, 2 ** 31 - 1)) ?? 1,
@@ -83,7 +86,14 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       })
     },
     async deleteDataset(id) {
-      s.deleteDataset(v.id('id', id))
+      const datasetId = v.id('id', id)
+      s.getDataset(datasetId)
+      // Its runs go with it: stop the ones still queued or training first.
+      for (const r of rd.listRuns()) {
+        if (r.datasetId === datasetId && (r.status === 'queued' || r.status === 'running'))
+          await runs.cancel(r.id)
+      }
+      s.deleteDataset(datasetId)
     },
     async listUsers(datasetId, query, limit) {
       return s.listUsers(
@@ -219,11 +229,16 @@ const NO_ARGS: readonly ApiMethod[] = [
   'results',
 ]
 
+/** How many arguments a method takes (the contract's parameter count). */
+export function methodArity(method: ApiMethod): number {
+  return ARITY[method] ?? (NO_ARGS.includes(method) ? 0 : 1)
+}
+
 /** The single entry point for every host: unknown methods and malformed argument lists are ApiErrors. */
 export async function callApi(table: HandlerTable, method: string, args: unknown): Promise<unknown> {
   if (!isApiMethod(method)) throw new v.ApiError(`unknown API method '${method.slice(0, 60)}'`, 404)
   if (!Array.isArray(args)) throw new v.ApiError(`arguments of '${method}' must be a JSON array`)
-  v.arity(method, args, ARITY[method] ?? (NO_ARGS.includes(method) ? 0 : 1))
+  v.arity(method, args, methodArity(method))
   const fn = table[method] as (...a: unknown[]) => Promise<unknown>
   return fn(...args)
 }
