@@ -7,7 +7,15 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import type { AppEvent, DatasetDetail, FileRef, ImportPreview } from '../../../preload/api'
+import type {
+  AppEvent,
+  BackboneInfo,
+  DatasetDetail,
+  FileRef,
+  ImportPreview,
+  PromptPreset,
+  TemplateCheck,
+} from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
 import { TOKEN_HEADER } from '../../../main/server/protocol'
@@ -48,6 +56,7 @@ beforeAll(async () => {
     dbPath: path.join(tmp, 'wb.db'),
     dialogs: NO_DIALOGS,
     dataDirs: [BEAUTY, ML, path.join(tmp, 'big')],
+    modelDirs: [DATA],
   })
   srv = await startServer({ handlers: app.handlers, bus: app.bus, files: app.files, distDir: tmp })
   ws = new WebSocket(`ws://127.0.0.1:${srv.port}/events?token=${srv.token}`)
@@ -152,5 +161,34 @@ describe('files and imports', () => {
         name: 'bad',
       }),
     ).rejects.toThrow(/400 .*nope/)
+  })
+
+  it('offers HF GPT-2 folders under --models as backbones and checks templates with their tokenizer', async () => {
+    const backbones = await call<BackboneInfo[]>('listBackbones')
+    expect(backbones[0]).toMatchObject({ id: 'scratch', kind: 'scratch' })
+    const tiny = backbones.find((b) => b.label === 'tiny-gpt2')!
+    expect(tiny).toMatchObject({ kind: 'hf', nEmbd: 2, nLayer: 2, vocabSize: 50257 })
+    expect(tiny.id).toMatch(/^hf:[0-9a-f]{12}$/)
+    expect(JSON.stringify(backbones)).not.toContain(DATA)
+    const preset = (await call<PromptPreset[]>('listPromptPresets'))[0]
+    const checks = await call<TemplateCheck[]>('checkTemplates', preset.templates, tiny.id)
+    // GPT-2 BPE: "has interacted with" is three tokens.
+    expect(checks.find((c) => c.kind === 'collaborative')).toEqual({
+      kind: 'collaborative',
+      ok: true,
+      errors: [],
+      hardTokenCount: 3,
+    })
+    const broken = await call<TemplateCheck[]>(
+      'checkTemplates',
+      { ...preset.templates, review: '{user} wrote' },
+      tiny.id,
+    )
+    expect(broken.find((c) => c.kind === 'review')!.errors[0]).toMatch(
+      /placeholder \{item\} must appear exactly once/,
+    )
+    await expect(call('checkTemplates', preset.templates, 'hf:000000000000')).rejects.toThrow(
+      /404 unknown backbone/,
+    )
   })
 })
