@@ -33,18 +33,30 @@ export class Cllm4recSession implements Scorer {
   scoreUsersWith(users: number[], side: Side, batchSize = 64): Float32Array {
     const J = this.data.itemIds.length
     const out = new Float32Array(users.length * J)
-    for (let s = 0; s < users.length; s += batchSize) {
-      const chunk = users.slice(s, s + batchSize)
-      const prompts = chunk.map(
-        (u) => recommendationPrompt(this.tok, this.config.prompts, u, this.data.train[u], this.maxLength).ids,
+    // Rows sorted by history length so each right-padded batch wastes little (results keep input order).
+    const order = users
+      .map((_, r) => r)
+      .sort((a, b) => this.data.train[users[a]].length - this.data.train[users[b]].length)
+    for (let s = 0; s < order.length; s += batchSize) {
+      const rows = order.slice(s, s + batchSize)
+      const prompts = rows.map(
+        (r) =>
+          recommendationPrompt(
+            this.tok,
+            this.config.prompts,
+            users[r],
+            this.data.train[users[r]],
+            this.maxLength,
+          ).ids,
       )
       const p = packPrompts(prompts)
       const scores = tf.tidy(() => {
         const h = this.model.hiddenAt(p.inputs, p.B, p.T, side, p.last)
         return tf.logSoftmax(this.model.itemLogits(h, side))
       })
-      out.set(scores.dataSync() as Float32Array, s * J)
+      const v = scores.dataSync() as Float32Array
       scores.dispose()
+      rows.forEach((r, b) => out.set(v.subarray(b * J, (b + 1) * J), r * J))
     }
     return out
   }

@@ -101,10 +101,19 @@ async function restoreOptimizer(opt: tf.AdamOptimizer, stored: StoredTensor[]): 
   })
 }
 
-function batches<T>(xs: T[], size: number): T[][] {
+/**
+ * Length bucketing: the shuffled list is cut into pools of 16 batches, each pool is sorted by length and
+ * cut into batches, and the batch order is shuffled. Right padding then costs little, and the order is
+ * still random (and seeded).
+ */
+function batches<T>(xs: T[], size: number, rng: Rng, len: (x: T) => number): T[][] {
   const out: T[][] = []
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
-  return out
+  const pool = size * 16
+  for (let p = 0; p < xs.length; p += pool) {
+    const part = xs.slice(p, p + pool).sort((a, b) => len(a) - len(b))
+    for (let i = 0; i < part.length; i += size) out.push(part.slice(i, i + size))
+  }
+  return rng.shuffle(out)
 }
 
 export async function trainCllm4rec(
@@ -231,7 +240,7 @@ export async function trainCllm4rec(
       }
       if (task.kind === 'content' && content.docs.length > 0) {
         const key: OptKey = task.stage === 'finetune' ? 'contentFt' : 'content'
-        const bs = batches(rng.shuffle([...content.docs]), config.batchSize)
+        const bs = batches(rng.shuffle([...content.docs]), config.batchSize, rng, (d) => d.ids.length)
         for (const docs of bs) {
           signal?.throwIfAborted()
           const loss = step('content', key, () => docLoss('content', docs))
@@ -243,7 +252,7 @@ export async function trainCllm4rec(
       } else if (task.kind === 'collab') {
         const set = buildCollabDocs(data, tok, config, rng, maxLength)
         collabTruncated = Math.max(collabTruncated, set.truncated)
-        const bs = batches(rng.shuffle(set.docs), config.batchSize)
+        const bs = batches(rng.shuffle(set.docs), config.batchSize, rng, (d) => d.ids.length)
         for (const docs of bs) {
           signal?.throwIfAborted()
           const loss = step('collab', 'collab', () => docLoss('collab', docs))
@@ -254,7 +263,7 @@ export async function trainCllm4rec(
         }
       } else if (task.kind === 'rec') {
         const ex = rng.shuffle(buildRecExamples(data, tok, config, rng, maxLength))
-        const bs = batches(ex, config.batchSize)
+        const bs = batches(ex, config.batchSize, rng, (e) => e.prompt.length)
         for (const b of bs) {
           signal?.throwIfAborted()
           const p = packPrompts(b.map((e) => e.prompt))
