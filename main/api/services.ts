@@ -267,7 +267,13 @@ export class Services {
   }
 
   async createDemoDataset(o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
-    const generated = generateDemoDataset(o)
+    let generated: RecDataset
+    try {
+      generated = generateDemoDataset(o)
+    } catch (err) {
+      // The generator's own limits (e.g. too few items for the interactions per user) are bad input.
+      throw new ApiError((err as Error).message)
+    }
     // The store verifies datasetHash() on every load; the generator's own hash uses another recipe.
     const dataset = { ...generated, hash: datasetHash(generated) }
     const fileHash = createHash('sha256')

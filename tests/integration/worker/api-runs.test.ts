@@ -152,4 +152,55 @@ describe('runs through the API with SQLite', () => {
     expect(loopP99).toBeLessThan(500)
     expect((await call<RunDetail>('getRun', runId)).status).toBe('done')
   })
+
+  it('a run interrupted by app exit is marked interrupted and resumes in the next app', async () => {
+    const dbPath = path.join(tmp, 'restart.db')
+    let firstRuns: RunManager | undefined
+    const open = (onRuns?: (r: RunManager) => void): ApiApp =>
+      createApiApp({
+        mode: 'browser',
+        version: '0.0.0-test',
+        dbPath,
+        dialogs: NO_DIALOGS,
+        trainer: 'bpr-mf',
+        createRuns: (p, bus) => {
+          const r = createRunManager(p, bus)
+          onRuns?.(r)
+          return r
+        },
+      })
+    const first = open((r) => (firstRuns = r))
+    const ds = await first.handlers.createDemoDataset({ seed: 9, users: 80, items: 50 })
+    const { runId } = await first.handlers.startRun(input(ds.id, { epochs: 5, dim: 8, stepDelayMs: 25 }))
+    await until(() => store.listCheckpoints(first.services.db, runId).length >= 2)
+    expect(firstRuns!.activeRun()).toBe(runId)
+    await first.close()
+    const second = open()
+    try {
+      expect((await second.handlers.getRun(runId)).status).toBe('interrupted')
+      const kept = store.listCheckpoints(second.services.db, runId).length
+      await second.handlers.resumeRun(runId)
+      await until(async () => ['done', 'failed'].includes((await second.handlers.getRun(runId)).status))
+      const d = await second.handlers.getRun(runId)
+      expect(d.error).toBeUndefined()
+      expect(d.status).toBe('done')
+      const epochs = store
+        .listCheckpoints(second.services.db, runId)
+        .map((c) => (c.config as { epoch: number }).epoch)
+      expect(epochs.slice(0, kept)).toEqual(Array.from({ length: kept }, (_, i) => i + 1))
+      expect(epochs.at(-1)).toBe(5)
+    } finally {
+      await second.close()
+    }
+    // A process killed outright leaves 'running' in the database: the next start repairs it.
+    const raw = store.openStore(dbPath)
+    store.setRunStatus(raw, runId, 'running')
+    raw.close()
+    const third = open()
+    try {
+      expect((await third.handlers.getRun(runId)).status).toBe('interrupted')
+    } finally {
+      await third.close()
+    }
+  })
 })
