@@ -99,6 +99,13 @@ describe('Cllm4recModel', () => {
     gU.dispose()
   })
 
+  it('official-sum scaling is the per-doc value times the number of documents (grows with batch)', () => {
+    const a = model.mutualLoss('content', [0, 1], [2], 4, 1, 0, true)
+    const b = model.mutualLoss('content', [0, 1], [2], 4, 1, 0, false)
+    expect(b.dataSync()[0]).toBeCloseTo(4 * a.dataSync()[0], 6)
+    tf.dispose([a, b])
+  })
+
   it('RecLLM loss is the multinomial NLL of the targets under the item softmax', () => {
     const p = packPrompts([tok.encode('<user_0> has interacted with <item_1>, the user will interact with')])
     const loss = model.recLoss(p, [[2, 4]])
