@@ -4,12 +4,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { MetricPoint, ResultRow, RunDetail } from '../../../preload/api'
 import { api, errorText } from '../api'
-
-export interface DiffRow {
-  key: string
-  a: string
-  b: string
-}
+import { diffRuns, type DiffRow } from '../lib/run-diff'
 
 export const useResultsStore = defineStore('results', () => {
   const rows = ref<ResultRow[]>([])
@@ -19,6 +14,8 @@ export const useResultsStore = defineStore('results', () => {
   const error = ref('')
   const baselineError = ref('')
   const baselinesBusy = ref(false)
+  /** Run names by id: result rows carry only the model name, and every run is "CLLM4Rec". */
+  const runNames = ref<Record<number, string>>({})
 
   const byProtocol = computed(() => {
     const groups = new Map<string, ResultRow[]>()
@@ -34,7 +31,9 @@ export const useResultsStore = defineStore('results', () => {
 
   async function refresh(): Promise<void> {
     try {
-      rows.value = await api.results()
+      const [r, runs] = await Promise.all([api.results(), api.listRuns()])
+      rows.value = r
+      runNames.value = Object.fromEntries(runs.map((x) => [x.id, x.name]))
       error.value = ''
     } catch (err) {
       error.value = errorText(err)
@@ -76,23 +75,7 @@ export const useResultsStore = defineStore('results', () => {
   const diff = computed<DiffRow[] | null>(() => {
     if (selected.value.length < 2) return null
     const [a, b] = selected.value.slice(0, 2).map((id) => details.value[id])
-    if (!a || !b) return null
-    const out: DiffRow[] = []
-    const show = (v: unknown): string =>
-      v === undefined ? '–' : typeof v === 'string' ? v : JSON.stringify(v)
-    const keys = new Set([...Object.keys(a.config), ...Object.keys(b.config)])
-    for (const key of [...keys].sort()) {
-      const [va, vb] = [show(a.config[key]), show(b.config[key])]
-      if (va !== vb) out.push({ key, a: va, b: vb })
-    }
-    for (const kind of Object.keys({ ...a.templates, ...b.templates }) as (keyof RunDetail['templates'])[]) {
-      if (a.templates[kind] !== b.templates[kind])
-        out.push({ key: `prompt.${kind}`, a: show(a.templates[kind]), b: show(b.templates[kind]) })
-    }
-    for (const key of ['seed', 'backbone', 'datasetName', 'dataHash'] as const) {
-      if (a[key] !== b[key]) out.push({ key, a: show(a[key]), b: show(b[key]) })
-    }
-    return out
+    return a && b ? diffRuns(a, b) : null
   })
 
   return {
@@ -100,6 +83,7 @@ export const useResultsStore = defineStore('results', () => {
     selected,
     curves,
     details,
+    runNames,
     error,
     baselineError,
     baselinesBusy,
