@@ -44,6 +44,8 @@ export class FileAccess {
   readonly modelDirs: string[]
   readonly uploadLimit: number
   private readonly refs = new Map<string, Entry>()
+  /** Same file, same token: listing a folder twice does not grow the table. */
+  private readonly byPath = new Map<string, string>()
   private uploadDir: string | undefined
 
   constructor(options: FileAccessOptions = {}) {
@@ -59,14 +61,15 @@ export class FileAccess {
   /** Issues a token for a path main itself chose (dialog result, upload, allow-list scan). */
   register(absPath: string, name = path.basename(absPath)): FileRef {
     const st = statSync(absPath)
-    for (const [token, e] of this.refs) {
-      if (e.path === absPath) {
-        e.size = st.size
-        return { fileRef: token, name: e.name, size: st.size }
-      }
+    const known = this.byPath.get(absPath)
+    const e = known ? this.refs.get(known) : undefined
+    if (known && e) {
+      e.size = st.size
+      return { fileRef: known, name: e.name, size: st.size }
     }
     const token = 'f_' + randomBytes(16).toString('hex')
     this.refs.set(token, { path: absPath, name, size: st.size })
+    this.byPath.set(absPath, token)
     return { fileRef: token, name, size: st.size }
   }
 
@@ -147,5 +150,6 @@ export class FileAccess {
     if (this.uploadDir) rmSync(this.uploadDir, { recursive: true, force: true })
     this.uploadDir = undefined
     this.refs.clear()
+    this.byPath.clear()
   }
 }

@@ -139,11 +139,11 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     },
 
     async listBackbones() {
-      return s.listBackbones()
+      return s.backbones.list()
     },
     async pickBackboneFolder() {
       const p = await ctx.dialogs.pickFolder()
-      return p === null ? null : s.addBackboneFolder(p)
+      return p === null ? null : s.backbones.add(p)
     },
 
     async configSchema() {

@@ -35,7 +35,7 @@ export class EngineServices {
   }
 
   private tokenizerDir(backboneId: string, datasetId?: number): string | null {
-    const dir = this.s.backboneDir(backboneId)
+    const dir = this.s.backbones.dir(backboneId)
     return dir === 'scratch' ? this.scratchDir(datasetId) : dir
   }
 

@@ -125,7 +125,7 @@ export class RunServices implements RunPersistence {
 
   /** Resolves the config exactly as the run will use it; bad keys or values are 400s naming the key. */
   resolve(input: A.RunInput): { resolved: Record<string, unknown>; backboneDir: string } {
-    const backboneDir = this.s.backboneDir(input.backboneId)
+    const backboneDir = this.s.backbones.dir(input.backboneId)
     // The self-check trainer validates its own small config in the worker.
     if (this.trainer !== 'cllm4rec') return { resolved: { ...input.overrides }, backboneDir }
     try {

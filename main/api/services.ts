@@ -2,7 +2,6 @@
 // modules goes through here (and services-runs.ts for runs), so a change in their signatures is fixed
 // in these files only. Handlers have already validated argument types; this layer checks existence.
 import { createHash, randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type * as A from '../../preload/api'
 import { datasetHash } from '../data/dataset-hash'
@@ -11,13 +10,13 @@ import { previewFile, type FormatName } from '../data/import-source'
 import type { ImportProgress } from '../data/progress'
 import { computeStats } from '../data/stats'
 import type { RecDataset } from '../data/types'
-import { DEFAULT_CONFIG, PRESETS } from '../engine/cllm4rec/config'
+import { PRESETS } from '../engine/cllm4rec/config'
 import { DEFAULT_PROMPTS, validateTemplate } from '../engine/cllm4rec/prompts'
-import { readHfConfig } from '../engine/gpt2/config'
 import * as store from '../store'
 import { EngineClient } from '../worker/engine-client'
 import { probeBackend } from '../worker/run-manager'
 import { configFields } from './config-schema'
+import { Backbones } from './services-backbones'
 import type { EventBus } from './events'
 import type { FileAccess } from './files'
 import { ApiError, DOCUMENT_KINDS } from './validate'
@@ -97,14 +96,14 @@ export class Services {
   private readonly files: FileAccess
   /** Running imports: each in its own worker thread, cancelled through a shared flag. */
   private readonly imports = new Map<string, { flag: Int32Array; client: EngineClient }>()
-  /** Backbone id -> folder, for HF folders offered from --models or picked in a dialog. */
-  private readonly hfFolders = new Map<string, string>()
+  readonly backbones: Backbones
 
   constructor(options: ServicesOptions) {
     this.dbPath = options.dbPath
     this.bus = options.bus
     this.files = options.files
     this.db = store.openStore(options.dbPath)
+    this.backbones = new Backbones(options.files)
   }
 
   private backendProbe: Promise<A.AppInfo['backend']> | undefined
@@ -350,62 +349,7 @@ export class Services {
     return out
   }
 
-  // ---- backbones + config ----
-  private hfInfo(dir: string): A.BackboneInfo {
-    const c = readHfConfig(path.join(dir, 'config.json'))
-    const id = `hf:${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`
-    this.hfFolders.set(id, dir)
-    return {
-      id,
-      label: path.basename(dir),
-      kind: 'hf',
-      nEmbd: c.nEmbd,
-      nLayer: c.nLayer,
-      vocabSize: c.vocabSize,
-    }
-  }
-
-  listBackbones(): A.BackboneInfo[] {
-    const s = DEFAULT_CONFIG.scratch
-    const out: A.BackboneInfo[] = [
-      {
-        id: 'scratch',
-        label: `Scratch GPT-2 (${s.layers} layers, width ${s.width}, trained on the dataset's text)`,
-        kind: 'scratch',
-        nEmbd: s.width,
-        nLayer: s.layers,
-        vocabSize: s.vocabSize,
-      },
-    ]
-    for (const dir of this.files.listModelFolders()) {
-      try {
-        out.push(this.hfInfo(dir))
-      } catch {
-        // A folder with a broken config.json is not offered; picking it explicitly shows the error.
-      }
-    }
-    for (const dir of this.hfFolders.values())
-      if (!out.some((b) => this.hfFolders.get(b.id) === dir)) out.push(this.hfInfo(dir))
-    return out
-  }
-
-  addBackboneFolder(dir: string): A.BackboneInfo {
-    for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']) {
-      if (!existsSync(path.join(dir, f)))
-        throw new ApiError(`${dir}: not a Hugging Face GPT-2 folder (missing ${f})`)
-    }
-    return this.hfInfo(dir)
-  }
-
-  /** 'scratch' or the folder behind an hf: id; unknown ids are a 404. */
-  backboneDir(backboneId: string): string {
-    if (backboneId === 'scratch') return 'scratch'
-    if (!this.hfFolders.has(backboneId)) this.listBackbones()
-    const dir = this.hfFolders.get(backboneId)
-    if (!dir) throw new ApiError(`unknown backbone '${backboneId}'`, 404)
-    return dir
-  }
-
+  // ---- config ----
   configSchema(): { fields: A.ConfigField[]; presets: Record<string, Record<string, unknown>> } {
     return {
       fields: configFields(),
