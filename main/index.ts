@@ -39,7 +39,6 @@ interface Electron {
   app: {
     whenReady(): Promise<void>
     getVersion(): string
-    getPath(name: 'userData'): string
     requestSingleInstanceLock(): boolean
     quit(): void
     on(event: 'window-all-closed' | 'second-instance' | 'activate', cb: () => void): void
@@ -233,7 +232,8 @@ if (!app.requestSingleInstanceLock()) {
     api = createApiApp({
       mode: 'electron',
       version: app.getVersion(),
-      dbPath: process.env.CLLM4REC_DB ? defaultDbPath() : path.join(app.getPath('userData'), 'workbench.db'),
+      // The same database as browser mode and the CLI (CLLM4REC_DB or the per-user app-data folder).
+      dbPath: defaultDbPath(),
       dialogs: {
         pickFile: async () => {
           if (!mainWindow) return null

@@ -6,6 +6,7 @@ import type * as A from '../../preload/api'
 import type { RecDataset } from '../data/types'
 import { initBackend } from '../engine/backend'
 import { Ease, fitEaseOnValidation } from '../engine/baselines/ease'
+import { MultVae } from '../engine/baselines/mult-vae'
 import { Popularity } from '../engine/baselines/popularity'
 import { prepareBackbone } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
@@ -208,7 +209,7 @@ function tokVocabSize(tok: TextTokenizer): number {
   throw new Error('tokenizer does not report its vocabulary size')
 }
 
-/** Popularity and EASE (λ chosen on validation) with the shared evaluator. */
+/** Popularity, EASE (λ chosen on validation) and Mult-VAE (best validation epoch), one evaluator. */
 export async function runBaselines(
   d: RecDataset,
 ): Promise<{ model: string; test: A.Metrics; durationSec: number }[]> {
@@ -234,6 +235,18 @@ export async function runBaselines(
       test: strip(await evaluate(model, d, 'test')),
       durationSec: (performance.now() - t0) / 1000,
     })
+  }
+  await initBackend('auto')
+  t0 = performance.now()
+  const vae = await MultVae.fit(d, { seed: 1 })
+  try {
+    out.push({
+      model: 'Mult-VAE',
+      test: strip(await evaluate(vae.model, d, 'test')),
+      durationSec: (performance.now() - t0) / 1000,
+    })
+  } finally {
+    vae.model.dispose()
   }
   return out
 }
