@@ -8,7 +8,7 @@
 //   --dist DIR          built renderer (default renderer/dist)
 import { readFileSync, writeFileSync, renameSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createApiApp } from '../api/app'
 import { NO_DIALOGS } from '../api/context'
 import { defaultDbPath } from '../api/services'
@@ -58,8 +58,9 @@ export function parseServeFlags(argv: string[]): ServeFlags {
   return f
 }
 
-async function main(): Promise<void> {
-  const flags = parseServeFlags(process.argv.slice(2))
+/** Starts browser mode with the given flags; resolves once listening (the process keeps running). */
+export async function runServe(argv: string[]): Promise<void> {
+  const flags = parseServeFlags(argv)
   const version = (
     JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
   ).version
@@ -101,7 +102,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown)
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exit(1)
-})
+// Run when executed directly (`tsx main/server/serve.ts`), not when imported by the CLI.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  runServe(process.argv.slice(2)).catch((err) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
+}
