@@ -6,7 +6,7 @@ import type { MetricPoint, Stage } from '../../preload/api'
 import { initBackend } from '../engine/backend'
 import { scratchCacheDir } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
-import { trainCllm4rec } from '../engine/cllm4rec/trainer'
+import { planTasks, trainCllm4rec } from '../engine/cllm4rec/trainer'
 import type { Checkpoint, CheckpointSink } from '../engine/train/checkpoint'
 import type { ProgressEvent } from '../engine/train/progress'
 import type { CheckpointBlob } from './messages'
@@ -57,6 +57,7 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
       ? path.join(ctx.backbone.cacheDir, path.basename(scratchCacheDir(ctx.dataset, config)))
       : undefined
   const started = Date.now()
+  const totalTasks = Math.max(1, planTasks(config).length)
   let task = { key: '', stage: 'warmup' as Stage, epoch: 0, lossSum: 0, n: 0 }
   let taskIndex = 0
   const flushLoss = (): void => {
@@ -84,12 +85,14 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
     }
     const elapsed = (Date.now() - started) / 1000
     const eta = Number.isFinite(p.etaSec) ? Math.max(0, p.etaSec) : NaN
+    // Overall fraction from the engine's ETA once it has timed a task; before that, by task count.
+    const byTasks = (taskIndex + p.step / Math.max(1, p.totalSteps)) / totalTasks
     const fraction =
       stage === 'backbone'
         ? p.step / Math.max(1, p.totalSteps)
         : Number.isFinite(eta)
           ? elapsed / (elapsed + eta)
-          : 0
+          : byTasks
     ctx.progress({
       stage,
       epoch: p.epoch,
@@ -98,7 +101,7 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
       fraction: Math.min(1, Math.max(0, fraction)),
       loss: p.loss,
       tokensPerSec: Number.isFinite(p.tokensPerSec) ? p.tokensPerSec : 0,
-      etaSec: Number.isFinite(eta) ? eta : 0,
+      etaSec: Number.isFinite(eta) ? eta : byTasks > 0 ? (elapsed * (1 - byTasks)) / byTasks : 0,
     })
   }
   const result = await trainCllm4rec(ctx.dataset, config, {
