@@ -1,7 +1,7 @@
 // Browser-mode wire protocol, as plain constants the renderer's HTTP client mirrors.
 //
 // Auth: the server prints `http://127.0.0.1:PORT/?token=T`. Loading that URL sets an HttpOnly,
-// SameSite=Strict cookie (TOKEN_COOKIE) and redirects to `/`, so the page's same-origin fetch() and
+// SameSite=Strict cookie (tokenCookieName(port)) and redirects to `/`, so the page's same-origin fetch() and
 // WebSocket calls carry the token automatically. Non-browser clients (tests, CLI) send TOKEN_HEADER
 // instead; a WebSocket may also pass `?token=`.
 //
@@ -12,7 +12,9 @@
 
 export const TOKEN_QUERY = 'token'
 export const TOKEN_HEADER = 'x-workbench-token'
+/** Cookie name prefix; the full name ends with the port, since browsers share cookies across ports. */
 export const TOKEN_COOKIE = 'workbench_token'
+export const tokenCookieName = (port: number): string => `${TOKEN_COOKIE}_${port}`
 export const API_PREFIX = '/api/'
 export const UPLOAD_PATH = '/upload'
 export const UPLOAD_NAME_QUERY = 'name'

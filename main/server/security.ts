@@ -2,7 +2,7 @@
 // rebinding), and the per-start token compared in constant time.
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { TOKEN_COOKIE, TOKEN_HEADER, TOKEN_QUERY } from './protocol'
+import { TOKEN_HEADER, TOKEN_QUERY, tokenCookieName } from './protocol'
 
 /** The only address the server will bind to. */
 export const LOOPBACK_HOST = '127.0.0.1'
@@ -51,10 +51,15 @@ export function parseCookies(header: string | undefined): Record<string, string>
 }
 
 /** The token a request carries: header, then cookie, then (if allowed) the query string. */
-export function requestToken(req: IncomingMessage, url: URL, allowQuery: boolean): string | undefined {
+export function requestToken(
+  req: IncomingMessage,
+  url: URL,
+  port: number,
+  allowQuery: boolean,
+): string | undefined {
   const h = req.headers[TOKEN_HEADER]
   if (typeof h === 'string' && h) return h
-  const c = parseCookies(req.headers.cookie)[TOKEN_COOKIE]
+  const c = parseCookies(req.headers.cookie)[tokenCookieName(port)]
   if (c) return c
   if (allowQuery) return url.searchParams.get(TOKEN_QUERY) ?? undefined
   return undefined
@@ -82,7 +87,7 @@ export function checkRequest(
   if (!isAllowedHost(req.headers.host, port)) return { ok: false, status: 403, reason: 'bad Host header' }
   if (!isAllowedOrigin(req.headers.origin, port))
     return { ok: false, status: 403, reason: 'bad Origin header' }
-  const given = requestToken(req, url, allowQuery)
+  const given = requestToken(req, url, port, allowQuery)
   if (!given) return { ok: false, status: 401, reason: 'missing token' }
   if (!tokenMatches(given, token)) return { ok: false, status: 403, reason: 'wrong token' }
   return { ok: true }

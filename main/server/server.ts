@@ -136,7 +136,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (isPage && url.searchParams.has(P.TOKEN_QUERY)) {
       // Trade the query token for a cookie, and drop it from the address bar and history.
       res.writeHead(302, {
-        'set-cookie': `${P.TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        'set-cookie': `${P.tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
         location: '/',
         'cache-control': 'no-store',
       })

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
-import { TOKEN_COOKIE, TOKEN_HEADER } from '../../../main/server/protocol'
+import { TOKEN_HEADER, tokenCookieName } from '../../../main/server/protocol'
 import {
   assertLoopbackBind,
   checkRequest,
@@ -164,10 +164,19 @@ describe('token', () => {
     expect(first.status).toBe(302)
     expect(first.headers.location).toBe('/')
     const cookie = String(first.headers['set-cookie'])
-    expect(cookie).toContain(`${TOKEN_COOKIE}=${srv.token}`)
+    expect(cookie).toContain(`${tokenCookieName(srv.port)}=${srv.token}`)
     expect(cookie).toMatch(/HttpOnly/)
     expect(cookie).toMatch(/SameSite=Strict/)
-    const page = await raw(srv.port, { path: '/', headers: { cookie: `${TOKEN_COOKIE}=${srv.token}` } })
+    // Browsers share cookies across ports: another workbench on another port must not count.
+    const other = await raw(srv.port, {
+      path: '/',
+      headers: { cookie: `${tokenCookieName(srv.port + 1)}=${srv.token}` },
+    })
+    expect(other.status).toBe(401)
+    const page = await raw(srv.port, {
+      path: '/',
+      headers: { cookie: `${tokenCookieName(srv.port)}=${srv.token}` },
+    })
     expect(page.status).toBe(200)
     expect(page.body).toContain('<title>workbench</title>')
     const csp = String(page.headers['content-security-policy'])
@@ -188,7 +197,7 @@ describe('token', () => {
     expect(await wsStatus(`${base}?token=${'0'.repeat(64)}`)).toBe(403)
     expect(await wsStatus(`${base}?token=${srv.token}`, { origin: 'http://evil.com' })).toBe(403)
     expect(await wsStatus(`ws://127.0.0.1:${srv.port}/other?token=${srv.token}`)).toBe(404)
-    const ws = new WebSocket(base, { headers: { cookie: `${TOKEN_COOKIE}=${srv.token}` } })
+    const ws = new WebSocket(base, { headers: { cookie: `${tokenCookieName(srv.port)}=${srv.token}` } })
     await new Promise((r) => ws.on('open', r))
     const got = new Promise<unknown>((r) => ws.on('message', (d) => r(JSON.parse(String(d)))))
     app.bus.emit({ type: 'run.status', runId: 5, status: 'queued' })
@@ -222,7 +231,7 @@ describe('DNS rebinding', () => {
 
 describe('static files', () => {
   it('blocks path traversal in every spelling', async () => {
-    const cookie = { cookie: `${TOKEN_COOKIE}=${srv.token}` }
+    const cookie = { cookie: `${tokenCookieName(srv.port)}=${srv.token}` }
     for (const p of [
       '/../secret.txt',
       '/assets/../../secret.txt',
@@ -241,7 +250,7 @@ describe('static files', () => {
   })
 
   it('has no directory listing', async () => {
-    const cookie = { cookie: `${TOKEN_COOKIE}=${srv.token}` }
+    const cookie = { cookie: `${tokenCookieName(srv.port)}=${srv.token}` }
     const r = await raw(srv.port, { path: '/assets/', headers: cookie })
     expect(r.status).toBe(404)
     expect(r.body).not.toContain('app.js')
