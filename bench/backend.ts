@@ -1,7 +1,8 @@
 // Backend throughput: matMul GFLOP/s at 1024x1024 (plain, transposed B, transposed A; on wasm also without
 // our transpose fix) and forward+backward tokens/s of a 4-layer, 256-wide GPT-2 at vocab 50257, batch 4x64,
 // with the loss through the full vocabulary head and gradients to the input embeddings (the CLLM4Rec
-// content-LLM step, CLLM4REC.md §4). Flags: --iters N (wasm/node; cpu runs fewer), --backends a,b.
+// content-LLM step, CLLM4REC.md §4), and a scratch-backbone training step (all weights trainable).
+// Flags: --iters N (wasm/node; cpu runs fewer), --backends a,b.
 import * as tf from '@tensorflow/tfjs'
 import { initBackend, setWasmMatMulFix, type BackendName } from '../main/engine/backend'
 import { Gpt2 } from '../main/engine/gpt2/model'
@@ -15,6 +16,9 @@ interface Row {
   transBRaw?: number
   transARaw?: number
   tokensPerSec: number
+  tokensPerSecRaw?: number
+  scratch: number
+  scratchRaw?: number
   iters: number
 }
 
@@ -73,6 +77,50 @@ function gpt2TokensPerSec(iters: number): number {
   return (B * T) / sec
 }
 
+/** Scratch-backbone training step at its defaults (all weights trainable, V 4000, batch 8x128). */
+function scratchTokensPerSec(iters: number): number {
+  const [B, T, C, V] = [8, 128, 128, 4000]
+  const model = Gpt2.random(
+    { vocabSize: V, nPositions: T, nEmbd: C, nLayer: 2, nHead: 4, layerNormEpsilon: 1e-5 },
+    1,
+    {
+      trainable: true,
+    },
+  )
+  const ids = tf.tensor2d(
+    Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (b * 7919 + t * 104729) % V)),
+    [B, T],
+    'int32',
+  )
+  const targets = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: B * T }, (_, i) => (i * 31337) % V),
+      'int32',
+    ),
+    V,
+  )
+  const opt: tf.Optimizer = tf.train.adam(1e-3)
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
+        const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
+        return logits
+          .logSoftmax()
+          .mul(targets)
+          .sum()
+          .div(-B * T) as tf.Scalar
+      }, model.trainableWeights())
+      opt.applyGradients(grads)
+      value.dataSync()
+    })
+  const sec = timeIt(step, iters)
+  tf.dispose([ids, targets])
+  opt.dispose()
+  model.dispose()
+  return (B * T) / sec
+}
+
 export async function run(argv: string[]): Promise<void> {
   const f = parseArgs('bench backend', argv, {
     iters: { type: 'int', help: 'timed iterations per measurement on fast backends (default 5)' },
@@ -99,24 +147,30 @@ export async function run(argv: string[]): Promise<void> {
       transB: matMulGflops(false, true, n),
       transA: matMulGflops(true, false, n),
       tokensPerSec: 0,
+      scratch: 0,
       iters: n,
     }
     if (name === 'wasm') {
       setWasmMatMulFix(false)
       row.transBRaw = matMulGflops(false, true, 1)
       row.transARaw = matMulGflops(true, false, 1)
+      row.tokensPerSecRaw = gpt2TokensPerSec(n)
+      row.scratchRaw = scratchTokensPerSec(n)
       setWasmMatMulFix(true)
     }
     row.tokensPerSec = gpt2TokensPerSec(n)
+    row.scratch = scratchTokensPerSec(n)
     rows.push(row)
   }
   const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2))
   console.log('matMul 1024x1024 in GFLOP/s; GPT-2 L4 C256 V50257 batch 4x64 forward+backward in tokens/s')
-  console.log('| backend | plain | A·Bᵀ | Aᵀ·B | A·Bᵀ raw wasm | Aᵀ·B raw wasm | fwd+bwd tok/s | iters |')
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+  console.log(
+    '| backend | plain | A·Bᵀ | Aᵀ·B | A·Bᵀ raw wasm | Aᵀ·B raw wasm | fwd+bwd tok/s | fwd+bwd raw wasm | scratch train tok/s | scratch raw wasm | iters |',
+  )
+  console.log('|' + ' --- |'.repeat(11))
   for (const r of rows) {
     console.log(
-      `| ${r.backend} | ${fmt(r.plain)} | ${fmt(r.transB)} | ${fmt(r.transA)} | ${fmt(r.transBRaw)} | ${fmt(r.transARaw)} | ${r.tokensPerSec.toFixed(1)} | ${r.iters} |`,
+      `| ${r.backend} | ${fmt(r.plain)} | ${fmt(r.transB)} | ${fmt(r.transA)} | ${fmt(r.transBRaw)} | ${fmt(r.transARaw)} | ${r.tokensPerSec.toFixed(1)} | ${r.tokensPerSecRaw?.toFixed(1) ?? '-'} | ${r.scratch.toFixed(1)} | ${r.scratchRaw?.toFixed(1) ?? '-'} | ${r.iters} |`,
     )
   }
   const wasm = rows.find((r) => r.backend === 'wasm')
@@ -125,11 +179,18 @@ export async function run(argv: string[]): Promise<void> {
     console.log(
       `wasm transpose fix: A·Bᵀ ${(wasm.transB / wasm.transBRaw).toFixed(1)}x, Aᵀ·B ${(wasm.transA / wasm.transARaw).toFixed(1)}x faster than raw`,
     )
+    if (wasm.tokensPerSecRaw) {
+      console.log(
+        `wasm transpose fix on GPT-2 fwd+bwd (frozen): ${(wasm.tokensPerSec / wasm.tokensPerSecRaw).toFixed(2)}x, ` +
+          `on scratch training: ${(wasm.scratch / (wasm.scratchRaw ?? NaN)).toFixed(2)}x`,
+      )
+    }
     console.log(
       `wasm transposed/plain after fix: A·Bᵀ ${(wasm.transB / wasm.plain).toFixed(2)}, Aᵀ·B ${(wasm.transA / wasm.plain).toFixed(2)}`,
     )
   }
   if (wasm && cpu) {
+    console.log(`wasm vs cpu: scratch training ${(wasm.scratch / cpu.scratch).toFixed(1)}x`)
     console.log(
       `wasm vs cpu: matMul ${(wasm.plain / cpu.plain).toFixed(1)}x, GPT-2 fwd+bwd ${(wasm.tokensPerSec / cpu.tokensPerSec).toFixed(1)}x`,
     )
