@@ -6,7 +6,7 @@
 //   --upload-limit-mb N upload size cap (default 2048)
 //   --url-file F        also write the URL (with token) to F, for E2E tests
 //   --dist DIR          built renderer (default renderer/dist)
-import { readFileSync, writeFileSync, renameSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createApiApp } from '../api/app'
@@ -84,6 +84,11 @@ export async function runServe(argv: string[]): Promise<void> {
     port: flags.port,
     log: (line) => console.error(line),
   })
+  if (!existsSync(path.join(flags.dist, 'index.html'))) {
+    console.error(
+      `[serve] no built renderer in ${flags.dist}: run \`npm run build:web\` (the API works meanwhile)`,
+    )
+  }
   console.log(`CLLM4Rec Workbench (browser mode) at ${server.url}`)
   if (flags.urlFile) {
     const tmp = flags.urlFile + '.tmp'
