@@ -5,15 +5,12 @@ import type * as A from '../../preload/api'
 import { DEFAULT_CONFIG, scaledEpochs, type Cllm4recConfig } from '../engine/cllm4rec/config'
 import { readHfConfig } from '../engine/gpt2/config'
 import * as store from '../store'
-import { EngineClient } from '../worker/engine-client'
 import type { Services } from './services'
 import type { RunServices } from './services-runs'
 import { ApiError } from './validate'
 import path from 'node:path'
 
 export class EngineServices {
-  readonly engine = new EngineClient()
-
   constructor(
     private readonly s: Services,
     private readonly runs: RunServices,
@@ -40,7 +37,7 @@ export class EngineServices {
   }
 
   async checkTemplates(t: A.PromptTemplates, backboneId: string): Promise<A.TemplateCheck[]> {
-    return this.engine.call({
+    return this.s.engine.call({
       op: 'checkTemplates',
       templates: t,
       tokenizerDir: this.tokenizerDir(backboneId),
@@ -69,7 +66,7 @@ export class EngineServices {
         ],
       }
     }
-    return this.engine.call({
+    return this.s.engine.call({
       op: 'previewDocument',
       dbPath: this.s.dbPath,
       tokenizerDir: dir,
@@ -113,7 +110,7 @@ export class EngineServices {
 
   async runBaselines(datasetId: number): Promise<A.ResultRow[]> {
     const ds = this.s.getDataset(datasetId)
-    const rows = await this.engine.call<{ model: string; test: A.Metrics; durationSec: number }[]>({
+    const rows = await this.s.engine.call<{ model: string; test: A.Metrics; durationSec: number }[]>({
       op: 'baselines',
       dbPath: this.s.dbPath,
       datasetId,
@@ -145,15 +142,15 @@ export class EngineServices {
 
   async inspectUser(runId: number, user: number, k: number): Promise<A.UserInspection> {
     this.finished(runId)
-    return this.engine.call({ op: 'inspectUser', dbPath: this.s.dbPath, runId, user, k })
+    return this.s.engine.call({ op: 'inspectUser', dbPath: this.s.dbPath, runId, user, k })
   }
   async inspectItem(runId: number, item: number, k: number): Promise<A.ItemInspection> {
     this.finished(runId)
-    return this.engine.call({ op: 'inspectItem', dbPath: this.s.dbPath, runId, item, k })
+    return this.s.engine.call({ op: 'inspectItem', dbPath: this.s.dbPath, runId, item, k })
   }
   async projection(runId: number, maxItems: number): Promise<A.Projection> {
     this.finished(runId)
-    return this.engine.call({ op: 'projection', dbPath: this.s.dbPath, runId, maxItems })
+    return this.s.engine.call({ op: 'projection', dbPath: this.s.dbPath, runId, maxItems })
   }
   async generateReview(
     runId: number,
@@ -162,7 +159,7 @@ export class EngineServices {
     n: number,
   ): Promise<{ prompt: string; text: string }> {
     this.finished(runId)
-    return this.engine.call({
+    return this.s.engine.call({
       op: 'generateReview',
       dbPath: this.s.dbPath,
       runId,
@@ -173,6 +170,6 @@ export class EngineServices {
   }
 
   close(): Promise<void> {
-    return this.engine.close()
+    return this.s.engine.close()
   }
 }

@@ -89,6 +89,26 @@ export async function importDatasetToDb(
   }
 }
 
+/** Worker side: preview rows plus a suggested column map for delimited text. */
+export async function previewImportFile(file: string, format?: FormatName): Promise<A.ImportPreview> {
+  const p = await previewFile(file, 10, { format })
+  let suggestedMap: A.ColumnMap | undefined
+  if (p.mapping && p.mapping.user !== undefined && p.mapping.item !== undefined) {
+    const col = (role: string): string | undefined => {
+      const i = p.mapping?.[role]
+      return i === undefined ? undefined : p.columns[i]
+    }
+    suggestedMap = {
+      user: col('user')!,
+      item: col('item')!,
+      rating: col('rating'),
+      timestamp: col('timestamp'),
+      text: col('text'),
+    }
+  }
+  return { format: p.format, columns: p.columns, rows: p.rows, suggestedMap }
+}
+
 export class Services {
   readonly dbPath: string
   readonly db: store.Store
@@ -97,6 +117,8 @@ export class Services {
   /** Running imports: each in its own worker thread, cancelled through a shared flag. */
   private readonly imports = new Map<string, { flag: Int32Array; client: EngineClient }>()
   readonly backbones: Backbones
+  /** The long-lived engine worker: previews, inspection, baselines (never main's event loop). */
+  readonly engine = new EngineClient()
 
   constructor(options: ServicesOptions) {
     this.dbPath = options.dbPath
@@ -173,23 +195,19 @@ export class Services {
     return f as FormatName
   }
 
+  /** The first rows of a file, read in the engine worker (some formats decompress whole archives). */
   async previewImport(file: string, format?: string): Promise<A.ImportPreview> {
-    const p = await previewFile(file, 10, { format: this.format(format) })
-    let suggestedMap: A.ColumnMap | undefined
-    if (p.mapping && p.mapping.user !== undefined && p.mapping.item !== undefined) {
-      const col = (role: string): string | undefined => {
-        const i = p.mapping?.[role]
-        return i === undefined ? undefined : p.columns[i]
-      }
-      suggestedMap = {
-        user: col('user')!,
-        item: col('item')!,
-        rating: col('rating'),
-        timestamp: col('timestamp'),
-        text: col('text'),
-      }
+    try {
+      return await this.engine.call<A.ImportPreview>({
+        op: 'previewImport',
+        file,
+        format: this.format(format),
+      })
+    } catch (err) {
+      if (err instanceof ApiError) throw err
+      // The data layer's errors name the file, line and field: the user's to fix.
+      throw new ApiError((err as Error).message)
     }
-    return { format: p.format, columns: p.columns, rows: p.rows, suggestedMap }
   }
 
   async importDataset(file: string, o: ImportArgs): Promise<{ jobId: string; datasetId: number }> {

@@ -1,5 +1,6 @@
 // Typed requests and replies of the engine worker (inspection, previews, baselines). Unknown ops throw.
 import type { DocumentKind, PromptTemplates } from '../../preload/api'
+import type { FormatName } from '../data/import-source'
 
 type Req<Op extends string, T> = { type: 'call'; id: number; op: Op } & T
 
@@ -23,6 +24,7 @@ export type EngineRequest =
       }
     >
   | Req<'baselines', { dbPath: string; datasetId: number }>
+  | Req<'previewImport', { file: string; format?: FormatName }>
   | Req<
       'importDataset',
       {
@@ -55,6 +57,7 @@ const OPS: Record<EngineRequest['op'], true> = {
   checkTemplates: true,
   previewDocument: true,
   baselines: true,
+  previewImport: true,
   importDataset: true,
 }
 

@@ -82,6 +82,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
     }
     case 'baselines':
       return ops.runBaselines(await dataset(req.dbPath, req.datasetId))
+    case 'previewImport': {
+      const { previewImportFile } = await import('../api/services')
+      return previewImportFile(req.file, req.format)
+    }
     case 'importDataset': {
       const { importDatasetToDb } = await import('../api/services')
       const flag = new Int32Array(req.cancelFlag)
