@@ -15,14 +15,20 @@ export default defineConfig({
           'training-worker': resolve(__dirname, 'main/worker/training-worker.ts'),
           'engine-worker': resolve(__dirname, 'main/worker/engine-worker.ts'),
         },
-        external: ['better-sqlite3', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-wasm'],
+        external: [
+          'better-sqlite3',
+          '@tensorflow/tfjs-node',
+          '@tensorflow/tfjs-node-gpu',
+          '@tensorflow/tfjs-backend-wasm',
+        ],
       },
     },
   },
   preload: {
     build: {
       target: 'node22',
-      rollupOptions: { input: { index: resolve(__dirname, 'preload/index.ts') } },
+      // A sandboxed preload must be a plain CommonJS script.
+      rollupOptions: { input: { index: resolve(__dirname, 'preload/index.ts') }, output: { format: 'cjs' } },
     },
   },
   renderer: {

@@ -5,12 +5,14 @@
 import { dataCommands } from './data-commands'
 import { gpt2Commands } from './gpt2-commands'
 import { trainCommands } from './train-commands'
+import { serveCommands } from './serve-commands'
 import { UsageError, type CommandTable } from './args'
 
 export const commands: CommandTable = {
   ...gpt2Commands,
   ...dataCommands,
   ...trainCommands,
+  ...serveCommands,
 }
 
 function listCommands(): string {
