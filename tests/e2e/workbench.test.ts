@@ -227,6 +227,11 @@ describe('workbench in browser mode', () => {
     await page.getByTestId('theme-toggle').click()
     expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
     await screenshot(page, 'results-dark')
+    // The theme choice survives a reload.
+    await page.reload()
+    await page.getByTestId('backend-badge').waitFor()
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark')
+    await page.getByTestId('theme-toggle').click()
     expect(pageErrors).toEqual([])
   })
 
