@@ -53,19 +53,8 @@ export class EngineServices {
     item: number
   }): Promise<A.DocumentPreview> {
     this.s.getDataset(a.datasetId)
+    // No dir for a scratch backbone before its first run: the worker learns its tokenizer.
     const dir = this.tokenizerDir(a.backboneId, a.datasetId)
-    if (!dir) {
-      return {
-        kind: a.kind,
-        tokens: [],
-        promptTokens: 0,
-        mainTokens: 0,
-        truncated: false,
-        errors: [
-          "the scratch backbone (and its tokenizer) is trained on this dataset's texts at the start of its first run; token previews are available after that",
-        ],
-      }
-    }
     return this.s.engine.call({
       op: 'previewDocument',
       dbPath: this.s.dbPath,

@@ -15,7 +15,8 @@ export type EngineRequest =
       {
         dbPath: string
         datasetId: number
-        tokenizerDir: string
+        /** null: no scratch backbone trained yet; the worker learns the same BPE on the dataset's text. */
+        tokenizerDir: string | null
         templates: PromptTemplates
         kind: DocumentKind
         user: number

@@ -58,6 +58,26 @@ async function tokenizer(dir: string): Promise<TextTokenizer> {
   return remember(tokenizers, dir, loadTokenizer(dir))
 }
 
+/**
+ * Before a dataset's first scratch run there is no trained backbone, but its tokenizer is fully
+ * determined by the data: learn the same byte-level BPE (default prompts and vocabulary size) so the
+ * prompt preview shows the pieces a run will see.
+ */
+async function scratchPreviewTokenizer(dbPath: string, datasetId: number): Promise<TextTokenizer> {
+  const key = `scratch-preview#${dbPath}#${datasetId}`
+  const hit = tokenizers.get(key)
+  if (hit) return hit
+  const [{ learnBpe }, { Gpt2Tokenizer }, { backboneTexts }, { DEFAULT_CONFIG }] = await Promise.all([
+    import('../engine/gpt2/bpe-train'),
+    import('../engine/gpt2/tokenizer'),
+    import('../engine/cllm4rec/corpus'),
+    import('../engine/cllm4rec/config'),
+  ])
+  const d = await dataset(dbPath, datasetId)
+  const files = learnBpe(backboneTexts(d, DEFAULT_CONFIG.prompts), DEFAULT_CONFIG.scratch.vocabSize)
+  return remember(tokenizers, key, new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer'))
+}
+
 async function handle(req: EngineRequest): Promise<unknown> {
   const ops = await import('./engine-ops')
   switch (req.op) {
@@ -75,7 +95,9 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const d = await dataset(req.dbPath, req.datasetId)
       return ops.previewDocument(
         d,
-        await tokenizer(req.tokenizerDir),
+        req.tokenizerDir
+          ? await tokenizer(req.tokenizerDir)
+          : await scratchPreviewTokenizer(req.dbPath, req.datasetId),
         req,
         req.maxLength,
       ) satisfies A.DocumentPreview

@@ -72,6 +72,27 @@ afterAll(async () => {
 })
 
 describe('CLLM4Rec runs in the worker', () => {
+  it('previews a document before any run, with the scratch tokenizer learned on the dataset', async () => {
+    const preset = (await app.handlers.listPromptPresets())[0]
+    const data = await loadDatasetFromDb(app.services.dbPath, datasetId)
+    const prev = await app.handlers.previewDocument({
+      datasetId,
+      backboneId: 'scratch',
+      templates: preset.templates,
+      kind: 'review',
+      user: data.reviews[0].user,
+      item: data.reviews[0].item,
+    })
+    expect(prev.errors).toEqual([])
+    const roles = prev.tokens.map((t) => t.role)
+    expect(roles[0]).toBe('soft')
+    expect(roles).toContain('hard')
+    expect(prev.mainTokens).toBeGreaterThan(0)
+    // The main text's pieces spell the review back.
+    const main = prev.tokens.filter((t) => t.role === 'main').map((t) => t.piece)
+    expect(main.join('').trim()).toBe(data.reviews[0].text.trim())
+  })
+
   it('trains to the end while main stays responsive', async () => {
     const { runId } = await app.handlers.startRun(input)
     const loop = monitorEventLoopDelay({ resolution: 10 })
