@@ -44,6 +44,10 @@ async function startRun(name: string): Promise<number> {
 }
 
 async function waitForStatus(status: string, timeoutMs = TRAIN_TIMEOUT): Promise<void> {
+  // A failed cancel/resume is reported inline: stop waiting and say why.
+  const actionError = page.getByTestId('run-action-error')
+  if (await actionError.count())
+    throw new Error(`run action failed: ${await actionError.first().textContent()}`)
   await waitForText(
     page.getByTestId('monitor-status'),
     (t) => t.trim() === status || (status !== 'failed' && t.trim() === 'failed'),

@@ -13,6 +13,8 @@ export const useRunsStore = defineStore('runs', () => {
   const metrics = ref<Record<number, MetricPoint[]>>({})
   const progress = ref<Record<number, RunProgress>>({})
   const error = ref('')
+  /** Errors of cancel / resume / delete, shown next to those buttons. */
+  const actionError = ref('')
 
   useAppEvents((e) => {
     if (e.type === 'run.progress') {
@@ -77,15 +79,33 @@ export const useRunsStore = defineStore('runs', () => {
           detail.value = null
         }
       }
-      error.value = ''
+      actionError.value = ''
       await refresh()
+      // A resume that left the run stopped did nothing (e.g. its worker was still winding down):
+      // say so here instead of leaving the user waiting for a run that never starts.
+      const now = runs.value.find((r) => r.id === id)?.status
+      if (kind === 'resume' && now && ['cancelled', 'interrupted', 'failed'].includes(now))
+        actionError.value = `Run #${id} is still '${now}' after Resume: it did not start. Try again in a moment.`
     } catch (err) {
-      error.value = errorText(err)
+      actionError.value = errorText(err)
     }
   }
 
   /** Queued runs in start order: the worker trains one run at a time. */
   const queue = computed(() => runs.value.filter((r) => r.status === 'queued').sort((a, b) => a.id - b.id))
 
-  return { runs, selectedId, detail, metrics, progress, error, queue, refresh, select, start, act }
+  return {
+    runs,
+    selectedId,
+    detail,
+    metrics,
+    progress,
+    error,
+    actionError,
+    queue,
+    refresh,
+    select,
+    start,
+    act,
+  }
 })
