@@ -44,23 +44,24 @@ async function startRun(name: string): Promise<number> {
 }
 
 async function waitForStatus(status: string, timeoutMs = TRAIN_TIMEOUT): Promise<void> {
-  // A failed cancel/resume is reported inline: stop waiting and say why.
-  const actionError = page.getByTestId('run-action-error')
-  if (await actionError.count())
-    throw new Error(`run action failed: ${await actionError.first().textContent()}`)
-  await waitForText(
-    page.getByTestId('monitor-status'),
-    (t) => t.trim() === status || (status !== 'failed' && t.trim() === 'failed'),
-    timeoutMs,
-    `run status ${status}`,
-  )
-  const now = (await page.getByTestId('monitor-status').textContent())?.trim()
-  if (now !== status) {
-    const err = await page
-      .getByTestId('run-error')
-      .textContent()
-      .catch(() => '')
-    throw new Error(`run ended '${now}' instead of '${status}': ${err}`)
+  const deadline = Date.now() + timeoutMs
+  let now = ''
+  for (;;) {
+    // A failed cancel/resume is reported inline: stop waiting and say why.
+    const actionError = page.getByTestId('run-action-error')
+    if (await actionError.count())
+      throw new Error(`run action failed: ${await actionError.first().textContent()}`)
+    now = ((await page.getByTestId('monitor-status').textContent()) ?? '').trim()
+    if (now === status) return
+    if (now === 'failed') {
+      const err = await page
+        .getByTestId('run-error')
+        .textContent()
+        .catch(() => '')
+      throw new Error(`run ended 'failed' instead of '${status}': ${err}`)
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for run status '${status}' (now '${now}')`)
+    await new Promise((r) => setTimeout(r, 250))
   }
 }
 
