@@ -1,7 +1,7 @@
 // End-to-end: one researcher session against the real browser-mode server (SQLite, worker, engine)
-// in system Chromium: demo dataset -> tiny run with progress, cancel and resume (it also trains the
-// scratch backbone whose tokenizer the prompt preview needs) -> prompt edit with live token preview ->
-// Inspect -> second run with the edited prompt -> compare both in Results -> CSV import.
+// in system Chromium: demo dataset -> prompt edit with live token preview (saved as a preset) -> tiny
+// run with that prompt, progress, cancel and resume -> Inspect -> second run with the built-in prompt
+// -> compare both in Results -> CSV import.
 // Screenshots of every view land in artifacts/e2e/.
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -112,30 +112,6 @@ describe('workbench in browser mode', () => {
     await screenshot(page, 'datasets')
   })
 
-  let firstRun = 0
-  it('trains a tiny run with visible progress, cancels and resumes it', async () => {
-    await page.keyboard.press('Control+3')
-    await page.getByTestId('config-form').waitFor()
-    // The scratch backbone (and its tokenizer) is trained at the start of the first run.
-    firstRun = await startRun('default-prompt')
-    expect(firstRun).toBeGreaterThan(0)
-    await waitForText(
-      page.getByTestId('run-progress-text'),
-      (t) => /step \d+\/\d+/.test(t),
-      TRAIN_TIMEOUT,
-      'progress',
-    )
-    await screenshot(page, 'train-progress')
-
-    await page.getByTestId('monitor-cancel').click()
-    await waitForStatus('cancelled', 60_000)
-    await page.getByTestId('monitor-resume').click()
-    await waitForStatus('done')
-    await page.getByTestId('run-test-metrics').waitFor()
-    expect(await page.locator('[data-testid^="curve-"]').count()).toBeGreaterThan(0)
-    await screenshot(page, 'train')
-  })
-
   it('edits a hard prompt and the live token preview follows', async () => {
     await page.keyboard.press('Control+2')
     const preview = page.getByTestId('token-preview')
@@ -173,6 +149,30 @@ describe('workbench in browser mode', () => {
     )
   })
 
+  let firstRun = 0
+  it('trains a tiny run with visible progress, cancels and resumes it', async () => {
+    await page.keyboard.press('Control+3')
+    await page.getByTestId('config-form').waitFor()
+    expect(await page.getByTestId('run-prompts').textContent()).toContain('purchased')
+    firstRun = await startRun('purchased-prompt')
+    expect(firstRun).toBeGreaterThan(0)
+    await waitForText(
+      page.getByTestId('run-progress-text'),
+      (t) => /step \d+\/\d+/.test(t),
+      TRAIN_TIMEOUT,
+      'progress',
+    )
+    await screenshot(page, 'train-progress')
+
+    await page.getByTestId('monitor-cancel').click()
+    await waitForStatus('cancelled', 60_000)
+    await page.getByTestId('monitor-resume').click()
+    await waitForStatus('done')
+    await page.getByTestId('run-test-metrics').waitFor()
+    expect(await page.locator('[data-testid^="curve-"]').count()).toBeGreaterThan(0)
+    await screenshot(page, 'train')
+  })
+
   it('inspects the run: both LLMs side by side', async () => {
     await page.keyboard.press('Control+4')
     await page.getByTestId('inspect-run').selectOption(String(firstRun))
@@ -196,10 +196,17 @@ describe('workbench in browser mode', () => {
   })
 
   let secondRun = 0
-  it('trains a second run with the edited prompt', async () => {
+  it('trains a second run with the built-in prompt', async () => {
+    await page.keyboard.press('Control+2')
+    const builtin = await page
+      .getByTestId('prompt-preset')
+      .locator('option', { hasText: 'built-in' })
+      .first()
+      .getAttribute('value')
+    await page.getByTestId('prompt-preset').selectOption(builtin ?? '')
+    expect(await page.getByTestId('template-collaborative').inputValue()).not.toContain('purchased')
     await page.keyboard.press('Control+3')
-    expect(await page.getByTestId('run-prompts').textContent()).toContain('purchased')
-    secondRun = await startRun('purchased-prompt')
+    secondRun = await startRun('builtin-prompt')
     expect(secondRun).not.toBe(firstRun)
     await waitForStatus('done')
   })

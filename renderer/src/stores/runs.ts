@@ -43,6 +43,7 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   async function select(id: number): Promise<void> {
+    if (selectedId.value !== id) actionError.value = ''
     selectedId.value = id
     try {
       const [d, m] = await Promise.all([api.getRun(id), api.runMetrics(id)])
@@ -55,6 +56,7 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   async function start(input: RunInput): Promise<boolean> {
+    actionError.value = ''
     try {
       const { runId } = await api.startRun(input)
       error.value = ''
