@@ -116,6 +116,10 @@ export class RunManager implements Runs {
         409,
       )
     }
+    // A cancelled run is 'cancelled' as soon as the worker says so, but its worker may still be
+    // stopping: resume once it has exited, or the resume would be taken for a duplicate and dropped.
+    const a = this.active
+    if (a?.runId === runId) await a.settled
     this.enqueue(runId)
   }
 

@@ -132,6 +132,24 @@ describe('run queue', () => {
     await expect(runs.resume(id)).rejects.toThrow(/only interrupted, cancelled or failed/)
   })
 
+  it('resumes a run whose cancelled status arrived while its worker is still stopping', async () => {
+    const store = new MemoryRuns({ epochs: 4, dim: 8, stepDelayMs: 20 })
+    const bus = new EventBus()
+    const runs = new RunManager(store, bus)
+    const id = await runs.start(runInput())
+    await until(() => store.runs.get(id)!.checkpoints.length >= 1)
+    // As the UI does: the 'cancelled' status event enables Resume before the worker has exited.
+    let resuming: Promise<void> | undefined
+    bus.on((e) => {
+      if (e.type === 'run.status' && e.status === 'cancelled' && !resuming) resuming = runs.resume(id)
+    })
+    await runs.cancel(id)
+    await resuming
+    await until(() => store.statusOf(id) === 'done' || store.statusOf(id) === 'failed')
+    await runs.idle()
+    expect(store.statusOf(id)).toBe('done')
+  })
+
   it('marks runs interrupted at shutdown and on the next start, and they resume', async () => {
     const store = new MemoryRuns({ epochs: 3, dim: 4, stepDelayMs: 20 })
     const bus = new EventBus()
