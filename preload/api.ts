@@ -273,7 +273,8 @@ export interface WorkbenchApi {
   listPromptPresets(): Promise<PromptPreset[]>
   savePromptPreset(name: string, templates: PromptTemplates): Promise<PromptPreset>
   deletePromptPreset(name: string): Promise<void>
-  checkTemplates(templates: PromptTemplates, backboneId: string): Promise<TemplateCheck[]>
+  /** datasetId lets the scratch backbone count tokens with the BPE it will learn on that dataset. */
+  checkTemplates(templates: PromptTemplates, backboneId: string, datasetId?: number): Promise<TemplateCheck[]>
   previewDocument(args: {
     datasetId: number
     backboneId: string

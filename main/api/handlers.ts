@@ -119,10 +119,11 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async deletePromptPreset(name) {
       s.deletePromptPreset(v.str('name', name, 100, false))
     },
-    async checkTemplates(templates, backboneId) {
+    async checkTemplates(templates, backboneId, datasetId) {
       return e.checkTemplates(
         v.templates('templates', templates),
         v.str('backboneId', backboneId, 500, false),
+        v.optional(datasetId, (x) => v.id('datasetId', x)),
       )
     },
     async previewDocument(args) {
@@ -208,7 +209,7 @@ const ARITY: Partial<Record<ApiMethod, number>> = {
   uploadFile: 2,
   previewImport: 2,
   savePromptPreset: 2,
-  checkTemplates: 2,
+  checkTemplates: 3,
   listUsers: 3,
   listItems: 3,
   inspectUser: 3,

@@ -36,11 +36,18 @@ export class EngineServices {
     return dir === 'scratch' ? this.scratchDir(datasetId) : dir
   }
 
-  async checkTemplates(t: A.PromptTemplates, backboneId: string): Promise<A.TemplateCheck[]> {
+  async checkTemplates(
+    t: A.PromptTemplates,
+    backboneId: string,
+    datasetId?: number,
+  ): Promise<A.TemplateCheck[]> {
+    if (datasetId !== undefined) this.s.getDataset(datasetId)
     return this.s.engine.call({
       op: 'checkTemplates',
       templates: t,
-      tokenizerDir: this.tokenizerDir(backboneId),
+      tokenizerDir: this.tokenizerDir(backboneId, datasetId),
+      dbPath: this.s.dbPath,
+      datasetId: datasetId ?? null,
     })
   }
 

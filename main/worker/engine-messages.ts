@@ -9,7 +9,10 @@ export type EngineRequest =
   | Req<'inspectItem', { dbPath: string; runId: number; item: number; k: number }>
   | Req<'projection', { dbPath: string; runId: number; maxItems: number }>
   | Req<'generateReview', { dbPath: string; runId: number; user: number; item: number; maxNewTokens: number }>
-  | Req<'checkTemplates', { templates: PromptTemplates; tokenizerDir: string | null }>
+  | Req<
+      'checkTemplates',
+      { templates: PromptTemplates; tokenizerDir: string | null; dbPath: string; datasetId: number | null }
+    >
   | Req<
       'previewDocument',
       {

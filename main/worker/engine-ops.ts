@@ -146,11 +146,12 @@ export function checkTemplates(t: A.PromptTemplates, tok: TextTokenizer | null):
     } catch (err) {
       errors.push((err as Error).message)
     }
-    const hard = t[kind].replace(/\{[^{}]*\}/g, ' ')
-    const hardTokenCount = tok ? tok.encode(hard.replace(/\s+/g, ' ').trim()).length : -1
+    // Count as documents are encoded: each text segment between soft tokens on its own.
+    const segments = t[kind].split(/\{[^{}]*\}/).filter((seg) => seg.trim() !== '')
+    const hardTokenCount = tok ? segments.reduce((n, seg) => n + tok.encode(seg).length, 0) : -1
     if (!tok)
       errors.push(
-        'hard-token count needs the backbone tokenizer (a scratch backbone exists after its first run)',
+        'hard-token count needs a tokenizer: choose a dataset (the scratch backbone learns its BPE there)',
       )
     return { kind, ok: errors.length === 0 || (errors.length === 1 && !tok), errors, hardTokenCount }
   })

@@ -90,7 +90,14 @@ async function handle(req: EngineRequest): Promise<unknown> {
     case 'generateReview':
       return ops.generateReview(await session(req.dbPath, req.runId), req.user, req.item, req.maxNewTokens)
     case 'checkTemplates':
-      return ops.checkTemplates(req.templates, req.tokenizerDir ? await tokenizer(req.tokenizerDir) : null)
+      return ops.checkTemplates(
+        req.templates,
+        req.tokenizerDir
+          ? await tokenizer(req.tokenizerDir)
+          : req.datasetId !== null
+            ? await scratchPreviewTokenizer(req.dbPath, req.datasetId)
+            : null,
+      )
     case 'previewDocument': {
       const d = await dataset(req.dbPath, req.datasetId)
       return ops.previewDocument(

@@ -78,10 +78,10 @@ export const usePromptsStore = defineStore('prompts', () => {
     }
   }
 
-  async function check(backboneId: string): Promise<void> {
+  async function check(backboneId: string, datasetId?: number): Promise<void> {
     if (!templates.value || !backboneId) return
     try {
-      checks.value = await api.checkTemplates(templates.value, backboneId)
+      checks.value = await api.checkTemplates(templates.value, backboneId, datasetId)
       error.value = ''
     } catch (err) {
       error.value = errorText(err)

@@ -91,6 +91,10 @@ describe('CLLM4Rec runs in the worker', () => {
     // The main text's pieces spell the review back.
     const main = prev.tokens.filter((t) => t.role === 'main').map((t) => t.piece)
     expect(main.join('').trim()).toBe(data.reviews[0].text.trim())
+    const checks = await app.handlers.checkTemplates(preset.templates, 'scratch', datasetId)
+    expect(checks.every((c) => c.ok && c.errors.length === 0)).toBe(true)
+    const review = checks.find((c) => c.kind === 'review')!
+    expect(review.hardTokenCount).toBe(prev.promptTokens - 2) // the prompt less <user_i> and <item_j>
   })
 
   it('trains to the end while main stays responsive', async () => {
