@@ -9,6 +9,7 @@ import { toHfConfig, type Gpt2Config } from './config'
 import { Gpt2 } from './model'
 import { encodeSafetensors } from './safetensors'
 import { Gpt2Tokenizer } from './tokenizer'
+import { mulberry32 } from '../../data/prng'
 
 export interface ScratchProgress {
   step: number
@@ -51,18 +52,6 @@ export const SCRATCH_DEFAULTS = {
 }
 
 export const PROVENANCE_FILE = 'tokenizer-provenance.json'
-
-/** Mulberry32: a tiny seeded PRNG for the batch order (Math.random is not reproducible). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0)
@@ -139,7 +128,8 @@ export async function trainScratchBackbone(
   }
   const model = Gpt2.random(config, o.seed, { trainable: true })
   const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-8)
-  const random = rng(o.seed)
+  // Seeded (Math.random is not reproducible): the batch order.
+  const random = mulberry32(o.seed)
   const stepsPerEpoch = Math.ceil(data.length / o.batchSize)
   const totalSteps = stepsPerEpoch * o.epochs
   let step = 0
