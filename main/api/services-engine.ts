@@ -16,24 +16,13 @@ export class EngineServices {
     private readonly runs: RunServices,
   ) {}
 
-  /** The scratch backbone folder of the newest finished scratch run (of a dataset, when given). */
-  private scratchDir(datasetId?: number): string | null {
-    const candidates = store
-      .listRuns(this.s.db, datasetId)
-      .filter((r) => (r.config as { backboneId?: string }).backboneId === 'scratch')
-      .reverse()
-    for (const r of candidates) {
-      const ck = store.latestCheckpoint(this.s.db, r.id)
-      const dir = (ck?.config as { meta?: { extra?: { backboneDir?: string } } } | undefined)?.meta?.extra
-        ?.backboneDir
-      if (dir) return dir
-    }
-    return null
-  }
-
-  private tokenizerDir(backboneId: string, datasetId?: number): string | null {
+  /**
+   * The tokenizer folder of an HF backbone; null for the scratch backbone, whose BPE the engine worker
+   * learns from the dataset's text and the templates being edited, exactly as the next run will.
+   */
+  private tokenizerDir(backboneId: string): string | null {
     const dir = this.s.backbones.dir(backboneId)
-    return dir === 'scratch' ? this.scratchDir(datasetId) : dir
+    return dir === 'scratch' ? null : dir
   }
 
   async checkTemplates(
@@ -45,7 +34,7 @@ export class EngineServices {
     return this.s.engine.call({
       op: 'checkTemplates',
       templates: t,
-      tokenizerDir: this.tokenizerDir(backboneId, datasetId),
+      tokenizerDir: this.tokenizerDir(backboneId),
       dbPath: this.s.dbPath,
       datasetId: datasetId ?? null,
     })
@@ -60,8 +49,7 @@ export class EngineServices {
     item: number
   }): Promise<A.DocumentPreview> {
     this.s.getDataset(a.datasetId)
-    // No dir for a scratch backbone before its first run: the worker learns its tokenizer.
-    const dir = this.tokenizerDir(a.backboneId, a.datasetId)
+    const dir = this.tokenizerDir(a.backboneId)
     return this.s.engine.call({
       op: 'previewDocument',
       dbPath: this.s.dbPath,

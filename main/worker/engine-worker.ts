@@ -60,11 +60,15 @@ async function tokenizer(dir: string): Promise<TextTokenizer> {
 
 /**
  * Before a dataset's first scratch run there is no trained backbone, but its tokenizer is fully
- * determined by the data: learn the same byte-level BPE (default prompts and vocabulary size) so the
- * prompt preview shows the pieces a run will see.
+ * determined by the data and the prompts: learn the same byte-level BPE the run will learn, so the
+ * preview shows the pieces the run will see (edited phrases included).
  */
-async function scratchPreviewTokenizer(dbPath: string, datasetId: number): Promise<TextTokenizer> {
-  const key = `scratch-preview#${dbPath}#${datasetId}`
+async function scratchPreviewTokenizer(
+  dbPath: string,
+  datasetId: number,
+  templates: A.PromptTemplates,
+): Promise<TextTokenizer> {
+  const key = `scratch-preview#${dbPath}#${datasetId}#${JSON.stringify(templates)}`
   const hit = tokenizers.get(key)
   if (hit) return hit
   const [{ learnBpe }, { Gpt2Tokenizer }, { backboneTexts }, { DEFAULT_CONFIG }] = await Promise.all([
@@ -74,7 +78,7 @@ async function scratchPreviewTokenizer(dbPath: string, datasetId: number): Promi
     import('../engine/cllm4rec/config'),
   ])
   const d = await dataset(dbPath, datasetId)
-  const files = learnBpe(backboneTexts(d, DEFAULT_CONFIG.prompts), DEFAULT_CONFIG.scratch.vocabSize)
+  const files = learnBpe(backboneTexts(d, templates), DEFAULT_CONFIG.scratch.vocabSize)
   return remember(tokenizers, key, new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer'))
 }
 
@@ -95,7 +99,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
         req.tokenizerDir
           ? await tokenizer(req.tokenizerDir)
           : req.datasetId !== null
-            ? await scratchPreviewTokenizer(req.dbPath, req.datasetId)
+            ? await scratchPreviewTokenizer(req.dbPath, req.datasetId, req.templates)
             : null,
       )
     case 'previewDocument': {
@@ -104,7 +108,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
         d,
         req.tokenizerDir
           ? await tokenizer(req.tokenizerDir)
-          : await scratchPreviewTokenizer(req.dbPath, req.datasetId),
+          : await scratchPreviewTokenizer(req.dbPath, req.datasetId, req.templates),
         req,
         req.maxLength,
       ) satisfies A.DocumentPreview

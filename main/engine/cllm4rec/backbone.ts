@@ -21,7 +21,7 @@ export interface LoadedBackbone {
 /** Default cache folder of scratch backbones for a dataset + settings. */
 export function scratchCacheDir(data: RecDataset, c: Cllm4recConfig): string {
   const key = createHash('sha256')
-    .update(JSON.stringify({ hash: data.hash, scratch: c.scratch, seed: c.seed, prompts: c.prompts, v: 2 }))
+    .update(JSON.stringify({ hash: data.hash, scratch: c.scratch, seed: c.seed, prompts: c.prompts, v: 3 }))
     .digest('hex')
     .slice(0, 16)
   return path.join(os.tmpdir(), 'cllm4rec-backbones', key)

@@ -104,19 +104,20 @@ export function buildRecExamples(
  */
 export function backboneTexts(data: RecDataset, prompts?: PromptTemplates): string[] {
   const texts: string[] = []
+  let promptTexts = 0
   if (prompts) {
-    const phrases = Object.values(prompts).map((t) =>
-      t
-        .replace(/\{[^{}]*\}/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim(),
+    // The hard-text segments between soft tokens, spaced exactly as documents encode them (a phrase
+    // after <user_i> starts with a space), so the learned BPE has the pieces the documents use.
+    const phrases = Object.values(prompts).flatMap((t) =>
+      t.split(/\{[^{}]*\}/).filter((seg) => seg.trim() !== ''),
     )
     for (let r = 0; r < 50; r++) texts.push(...phrases)
+    promptTexts = texts.length
   }
   for (const r of data.reviews) if (r.text.trim()) texts.push(r.text)
   for (const t of data.itemTexts) if (t && t.trim()) texts.push(t)
   for (const t of data.userTexts) if (t && t.trim()) texts.push(t)
-  if (texts.length === (prompts ? 250 : 0))
+  if (texts.length === promptTexts)
     throw new Error(`dataset "${data.name}" has no text to train a scratch backbone on`)
   return texts
 }

@@ -95,6 +95,19 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(checks.every((c) => c.ok && c.errors.length === 0)).toBe(true)
     const review = checks.find((c) => c.kind === 'review')!
     expect(review.hardTokenCount).toBe(prev.promptTokens - 2) // the prompt less <user_i> and <item_j>
+    // An edited phrase is learned too (as the next run's scratch BPE will): words, not characters.
+    const edited = { ...preset.templates, collaborative: '{user} purchased these products:' }
+    const ed = await app.handlers.previewDocument({
+      datasetId,
+      backboneId: 'scratch',
+      templates: edited,
+      kind: 'collaborative',
+      user: 5,
+      item: 0,
+    })
+    const hard = ed.tokens.filter((t) => t.role === 'hard').map((t) => t.piece)
+    expect(hard.join('')).toBe(' purchased these products:')
+    expect(hard.length).toBeLessThanOrEqual(4)
   })
 
   it('trains to the end while main stays responsive', async () => {
