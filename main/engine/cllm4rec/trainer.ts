@@ -207,7 +207,7 @@ export async function trainCllm4rec(
     let s = 0
     for (let i = from; i < tasks.length; i++)
       s += tokensOf(tasks[i].kind) * (secPerToken[tasks[i].kind] ?? fallback)
-    return s - partialTokens * (secPerToken[tasks[from]?.kind] ?? fallback)
+    return Math.max(0, s - partialTokens * (secPerToken[tasks[from]?.kind] ?? fallback))
   }
 
   const step = (side: Side, key: OptKey, lossFn: () => tf.Scalar): number => {
