@@ -108,7 +108,7 @@ export function backboneTexts(data: RecDataset, prompts?: PromptTemplates): stri
   if (prompts) {
     // The hard-text segments between soft tokens, spaced exactly as documents encode them (a phrase
     // after <user_i> starts with a space), so the learned BPE has the pieces the documents use.
-    const phrases = Object.values(prompts).flatMap((t) =>
+    const phrases = Object.values(prompts).flatMap((t: string) =>
       t.split(/\{[^{}]*\}/).filter((seg) => seg.trim() !== ''),
     )
     for (let r = 0; r < 50; r++) texts.push(...phrases)
