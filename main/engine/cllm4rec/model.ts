@@ -19,6 +19,11 @@ export class Cllm4recModel {
   readonly zcUser: tf.Variable // [I, C]
   readonly zcItem: tf.Variable // [J, C]
 
+  /** Vocabulary-head floats per chunk (rows = this / V); tests lower it to exercise chunking. */
+  headChunkFloats = HEAD_CHUNK_FLOATS
+  /** Diagnostics hook called inside each head chunk while its [n, V] tensors exist (memory tests). */
+  headProbe: ((phase: 'forward' | 'backward') => void) | undefined
+
   private static counter = 0
 
   constructor(
@@ -127,28 +132,72 @@ export class Cllm4recModel {
     })
   }
 
-  /** Content LM loss: CE over the frozen vocabulary head at main-text positions, chunked, mean per token. */
+  /**
+   * Content LM loss: CE over the frozen vocabulary head at main-text positions, mean per token.
+   *
+   * Memory: at V = 50257 the [M, V] logits dwarf everything else, and under variableGrads a plain
+   * chunked loop still keeps every chunk's logits on the tape until the backward pass. Each chunk is
+   * therefore one custom-gradient op whose forward returns only the chunk's summed CE and whose backward
+   * recomputes the logits: d CE / d h = (softmax(h·Wᵀ) − onehot(y))·W, times dy. Between forward and
+   * backward only [n, C] tensors live; one chunk's [n, V] exists at a time. W (wte) is frozen, so no
+   * gradient flows to it.
+   */
   contentLoss(batch: PackedBatch): tf.Scalar {
     const M = batch.positions.length
     if (M === 0) throw new Error('contentLoss: batch has no target positions')
     const V = this.backbone.config.vocabSize
-    const chunk = Math.max(1, Math.floor(HEAD_CHUNK_FLOATS / V))
+    for (let m = 0; m < M; m++) {
+      if (batch.targets[m] >= V)
+        throw new Error(`contentLoss: target ${batch.targets[m]} is not a word token`)
+    }
+    const chunk = Math.max(1, Math.floor(this.headChunkFloats / V))
     return tf.tidy(() => {
       const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'content', batch.positions)
       let total: tf.Tensor = tf.scalar(0)
       for (let s = 0; s < M; s += chunk) {
         const n = Math.min(chunk, M - s)
-        const flat = new Int32Array(n)
-        for (let m = 0; m < n; m++) {
-          const w = batch.targets[s + m]
-          if (w >= V) throw new Error(`contentLoss: target ${w} is not a word token`)
-          flat[m] = m * V + w
-        }
-        const logp = tf.logSoftmax(this.backbone.logits(h.slice([s, 0], [n, -1]) as tf.Tensor2D))
-        total = total.add(tf.gather(logp.reshape([-1]), tf.tensor1d(flat, 'int32')).sum())
+        const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
+        total = total.add(this.chunkCrossEntropy(hc, batch.targets.subarray(s, s + n)))
       }
-      return total.div(-M) as tf.Scalar
+      return total.div(M) as tf.Scalar
     })
+  }
+
+  /** Σ_rows −log softmax(h·Wᵀ)[y] for one chunk, with the gradient recomputed in backward (see above). */
+  private chunkCrossEntropy(h: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+    const wte = this.backbone.wte
+    const probe = this.headProbe
+    const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const hc = args[0] as tf.Tensor2D
+      const save = args[1] as tf.GradSaveFunc
+      save([hc])
+      const y = tf.tensor1d(targets, 'int32')
+      // The forward runs inside the op, untaped; its temporaries (y too) die with the op's own tidy.
+      // CE = logsumexp(logits) − logits[y]: one [n, V] tensor lives beside logSumExp's own temporaries.
+      // The target logit h·W[y] is taken from [n, C] rows (a gather on the flattened [n, V] logits would
+      // copy them).
+      const logits = this.backbone.logits(hc)
+      const picked = hc.mul(tf.gather(wte, y)).sum()
+      const value = tf.logSumExp(logits, 1).sum().sub(picked) as tf.Scalar
+      probe?.('forward')
+      return {
+        value,
+        // tfjs calls gradFunc outside any per-node tidy, so the [n, V] recomputation is tidied here.
+        // (softmax − onehot(y))·W = softmax·W − W[y]: no [n, V] one-hot, and the logits are freed as
+        // soon as the softmax exists, so at most two [n, V] tensors live at once.
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const z = this.backbone.logits(saved[0] as tf.Tensor2D)
+            const p = tf.softmax(z)
+            z.dispose()
+            probe?.('backward')
+            const pw = tf.matMul(p, wte)
+            p.dispose()
+            return pw.sub(tf.gather(wte, tf.tensor1d(targets, 'int32'))).mul(dy)
+          }),
+      }
+    })
+    return ce(h) as tf.Scalar
   }
 
   /**
