@@ -96,7 +96,7 @@ describe('chunked content head', () => {
     )
     const opt = tf.train.adam(0.01)
     const wte = Float32Array.from(model.backbone.wte.dataSync() as Float32Array)
-    const step = () => tf.dispose(opt.minimize(() => model.contentLoss(batch), true, model.vars('content')))
+    const step = () => opt.minimize(() => model.contentLoss(batch), true, model.vars('content'))?.dispose()
     step() // creates the optimizer slots
     const before = tf.memory().numTensors
     for (let i = 0; i < 3; i++) step()
@@ -171,7 +171,7 @@ describe('content head memory', () => {
       }, vars),
     )
     expect(plainBytes).toBeGreaterThan(fullLogitsBytes) // the measure sees [M, V] tensors when they live
-    tf.dispose(opt.minimize(() => model.contentLoss(batch), true, vars))
+    opt.minimize(() => model.contentLoss(batch), true, vars)?.dispose()
     const chunks = Math.ceil(M / Math.floor(model.headChunkFloats / V))
     expect(seen).toEqual({ forward: chunks, backward: chunks })
     expect(chunks).toBeGreaterThan(10)
