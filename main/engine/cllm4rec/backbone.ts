@@ -33,7 +33,7 @@ export async function prepareBackbone(
   opts: {
     dir?: string
     onLog?: (m: string) => void
-    onProgress?: (done: number, total: number, loss: number, etaSec: number) => void
+    onProgress?: (done: number, total: number, loss: number, etaSec: number, tokensPerSec: number) => void
     signal?: AbortSignal
   } = {},
 ): Promise<LoadedBackbone> {
@@ -58,7 +58,7 @@ export async function prepareBackbone(
       vocabSize: c.scratch.vocabSize,
       seed: c.seed,
       signal: opts.signal,
-      onProgress: (p) => opts.onProgress?.(p.step, p.totalSteps, p.loss, p.etaSec),
+      onProgress: (p) => opts.onProgress?.(p.step, p.totalSteps, p.loss, p.etaSec, p.tokensPerSec),
     })
     r.model?.dispose()
     fs.rmSync(dir, { recursive: true, force: true })

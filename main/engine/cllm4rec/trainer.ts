@@ -25,26 +25,42 @@ import { ExtendedTokenizer, SoftVocab } from './vocab'
 
 export type TaskKind = 'content' | 'collab' | 'rec'
 export interface EpochTask {
+  /** Schedule phase (optimizer choice, checkpoint stage, log lines). */
   stage: 'warmup' | 'pretrain' | 'finetune'
   kind: TaskKind
+  /** Epoch within the phase. */
   epoch: number
   validate: boolean
+  /**
+   * The loss series this epoch belongs to, as onProgress reports it (`<stage>:<kind>` + epoch). One series
+   * = one loss: the C-epochs that alternate with RecLLM during finetuning optimise the same content-LLM
+   * loss as the pretraining C-epochs, so they continue that series ('pretrain:content', epoch counter
+   * continuing after the rounds) and 'finetune:rec' carries the RecLLM loss only.
+   */
+  series: { stage: string; epoch: number }
 }
 
 /** The whole schedule as epoch tasks. */
 export function planTasks(c: Cllm4recConfig): EpochTask[] {
   const e = scaledEpochs(c)
   const tasks: EpochTask[] = []
-  for (let i = 0; i < e.warmup; i++)
-    tasks.push({ stage: 'warmup', kind: 'content', epoch: i, validate: false })
+  const add = (
+    stage: EpochTask['stage'],
+    kind: TaskKind,
+    epoch: number,
+    validate: boolean,
+    series: string,
+    seriesEpoch: number,
+  ) => tasks.push({ stage, kind, epoch, validate, series: { stage: series, epoch: seriesEpoch } })
+  for (let i = 0; i < e.warmup; i++) add('warmup', 'content', i, false, 'warmup:content', i)
   for (let i = 0; i < e.rounds; i++) {
-    tasks.push({ stage: 'pretrain', kind: 'collab', epoch: i, validate: false })
-    tasks.push({ stage: 'pretrain', kind: 'content', epoch: i, validate: false })
+    add('pretrain', 'collab', i, false, 'pretrain:collab', i)
+    add('pretrain', 'content', i, false, 'pretrain:content', i)
   }
   for (let i = 0; i < e.finetune; i++) {
     const validate = (i + 1) % c.evalEvery === 0 || i === e.finetune - 1
-    tasks.push({ stage: 'finetune', kind: 'rec', epoch: i, validate: validate && !c.finetuneContent })
-    if (c.finetuneContent) tasks.push({ stage: 'finetune', kind: 'content', epoch: i, validate })
+    add('finetune', 'rec', i, validate && !c.finetuneContent, 'finetune:rec', i)
+    if (c.finetuneContent) add('finetune', 'content', i, validate, 'pretrain:content', e.rounds + i)
   }
   return tasks
 }
@@ -123,22 +139,41 @@ export async function trainCllm4rec(
 ): Promise<TrainResult> {
   const signal = opts.signal
   const log = (m: string) => opts.onLog?.(m)
+  const runStart = performance.now()
+  const elapsedSec = () => (performance.now() - runStart) / 1000
+  const tasks = planTasks(config)
+  const collabTokens = data.train.reduce((s, items) => s + items.length + 6, 0)
+  const epochsOf = (k: TaskKind) => tasks.filter((t) => t.kind === k).length
+  const hasText = data.reviews.length > 0 || data.itemTexts.some((t) => t) || data.userTexts.some((t) => t)
   const backbone =
     opts.backbone ??
     (await prepareBackbone(data, config, {
       dir: opts.backboneDir,
       onLog: log,
       signal,
-      onProgress: (done, total, loss, etaSec) =>
+      onProgress: (done, total, loss, etaSec, tokensPerSec) => {
+        // The whole run's ETA while the scratch backbone trains: CLLM4Rec has timed nothing yet, so its
+        // epochs are costed at the backbone's seconds per token (same network, forward + backward). A
+        // content epoch reads about the texts one backbone epoch reads; collab and rec epochs read the
+        // interaction documents.
+        const el = elapsedSec()
+        const backboneTokens = tokensPerSec * (el + etaSec)
+        const textPerEpoch = backboneTokens / Math.max(1, config.scratch.epochs)
+        const planTokens =
+          (hasText ? epochsOf('content') * textPerEpoch : 0) +
+          (epochsOf('collab') + epochsOf('rec')) * collabTokens
+        const eta = etaSec + planTokens / tokensPerSec
         opts.onProgress?.({
           stage: 'backbone',
           epoch: 0,
           step: done,
           totalSteps: total,
           loss,
-          tokensPerSec: NaN,
-          etaSec,
-        }),
+          tokensPerSec,
+          etaSec: Number.isFinite(eta) ? eta : etaSec,
+          fraction: Number.isFinite(eta) ? el / Math.max(1e-9, el + eta) : undefined,
+        })
+      },
     }))
   const vocab = new SoftVocab(backbone.model.config.vocabSize, data.userIds.length, data.itemIds.length)
   const tok = new ExtendedTokenizer(backbone.tokenizer, vocab)
@@ -147,7 +182,6 @@ export async function trainCllm4rec(
   const maxLength = session.maxLength
   const rng = new Rng(config.seed)
   const perDoc = config.mutualScaling === 'per-doc'
-  const tasks = planTasks(config)
   const content = buildContentDocs(data, tok, config, maxLength)
   if (content.docs.length === 0 && tasks.some((t) => t.kind === 'content')) {
     log('no content documents (no reviews or texts): content epochs are skipped')
@@ -196,18 +230,37 @@ export async function trainCllm4rec(
     log(`resumed from checkpoint at task ${startTask}/${tasks.length}`)
   }
 
-  // ETA: seconds per token measured per task kind, times the tokens still to process.
+  // ETA: seconds per token measured per task kind, times the tokens still to process. Before a kind has
+  // finished an epoch, the running task's own speed stands in (so the ETA is finite from the first batch
+  // of the warm-up), else the mean of the measured kinds.
   const secPerToken: Record<TaskKind, number | null> = { content: null, collab: null, rec: null }
   const contentTokens = content.docs.reduce((s, d) => s + d.ids.length, 0)
-  const collabTokens = data.train.reduce((s, items) => s + items.length + 6, 0)
   const tokensOf = (k: TaskKind) => (k === 'content' ? contentTokens : collabTokens)
-  const remainingSec = (from: number, partialTokens: number) => {
+  interface Running {
+    kind: TaskKind
+    tokens: number
+    sec: number
+  }
+  const rate = (k: TaskKind, cur: Running): number => {
+    const measured = secPerToken[k]
+    if (measured !== null) return measured
+    const partial = cur.tokens > 0 ? cur.sec / cur.tokens : NaN
+    if (k === cur.kind) return partial
     const known = Object.values(secPerToken).filter((v): v is number => v !== null)
-    const fallback = known.length ? known.reduce((a, b) => a + b, 0) / known.length : NaN
-    let s = 0
-    for (let i = from; i < tasks.length; i++)
-      s += tokensOf(tasks[i].kind) * (secPerToken[tasks[i].kind] ?? fallback)
-    return Math.max(0, s - partialTokens * (secPerToken[tasks[from]?.kind] ?? fallback))
+    return known.length ? known.reduce((a, b) => a + b, 0) / known.length : partial
+  }
+  const remainingSec = (from: number, cur: Running): number => {
+    let s = Math.max(0, tokensOf(tasks[from].kind) - cur.tokens) * rate(tasks[from].kind, cur)
+    for (let i = from + 1; i < tasks.length; i++) s += tokensOf(tasks[i].kind) * rate(tasks[i].kind, cur)
+    return s
+  }
+  /** Overall fraction: time spent (backbone and setup included) over time spent + time remaining. */
+  const overallFraction = (from: number, cur: Running, remaining: number): number => {
+    // Tasks finished before a resume were not timed by this process: cost them at today's rates.
+    let prior = 0
+    for (let i = 0; i < startTask; i++) prior += tokensOf(tasks[i].kind) * rate(tasks[i].kind, cur)
+    const done = elapsedSec() + prior
+    return Math.min(1, Math.max(0, done / Math.max(1e-9, done + remaining)))
   }
 
   const step = (side: Side, key: OptKey, lossFn: () => tf.Scalar): number => {
@@ -228,14 +281,17 @@ export async function trainCllm4rec(
       let nb = 0
       const report = (nBatches: number, loss: number) => {
         const el = (performance.now() - t0) / 1000
+        const cur: Running = { kind: task.kind, tokens, sec: el }
+        const eta = remainingSec(ti, cur)
         opts.onProgress?.({
-          stage: `${task.stage}:${task.kind}`,
-          epoch: task.epoch,
+          stage: task.series.stage,
+          epoch: task.series.epoch,
           step: nb,
           totalSteps: nBatches,
           loss,
           tokensPerSec: tokens / Math.max(el, 1e-9),
-          etaSec: remainingSec(ti, tokens),
+          etaSec: eta,
+          fraction: overallFraction(ti, cur, eta),
         })
       }
       if (task.kind === 'content' && content.docs.length > 0) {
@@ -312,7 +368,8 @@ export async function trainCllm4rec(
       if (task.validate) {
         const m = await evaluate(session, data, 'val', { signal })
         entry.val = m
-        opts.onMetric?.({ stage: task.stage, epoch: task.epoch, split: 'val', metrics: { ...m } })
+        // Validation scores the RecLLM (also when it follows a finetuning C-epoch): finetune series.
+        opts.onMetric?.({ stage: 'finetune', epoch: task.epoch, split: 'val', metrics: { ...m } })
         const score = selectionScore(m)
         if (!best || score > best.score) {
           best = {

@@ -8,7 +8,13 @@ export interface ProgressEvent {
   totalSteps: number
   loss: number
   tokensPerSec: number
+  /** Seconds left for the whole run (not just this stage). */
   etaSec: number
+  /**
+   * Fraction of the whole run done, 0..1, when the producer knows the plan (the CLLM4Rec trainer: scratch
+   * backbone, warm-up and every later epoch, weighted by measured seconds per token).
+   */
+  fraction?: number
 }
 
 export interface MetricEvent {
