@@ -14,11 +14,49 @@ import {
   type ResultRow,
 } from '../engine/train/experiment'
 import type { ProgressEvent } from '../engine/train/progress'
+import { loadDataset, listDatasets, openStore, resolveDbPath } from '../store'
 import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
 import { BACKEND_FLAG, startBackend } from './gpt2-commands'
 
-/** Dataset resolvers, tried in order; the store can add one for `--dataset <name>` (SQLite). */
-export const datasetResolvers: ((spec: string) => Promise<RecDataset | null>)[] = [
+/** Where a resolver may look besides the spec itself. */
+export interface ResolveContext {
+  /** Workbench database (--db); else CLLM4REC_DB, else the default app-data path. */
+  db?: string
+}
+
+export type DatasetResolver = (spec: string, ctx: ResolveContext) => Promise<RecDataset | null>
+
+/**
+ * `--dataset <name|id>` from the workbench's SQLite store, for any spec that is neither 'demo' nor a
+ * directory. It lives here, not in main/engine (which must not import the store).
+ */
+export const storeResolver: DatasetResolver = async (spec, ctx) => {
+  if (spec === 'demo' || (fs.existsSync(spec) && fs.statSync(spec).isDirectory())) return null
+  const file = resolveDbPath(ctx.db)
+  if (!fs.existsSync(file))
+    throw new UsageError(
+      `--dataset "${spec}": not "demo" nor a folder, and there is no workbench database at ${file} (give --db FILE or set CLLM4REC_DB)`,
+    )
+  const store = openStore(file)
+  try {
+    const rows = listDatasets(store)
+    const row =
+      rows.find((r) => r.name === spec) ??
+      (/^\d+$/.test(spec) ? rows.find((r) => r.id === Number(spec)) : undefined)
+    if (!row) {
+      const names = rows.map((r) => `${r.name} (id ${r.id})`).join(', ')
+      throw new UsageError(
+        `--dataset "${spec}": no dataset of that name or id in ${file}; available: ${names || 'none (import one first)'}`,
+      )
+    }
+    return loadDataset(store, row.id)
+  } finally {
+    store.close()
+  }
+}
+
+/** Dataset resolvers, tried in order: the demo, a converted CLLM4Rec split folder, the store. */
+export const datasetResolvers: DatasetResolver[] = [
   async (spec) => (spec === 'demo' ? generateDemoDataset({ seed: 1 }) : null),
   async (spec) => {
     const dir = path.resolve(spec)
@@ -26,17 +64,16 @@ export const datasetResolvers: ((spec: string) => Promise<RecDataset | null>)[] 
       fs.existsSync(path.join(dir, 'converted', 'meta.json')) || fs.existsSync(path.join(dir, 'meta.json'))
     return conv ? readCllm4recSplit(dir) : null
   },
+  storeResolver,
 ]
 
-/** `demo`, a converted CLLM4Rec split folder, or whatever a registered resolver accepts. */
-export async function resolveDataset(spec: string): Promise<RecDataset> {
+/** `demo`, a converted CLLM4Rec split folder, a store dataset name/id, or what a registered resolver accepts. */
+export async function resolveDataset(spec: string, ctx: ResolveContext = {}): Promise<RecDataset> {
   for (const r of datasetResolvers) {
-    const d = await r(spec)
+    const d = await r(spec, ctx)
     if (d) return d
   }
-  throw new UsageError(
-    `--dataset "${spec}": not "demo", not a converted CLLM4Rec split folder, and no store dataset of that name`,
-  )
+  throw new UsageError(`--dataset "${spec}": a folder, but not a converted CLLM4Rec split folder`)
 }
 
 function fmtEta(s: number): string {
@@ -72,8 +109,9 @@ const trainFlags = {
   dataset: {
     type: 'string',
     required: true,
-    help: '"demo", a converted CLLM4Rec split folder, or a store dataset name',
+    help: '"demo", a converted CLLM4Rec split folder, or a store dataset name or id',
   },
+  db: { type: 'string', help: 'workbench database for store datasets (default: CLLM4REC_DB, else app data)' },
   backbone: { type: 'string', help: 'Hugging Face GPT-2 folder, or "scratch" (default)' },
   preset: { type: 'string', choices: ['paper', 'official'], help: 'config preset (default paper)' },
   seed: { type: 'int', help: 'random seed (default 1)' },
@@ -89,7 +127,7 @@ const trainFlags = {
 async function trainCommand(argv: string[]): Promise<number> {
   const f = parseArgs('train', argv, trainFlags)
   await startBackend(f.backend)
-  const data = await resolveDataset(f.dataset as string)
+  const data = await resolveDataset(f.dataset as string, { db: f.db as string | undefined })
   let overrides: ConfigOverrides = {}
   if (f.config) {
     try {
@@ -137,6 +175,7 @@ async function trainCommand(argv: string[]): Promise<number> {
 
 const baselineFlags = {
   dataset: trainFlags.dataset,
+  db: trainFlags.db,
   'vae-epochs': trainFlags['vae-epochs'],
   json: trainFlags.json,
   ...BACKEND_FLAG,
@@ -145,7 +184,7 @@ const baselineFlags = {
 async function baselinesCommand(argv: string[]): Promise<number> {
   const f = parseArgs('baselines', argv, baselineFlags)
   await startBackend(f.backend)
-  const data = await resolveDataset(f.dataset as string)
+  const data = await resolveDataset(f.dataset as string, { db: f.db as string | undefined })
   const rows = await runBaselines(
     data,
     { multVaeEpochs: f['vae-epochs'] as number | undefined },
@@ -164,6 +203,7 @@ const recommendFlags = {
   run: { type: 'string', required: true, help: 'run folder written by train --out' },
   user: { type: 'int', required: true, help: 'dense user index' },
   k: { type: 'int', help: 'number of items (default 10)' },
+  db: trainFlags.db,
   json: trainFlags.json,
   ...BACKEND_FLAG,
 } as const satisfies FlagSpecs
@@ -179,7 +219,7 @@ async function recommendCommand(argv: string[]): Promise<number> {
   const runJson = path.join(f.run as string, 'run.json')
   if (!fs.existsSync(runJson)) throw new UsageError(`--run ${f.run}: no run.json (not a run folder)`)
   const spec = JSON.parse(fs.readFileSync(runJson, 'utf8')).dataset as string
-  const data = await resolveDataset(spec)
+  const data = await resolveDataset(spec, { db: f.db as string | undefined })
   const session = await openRun(f.run as string, data)
   try {
     const recs = session.recommend(f.user as number, (f.k as number | undefined) ?? 10)

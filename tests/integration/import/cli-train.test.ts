@@ -1,0 +1,113 @@
+// `train` / `baselines --dataset <name|id>` from the workbench store: a small generated CSV is imported into
+// a temp SQLite file, then the CLI command (in-process, real store, real baselines) resolves it by name,
+// by id, and through CLLM4REC_DB; an unknown name fails with the available names listed.
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { UsageError } from '../../../main/cli/args'
+import { resolveDataset, trainCommands } from '../../../main/cli/train-commands'
+import { importDataset, openStore } from '../../../main/store'
+import { Rng } from '../../../main/engine/train/rng'
+import { tempDir } from '../../unit/data/helpers'
+
+const t = tempDir('cllm4rec-cli-train-')
+const db = path.join(t.dir, 'train.db')
+let datasetId = 0
+
+/** 60 users x 12 items each over 40 items, clustered so EASE and Mult-VAE have signal; ~720 rows. */
+function writeCsv(file: string): void {
+  const rng = new Rng(11)
+  const lines = ['user,item,rating,timestamp,text']
+  for (let u = 0; u < 60; u++) {
+    const group = u % 4
+    const seen = new Set<number>()
+    while (seen.size < 12) {
+      const i = rng.next() < 0.8 ? group * 10 + Math.floor(rng.next() * 10) : Math.floor(rng.next() * 40)
+      if (seen.has(i)) continue
+      seen.add(i)
+      lines.push(
+        `u${u},i${i},${1 + Math.floor(rng.next() * 5)},${1_600_000_000 + seen.size * 86_400},"nice item ${i}"`,
+      )
+    }
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n')
+}
+
+async function run(name: 'baselines' | 'train', argv: string[]): Promise<{ code: number; out: string }> {
+  let out = ''
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+  try {
+    const cmd = trainCommands[name]
+    const code = await (typeof cmd === 'function' ? cmd(argv) : cmd.run(argv))
+    return { code, out }
+  } finally {
+    o.mockRestore()
+    e.mockRestore()
+  }
+}
+
+function expectBaselines(out: string, name: string): void {
+  const res = JSON.parse(out)
+  expect(res.dataset).toBe(name)
+  expect(res.rows.map((r: { model: string }) => r.model)).toEqual(['Popularity', 'EASE', 'Mult-VAE'])
+  for (const r of res.rows as { recall20: number; recall40: number; ndcg100: number }[]) {
+    for (const v of [r.recall20, r.recall40, r.ndcg100]) {
+      expect(Number.isFinite(v)).toBe(true)
+      expect(v).toBeGreaterThanOrEqual(0)
+      expect(v).toBeLessThanOrEqual(1)
+    }
+  }
+  // On clustered data EASE must find more than popularity does.
+  expect(res.rows[1].recall20).toBeGreaterThan(res.rows[0].recall20)
+}
+
+beforeAll(async () => {
+  const csv = path.join(t.dir, 'small.csv')
+  writeCsv(csv)
+  const store = openStore(db)
+  try {
+    const r = await importDataset(store, { path: csv, name: 'small-csv', split: [0.8, 0.1, 0.1], seed: 1 })
+    datasetId = r.datasetId
+  } finally {
+    store.close()
+  }
+})
+afterAll(t.cleanup)
+
+describe('train CLI with store datasets', () => {
+  it('baselines --dataset <name> --db FILE prints three finite baselines', async () => {
+    const r = await run('baselines', ['--dataset', 'small-csv', '--db', db, '--json', '--vae-epochs', '2'])
+    expect(r.code).toBe(0)
+    expectBaselines(r.out, 'small-csv')
+  }, 120_000)
+
+  it('accepts a dataset id, and finds the database through CLLM4REC_DB', async () => {
+    const prev = process.env.CLLM4REC_DB
+    process.env.CLLM4REC_DB = db
+    try {
+      const r = await run('baselines', ['--dataset', String(datasetId), '--json', '--vae-epochs', '2'])
+      expect(r.code).toBe(0)
+      expectBaselines(r.out, 'small-csv')
+    } finally {
+      if (prev === undefined) delete process.env.CLLM4REC_DB
+      else process.env.CLLM4REC_DB = prev
+    }
+  }, 120_000)
+
+  it('an unknown name is a usage error listing the available datasets', async () => {
+    const p = run('train', ['--dataset', 'no-such-set', '--db', db])
+    await expect(p).rejects.toThrow(UsageError)
+    await expect(p).rejects.toThrow(
+      /no-such-set.*no dataset of that name or id.*available: small-csv \(id \d+\)/,
+    )
+  })
+
+  it('a missing database file is named in the error, and nothing is created', async () => {
+    const missing = path.join(t.dir, 'absent.db')
+    await expect(resolveDataset('small-csv', { db: missing })).rejects.toThrow(
+      /no workbench database at .*absent\.db/,
+    )
+    expect(fs.existsSync(missing)).toBe(false)
+  })
+})
