@@ -1,4 +1,4 @@
-// The CLLM4Rec schedule (CLLM4REC.md §5, §6): content warm-up, rounds of L-epoch + C-epoch with mutual
+// Training CLLM4Rec (CLLM4REC.md §5, §6): content warm-up, rounds of L-epoch + C-epoch with mutual
 // regularisation, then RecLLM finetuning (masked prompting, alternating with C-epochs) with model
 // selection on validation. The run is a flat list of epoch tasks; after each task a checkpoint holds
 // everything needed to continue bit-for-bit (embeddings, Adam moments and β powers, PRNG state, best).
@@ -16,54 +16,15 @@ import {
 import { StageTimer, type TrainCallbacks } from '../train/progress'
 import { Rng } from '../train/rng'
 import { prepareBackbone, type LoadedBackbone } from './backbone'
-import { scaledEpochs, type Cllm4recConfig } from './config'
+import type { Cllm4recConfig } from './config'
 import { batchRows, buildCollabDocs, buildContentDocs, buildRecExamples } from './corpus'
 import { packBatch, packPrompts, type Doc } from './documents'
 import { Cllm4recModel, type Side } from './model'
+import { RunClock, planTasks, type TaskKind } from './schedule'
 import { Cllm4recSession } from './session'
 import { ExtendedTokenizer, SoftVocab } from './vocab'
 
-export type TaskKind = 'content' | 'collab' | 'rec'
-export interface EpochTask {
-  /** Schedule phase (optimizer choice, checkpoint stage, log lines). */
-  stage: 'warmup' | 'pretrain' | 'finetune'
-  kind: TaskKind
-  /** Epoch within the phase. */
-  epoch: number
-  validate: boolean
-  /**
-   * The loss series this epoch belongs to, as onProgress reports it (`<stage>:<kind>` + epoch). One series
-   * = one loss: the C-epochs that alternate with RecLLM during finetuning optimise the same content-LLM
-   * loss as the pretraining C-epochs, so they continue that series ('pretrain:content', epoch counter
-   * continuing after the rounds) and 'finetune:rec' carries the RecLLM loss only.
-   */
-  series: { stage: string; epoch: number }
-}
-
-/** The whole schedule as epoch tasks. */
-export function planTasks(c: Cllm4recConfig): EpochTask[] {
-  const e = scaledEpochs(c)
-  const tasks: EpochTask[] = []
-  const add = (
-    stage: EpochTask['stage'],
-    kind: TaskKind,
-    epoch: number,
-    validate: boolean,
-    series: string,
-    seriesEpoch: number,
-  ) => tasks.push({ stage, kind, epoch, validate, series: { stage: series, epoch: seriesEpoch } })
-  for (let i = 0; i < e.warmup; i++) add('warmup', 'content', i, false, 'warmup:content', i)
-  for (let i = 0; i < e.rounds; i++) {
-    add('pretrain', 'collab', i, false, 'pretrain:collab', i)
-    add('pretrain', 'content', i, false, 'pretrain:content', i)
-  }
-  for (let i = 0; i < e.finetune; i++) {
-    const validate = (i + 1) % c.evalEvery === 0 || i === e.finetune - 1
-    add('finetune', 'rec', i, validate && !c.finetuneContent, 'finetune:rec', i)
-    if (c.finetuneContent) add('finetune', 'content', i, validate, 'pretrain:content', e.rounds + i)
-  }
-  return tasks
-}
+export { planTasks, type EpochTask, type TaskKind } from './schedule'
 
 export interface TrainOptions extends TrainCallbacks {
   /** A loaded backbone (else prepared from config.backbone). */
@@ -139,30 +100,15 @@ export async function trainCllm4rec(
 ): Promise<TrainResult> {
   const signal = opts.signal
   const log = (m: string) => opts.onLog?.(m)
-  const runStart = performance.now()
-  const elapsedSec = () => (performance.now() - runStart) / 1000
   const tasks = planTasks(config)
-  const collabTokens = data.train.reduce((s, items) => s + items.length + 6, 0)
-  const epochsOf = (k: TaskKind) => tasks.filter((t) => t.kind === k).length
-  const hasText = data.reviews.length > 0 || data.itemTexts.some((t) => t) || data.userTexts.some((t) => t)
+  const clock = new RunClock(tasks, data, config.scratch.epochs)
   const backbone =
     opts.backbone ??
     (await prepareBackbone(data, config, {
       dir: opts.backboneDir,
       onLog: log,
       signal,
-      onProgress: (done, total, loss, etaSec, tokensPerSec) => {
-        // The whole run's ETA while the scratch backbone trains: CLLM4Rec has timed nothing yet, so its
-        // epochs are costed at the backbone's seconds per token (same network, forward + backward). A
-        // content epoch reads about the texts one backbone epoch reads; collab and rec epochs read the
-        // interaction documents.
-        const el = elapsedSec()
-        const backboneTokens = tokensPerSec * (el + etaSec)
-        const textPerEpoch = backboneTokens / Math.max(1, config.scratch.epochs)
-        const planTokens =
-          (hasText ? epochsOf('content') * textPerEpoch : 0) +
-          (epochsOf('collab') + epochsOf('rec')) * collabTokens
-        const eta = etaSec + planTokens / tokensPerSec
+      onProgress: (done, total, loss, etaSec, tokensPerSec) =>
         opts.onProgress?.({
           stage: 'backbone',
           epoch: 0,
@@ -170,10 +116,8 @@ export async function trainCllm4rec(
           totalSteps: total,
           loss,
           tokensPerSec,
-          etaSec: Number.isFinite(eta) ? eta : etaSec,
-          fraction: Number.isFinite(eta) ? el / Math.max(1e-9, el + eta) : undefined,
-        })
-      },
+          ...clock.duringBackbone(etaSec, tokensPerSec),
+        }),
     }))
   const vocab = new SoftVocab(backbone.model.config.vocabSize, data.userIds.length, data.itemIds.length)
   const tok = new ExtendedTokenizer(backbone.tokenizer, vocab)
@@ -230,38 +174,8 @@ export async function trainCllm4rec(
     log(`resumed from checkpoint at task ${startTask}/${tasks.length}`)
   }
 
-  // ETA: seconds per token measured per task kind, times the tokens still to process. Before a kind has
-  // finished an epoch, the running task's own speed stands in (so the ETA is finite from the first batch
-  // of the warm-up), else the mean of the measured kinds.
-  const secPerToken: Record<TaskKind, number | null> = { content: null, collab: null, rec: null }
-  const contentTokens = content.docs.reduce((s, d) => s + d.ids.length, 0)
-  const tokensOf = (k: TaskKind) => (k === 'content' ? contentTokens : collabTokens)
-  interface Running {
-    kind: TaskKind
-    tokens: number
-    sec: number
-  }
-  const rate = (k: TaskKind, cur: Running): number => {
-    const measured = secPerToken[k]
-    if (measured !== null) return measured
-    const partial = cur.tokens > 0 ? cur.sec / cur.tokens : NaN
-    if (k === cur.kind) return partial
-    const known = Object.values(secPerToken).filter((v): v is number => v !== null)
-    return known.length ? known.reduce((a, b) => a + b, 0) / known.length : partial
-  }
-  const remainingSec = (from: number, cur: Running): number => {
-    let s = Math.max(0, tokensOf(tasks[from].kind) - cur.tokens) * rate(tasks[from].kind, cur)
-    for (let i = from + 1; i < tasks.length; i++) s += tokensOf(tasks[i].kind) * rate(tasks[i].kind, cur)
-    return s
-  }
-  /** Overall fraction: time spent (backbone and setup included) over time spent + time remaining. */
-  const overallFraction = (from: number, cur: Running, remaining: number): number => {
-    // Tasks finished before a resume were not timed by this process: cost them at today's rates.
-    let prior = 0
-    for (let i = 0; i < startTask; i++) prior += tokensOf(tasks[i].kind) * rate(tasks[i].kind, cur)
-    const done = elapsedSec() + prior
-    return Math.min(1, Math.max(0, done / Math.max(1e-9, done + remaining)))
-  }
+  clock.contentTokens = content.docs.reduce((s, d) => s + d.ids.length, 0)
+  clock.startTask = startTask
 
   const step = (side: Side, key: OptKey, lossFn: () => tf.Scalar): number => {
     const cost = opt[key].minimize(lossFn, true, model.vars(side))
@@ -281,8 +195,6 @@ export async function trainCllm4rec(
       let nb = 0
       const report = (nBatches: number, loss: number) => {
         const el = (performance.now() - t0) / 1000
-        const cur: Running = { kind: task.kind, tokens, sec: el }
-        const eta = remainingSec(ti, cur)
         opts.onProgress?.({
           stage: task.series.stage,
           epoch: task.series.epoch,
@@ -290,8 +202,7 @@ export async function trainCllm4rec(
           totalSteps: nBatches,
           loss,
           tokensPerSec: tokens / Math.max(el, 1e-9),
-          etaSec: eta,
-          fraction: overallFraction(ti, cur, eta),
+          ...clock.at(ti, { kind: task.kind, tokens, sec: el }),
         })
       }
       if (task.kind === 'content' && content.docs.length > 0) {
@@ -356,7 +267,7 @@ export async function trainCllm4rec(
       const secs = (performance.now() - t0) / 1000
       if (tokens > 0) {
         timer.record(`${task.stage}:${task.kind}`, tokens, secs)
-        secPerToken[task.kind] = secs / tokens
+        clock.record(task.kind, tokens, secs)
       }
       const entry: TrainResult['history'][number] = {
         task: ti,
