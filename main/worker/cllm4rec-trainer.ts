@@ -87,12 +87,15 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
     const eta = Number.isFinite(p.etaSec) ? Math.max(0, p.etaSec) : NaN
     // Overall fraction from the engine's ETA once it has timed a task; before that, by task count.
     const byTasks = (taskIndex + p.step / Math.max(1, p.totalSteps)) / totalTasks
+    // The engine's own run-wide fraction (backbone, warm-up, resumed tasks included) when it has one.
     const fraction =
-      stage === 'backbone'
-        ? p.step / Math.max(1, p.totalSteps)
-        : Number.isFinite(eta)
-          ? elapsed / (elapsed + eta)
-          : byTasks
+      p.fraction !== undefined
+        ? p.fraction
+        : stage === 'backbone'
+          ? p.step / Math.max(1, p.totalSteps)
+          : Number.isFinite(eta)
+            ? elapsed / (elapsed + eta)
+            : byTasks
     ctx.progress({
       stage,
       epoch: p.epoch,

@@ -111,6 +111,8 @@ describe('CLLM4Rec runs in the worker', () => {
   })
 
   it('trains to the end while main stays responsive', async () => {
+    // The first appInfo starts a one-off backend probe in a worker: a start-up cost, not training's.
+    await app.handlers.appInfo()
     const { runId } = await app.handlers.startRun(input)
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
