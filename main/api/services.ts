@@ -4,7 +4,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type * as A from '../../preload/api'
-import { datasetHash } from '../data/dataset-hash'
 import { generateDemoDataset } from '../data/demo'
 import { previewFile, type FormatName } from '../data/import-source'
 import type { ImportProgress } from '../data/progress'
@@ -284,15 +283,13 @@ export class Services {
   }
 
   async createDemoDataset(o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
-    let generated: RecDataset
+    let dataset: RecDataset
     try {
-      generated = generateDemoDataset(o)
+      dataset = generateDemoDataset(o)
     } catch (err) {
       // The generator's own limits (e.g. too few items for the interactions per user) are bad input.
       throw new ApiError((err as Error).message)
     }
-    // The store verifies datasetHash() on every load; the generator's own hash uses another recipe.
-    const dataset = { ...generated, hash: datasetHash(generated) }
     const fileHash = createHash('sha256')
       .update(JSON.stringify({ demo: 1, ...o }))
       .digest('hex')

@@ -1,8 +1,9 @@
 // Synthetic demo dataset: users with latent tastes over item groups, short reviews whose words depend on
 // the item's group, item texts, and a per-user random 80/10/10 split. Small enough for CI on wasm; the
 // structure (group-level taste) is what collaborative filtering should find and popularity cannot.
-import { createHash } from 'node:crypto'
+import { datasetHash } from './dataset-hash'
 import type { RecDataset, Review } from './types'
+import { mulberry32 } from './prng'
 
 export interface DemoOptions {
   seed: number
@@ -30,18 +31,6 @@ const GROUP_WORDS = [
 ]
 const OPINION = ['great', 'nice', 'okay', 'love', 'works', 'good', 'cheap', 'pretty']
 
-/** Mulberry32: tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export function generateDemoDataset(opts: DemoOptions): RecDataset {
   const U = opts.users ?? 300
   const J = opts.items ?? 120
@@ -52,7 +41,7 @@ export function generateDemoDataset(opts: DemoOptions): RecDataset {
   if (!Number.isInteger(U) || U < 2) throw new Error('generateDemoDataset: users must be an integer >= 2')
   if (!Number.isInteger(J) || J < G * 3) throw new Error(`generateDemoDataset: items must be >= ${G * 3}`)
   if (perUser < 3 || perUser > J / 2) throw new Error('generateDemoDataset: perUser must be in [3, items/2]')
-  const rnd = prng(opts.seed)
+  const rnd = mulberry32(opts.seed)
   const group = Array.from({ length: J }, (_, j) => j % G)
   const byGroup: number[][] = Array.from({ length: G }, () => [])
   group.forEach((g, j) => byGroup[g].push(j))
@@ -111,15 +100,13 @@ export function generateDemoDataset(opts: DemoOptions): RecDataset {
     { length: J },
     (_, j) => `${GROUP_WORDS[group[j]].slice(0, 3).join(' ')} number ${j}`,
   )
-  const h = createHash('sha256')
-  h.update(
-    JSON.stringify({ seed: opts.seed, U, J, G, perUser, taste, reviewFraction, train, val, test, reviews }),
-  )
+  const userIds = Array.from({ length: U }, (_, u) => `demo-user-${u}`)
+  const itemIds = Array.from({ length: J }, (_, j) => `demo-item-${j}`)
   return {
     name: 'demo (synthetic)',
     synthetic: true,
-    userIds: Array.from({ length: U }, (_, u) => `demo-user-${u}`),
-    itemIds: Array.from({ length: J }, (_, j) => `demo-item-${j}`),
+    userIds,
+    itemIds,
     train,
     val,
     test,
@@ -127,6 +114,7 @@ export function generateDemoDataset(opts: DemoOptions): RecDataset {
     itemTexts,
     userTexts,
     splitProtocol: `per-user random 80/10/10 (synthetic, seed ${opts.seed})`,
-    hash: h.digest('hex'),
+    // The store's recipe, so a stored demo dataset verifies on load like any import.
+    hash: datasetHash({ userIds, itemIds, train, val, test }),
   }
 }
