@@ -3,17 +3,10 @@
 //   npm run -s cli -- api listDatasets
 //   npm run -s cli -- api createDemoDataset '[{"seed":1}]'
 //   npm run -s cli -- api startRun '[{...RunInput}]' --wait     (prints progress to stderr)
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { AppEvent, RunStatus } from '../../preload/api'
-import { createApiApp } from '../api/app'
-import { NO_DIALOGS } from '../api/context'
 import { callApi } from '../api/handlers'
 import { isApiMethod } from '../api/methods'
-import { defaultDbPath } from '../api/services'
-import { runServe } from '../server/serve'
-import { createRunManager } from '../worker/run-manager'
+import { createBrowserApp, runServe } from '../server/serve'
 import { UsageError, type CommandTable } from './args'
 
 const API_USAGE =
@@ -52,19 +45,7 @@ async function api(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`api: arguments must be a JSON array, got ${json}`)
   }
-  const here = path.dirname(fileURLToPath(import.meta.url))
-  const version = (
-    JSON.parse(readFileSync(path.resolve(here, '../../package.json'), 'utf8')) as { version: string }
-  ).version
-  const app = createApiApp({
-    mode: 'browser',
-    version,
-    dbPath: defaultDbPath(flags.db),
-    dialogs: NO_DIALOGS,
-    dataDirs: flags.data,
-    modelDirs: flags.models,
-    createRuns: createRunManager,
-  })
+  const app = createBrowserApp(flags)
   try {
     const ended = new Map<number, RunStatus>()
     const waiters = new Map<number, () => void>()

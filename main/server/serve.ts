@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createApiApp } from '../api/app'
+import { createApiApp, type ApiApp } from '../api/app'
 import { NO_DIALOGS } from '../api/context'
 import { defaultDbPath } from '../api/services'
 import { DEFAULT_UPLOAD_LIMIT_MB } from './protocol'
@@ -58,22 +58,36 @@ export function parseServeFlags(argv: string[]): ServeFlags {
   return f
 }
 
-/** Starts browser mode with the given flags; resolves once listening (the process keeps running). */
-export async function runServe(argv: string[]): Promise<void> {
-  const flags = parseServeFlags(argv)
+/**
+ * The API app without Electron (browser mode and the CLI's `api` command): version from package.json,
+ * store at `db` (or the default path), no native dialogs, runs in worker threads.
+ */
+export function createBrowserApp(flags: {
+  db?: string
+  data: string[]
+  models: string[]
+  /** Omitted: FileAccess's default cap. */
+  uploadLimitMb?: number
+}): ApiApp {
   const version = (
     JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
   ).version
-  const app = createApiApp({
+  return createApiApp({
     mode: 'browser',
     version,
     dbPath: defaultDbPath(flags.db),
     dialogs: NO_DIALOGS,
     dataDirs: flags.data,
     modelDirs: flags.models,
-    uploadLimit: flags.uploadLimitMb * 1024 * 1024,
+    uploadLimit: flags.uploadLimitMb === undefined ? undefined : flags.uploadLimitMb * 1024 * 1024,
     createRuns: createRunManager,
   })
+}
+
+/** Starts browser mode with the given flags; resolves once listening (the process keeps running). */
+export async function runServe(argv: string[]): Promise<void> {
+  const flags = parseServeFlags(argv)
+  const app = createBrowserApp(flags)
   // Ask a worker for the tfjs backend now, so the first appInfo does not wait for it.
   app.services.backend().catch((err) => console.error(`[serve] backend probe failed: ${err?.message ?? err}`))
   const server = await startServer({
