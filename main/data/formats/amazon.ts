@@ -2,11 +2,10 @@
 // (reviewerID, asin, overall, reviewText, summary, unixReviewTime); the 2023 names (user_id,
 // parent_asin/asin, rating, text, title, timestamp in ms) are accepted too. An optional metadata
 // file (asin, title, description, categories/category, brand) gives item texts.
-import { DataError, throwIfAborted } from '../errors'
-import { readLineBatches } from '../line-reader'
+import { DataError } from '../errors'
 import { ProgressTracker, tick } from '../progress'
 import type { RawSink } from '../raw'
-import type { ReadOptions, ReadResult } from './common'
+import { importLineBatches, type ReadOptions, type ReadResult } from './common'
 import { parsePythonLiteral } from './py-literal'
 
 type Json = Record<string, unknown>
@@ -74,12 +73,7 @@ export async function readAmazonReviews(
 ): Promise<ReadResult> {
   const tracker = new ProgressTracker(opts.onProgress, 'parse', 0, file)
   let rows = 0
-  for await (const b of readLineBatches(file, {
-    signal: opts.signal,
-    maxLineBytes: opts.maxLineBytes,
-    onBytes: tracker.onBytes,
-  })) {
-    throwIfAborted(opts.signal)
+  for await (const b of importLineBatches(file, opts, tracker)) {
     for (let i = 0; i < b.lines.length; i++) {
       const text = b.lines[i]
       if (text.trim() === '') continue
@@ -134,12 +128,7 @@ export async function readAmazonMetadata(
 ): Promise<number> {
   const tracker = new ProgressTracker(opts.onProgress, 'parse', 0, file)
   let n = 0
-  for await (const b of readLineBatches(file, {
-    signal: opts.signal,
-    maxLineBytes: opts.maxLineBytes,
-    onBytes: tracker.onBytes,
-  })) {
-    throwIfAborted(opts.signal)
+  for await (const b of importLineBatches(file, opts, tracker)) {
     for (let i = 0; i < b.lines.length; i++) {
       if (b.lines[i].trim() === '') continue
       const line = b.firstLine + i

@@ -1,6 +1,7 @@
 // Options and results shared by all importers.
-import type { TextEncoding } from '../line-reader'
-import type { ProgressCallback } from '../progress'
+import { throwIfAborted } from '../errors'
+import { readLineBatches, type LineBatch, type TextEncoding } from '../line-reader'
+import type { ProgressCallback, ProgressTracker } from '../progress'
 import type { ColumnMap } from './delimited'
 
 export type FormatName = 'amazon' | 'movielens' | 'csv' | 'recbole' | 'cllm4rec'
@@ -24,4 +25,23 @@ export interface ReadResult {
   /** Every file that was read, in order (used for the file hash). */
   files: string[]
   rows: number
+}
+
+/**
+ * The line batches of one importer file under its ReadOptions: cancel signal, line-length cap and
+ * byte progress into `tracker`; cancel is checked again before each batch is handed out.
+ */
+export async function* importLineBatches(
+  file: string,
+  opts: ReadOptions,
+  tracker: ProgressTracker,
+): AsyncGenerator<LineBatch> {
+  for await (const b of readLineBatches(file, {
+    signal: opts.signal,
+    maxLineBytes: opts.maxLineBytes,
+    onBytes: tracker.onBytes,
+  })) {
+    throwIfAborted(opts.signal)
+    yield b
+  }
 }

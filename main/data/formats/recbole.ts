@@ -4,11 +4,10 @@
 // is read as a provided split.
 import fs from 'node:fs'
 import path from 'node:path'
-import { DataError, throwIfAborted } from '../errors'
-import { readLineBatches } from '../line-reader'
+import { DataError } from '../errors'
 import { ProgressTracker, tick } from '../progress'
 import { SPLIT_TEST, SPLIT_TRAIN, SPLIT_VAL, type RawSink, type SplitLabel } from '../raw'
-import type { ReadOptions, ReadResult } from './common'
+import { importLineBatches, type ReadOptions, type ReadResult } from './common'
 
 const TYPES = new Set(['token', 'token_seq', 'float', 'float_seq'])
 
@@ -83,12 +82,7 @@ async function readAtomic(
   const tracker = new ProgressTracker(opts.onProgress, 'parse', 0, file)
   let fields: Field[] | null = null
   let n = 0
-  for await (const b of readLineBatches(file, {
-    signal: opts.signal,
-    maxLineBytes: opts.maxLineBytes,
-    onBytes: tracker.onBytes,
-  })) {
-    throwIfAborted(opts.signal)
+  for await (const b of importLineBatches(file, opts, tracker)) {
     for (let i = 0; i < b.lines.length; i++) {
       const t = b.lines[i]
       const line = b.firstLine + i
