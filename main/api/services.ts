@@ -10,7 +10,7 @@ import type { ImportProgress } from '../data/progress'
 import { computeStats } from '../data/stats'
 import type { RecDataset } from '../data/types'
 import { PRESETS } from '../engine/cllm4rec/config'
-import { DEFAULT_PROMPTS, validateTemplate } from '../engine/cllm4rec/prompts'
+import { DEFAULT_PROMPTS, PROMPT_PRESETS, validateTemplate } from '../engine/cllm4rec/prompts'
 import * as store from '../store'
 import { EngineClient } from '../worker/engine-client'
 import { probeBackend } from '../worker/run-manager'
@@ -53,7 +53,6 @@ export async function loadDatasetFromDb(dbPath: string, datasetId: number): Prom
 
 const FORMATS: readonly string[] = ['amazon', 'movielens', 'csv', 'recbole', 'cllm4rec']
 const TEXT_EDGES = [0, 50, 100, 200, 500, 1000, 2000, 5000]
-const BUILTIN_PRESET = 'default'
 
 /** Store errors for missing rows become 404s; other store errors are bad requests. */
 function storeCall<T>(fn: () => T): T {
@@ -326,9 +325,10 @@ export class Services {
   // ---- prompts ----
   listPromptPresets(): A.PromptPreset[] {
     const byName = new Map<string, A.PromptPreset>()
-    byName.set(BUILTIN_PRESET, { name: BUILTIN_PRESET, builtin: true, templates: { ...DEFAULT_PROMPTS } })
+    for (const [name, templates] of Object.entries(PROMPT_PRESETS))
+      byName.set(name, { name, builtin: true, templates: { ...templates } })
     for (const r of store.listPromptTemplates(this.db)) {
-      if (r.name === BUILTIN_PRESET) continue
+      if (Object.hasOwn(PROMPT_PRESETS, r.name)) continue
       const p = byName.get(r.name) ?? { name: r.name, builtin: r.builtin, templates: { ...DEFAULT_PROMPTS } }
       if ((DOCUMENT_KINDS as readonly string[]).includes(r.kind))
         p.templates[r.kind as A.DocumentKind] = r.template
@@ -338,8 +338,8 @@ export class Services {
   }
 
   savePromptPreset(name: string, templates: A.PromptTemplates): A.PromptPreset {
-    if (name === BUILTIN_PRESET)
-      throw new ApiError(`preset '${BUILTIN_PRESET}' is built in and cannot be overwritten`, 409)
+    if (Object.hasOwn(PROMPT_PRESETS, name))
+      throw new ApiError(`preset '${name}' is built in and cannot be overwritten`, 409)
     const bad = this.templateErrors(templates)
     if (bad.length) throw new ApiError(bad.join('; '))
     store.savePromptTemplates(this.db, name, templates)
@@ -347,7 +347,7 @@ export class Services {
   }
 
   deletePromptPreset(name: string): void {
-    if (name === BUILTIN_PRESET) throw new ApiError(`preset '${BUILTIN_PRESET}' is built in`, 409)
+    if (Object.hasOwn(PROMPT_PRESETS, name)) throw new ApiError(`preset '${name}' is built in`, 409)
     if (store.deletePromptTemplates(this.db, name) === 0)
       throw new ApiError(`no prompt preset named '${name}'`, 404)
   }

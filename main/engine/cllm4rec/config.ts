@@ -1,7 +1,7 @@
 // Training configuration (CLLM4REC.md §5, §6, §8): every default written once with its meaning, two
 // presets (`paper`, the default, and `official`, the authors' code behaviour), user overrides checked
 // key by key, and a frozen resolved result that is stored with the run.
-import { DEFAULT_PROMPTS, validateTemplates, type PromptTemplates } from './prompts'
+import { DEFAULT_PROMPTS, OFFICIAL_PROMPTS, validateTemplates, type PromptTemplates } from './prompts'
 
 export interface ScratchBackboneConfig {
   /** Transformer blocks of the built-in "LLM-Scratch" backbone. */
@@ -110,6 +110,7 @@ export const PRESETS: Readonly<Record<PresetName, Partial<Cllm4recConfig>>> = {
     finetuneTarget: 'all',
     mutualScaling: 'official-sum',
     contentMainCap: null,
+    prompts: { ...OFFICIAL_PROMPTS },
   },
 }
 

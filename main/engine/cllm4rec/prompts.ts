@@ -24,6 +24,21 @@ export const DEFAULT_PROMPTS: Readonly<PromptTemplates> = Object.freeze({
   recommendation: '{user} has interacted with {items}, the user will interact with',
 })
 
+/**
+ * The authors' code names the user twice in the RecLLM prompt ("..., user_i will interact with");
+ * the paper says "the user". Both are built-in prompt presets.
+ */
+export const OFFICIAL_PROMPTS: Readonly<PromptTemplates> = Object.freeze({
+  ...DEFAULT_PROMPTS,
+  recommendation: '{user} has interacted with {items}, {user} will interact with',
+})
+
+export const PROMPT_PRESETS: Readonly<Record<'paper' | 'official', Readonly<PromptTemplates>>> =
+  Object.freeze({
+    paper: DEFAULT_PROMPTS,
+    official: OFFICIAL_PROMPTS,
+  })
+
 export const REQUIRED_PLACEHOLDERS: Readonly<Record<PromptKind, readonly string[]>> = Object.freeze({
   collaborative: ['user'],
   review: ['user', 'item'],
@@ -51,9 +66,11 @@ export function validateTemplate(kind: PromptKind, template: string): void {
     }
   }
   for (const r of required) {
-    if (found.filter((p) => p === r).length !== 1) {
-      throw new Error(`prompts.${kind}: placeholder {${r}} must appear exactly once`)
-    }
+    const n = found.filter((p) => p === r).length
+    if (n === 0) throw new Error(`prompts.${kind}: placeholder {${r}} is required`)
+    // {user}/{item} may be repeated (a soft token can be named twice); the item list may not.
+    if (r === 'items' && n > 1)
+      throw new Error(`prompts.${kind}: placeholder {items} must appear exactly once`)
   }
   if (/<(user|item)_\d+>/.test(template))
     throw new Error(`prompts.${kind}: use placeholders, not literal soft tokens`)

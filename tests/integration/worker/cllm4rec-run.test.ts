@@ -73,7 +73,12 @@ afterAll(async () => {
 
 describe('CLLM4Rec runs in the worker', () => {
   it('previews a document before any run, with the scratch tokenizer learned on the dataset', async () => {
-    const preset = (await app.handlers.listPromptPresets())[0]
+    const presets = await app.handlers.listPromptPresets()
+    expect(presets.filter((p) => p.builtin).map((p) => p.name)).toEqual(['paper', 'official'])
+    const official = presets.find((p) => p.name === 'official')!
+    expect(official.templates.recommendation.match(/\{user\}/g)).toHaveLength(2)
+    await expect(app.handlers.savePromptPreset('official', official.templates)).rejects.toThrow(/built in/)
+    const preset = presets[0]
     const data = await loadDatasetFromDb(app.services.dbPath, datasetId)
     const prev = await app.handlers.previewDocument({
       datasetId,

@@ -7,7 +7,7 @@ import {
   renderDocument,
   templateTokenCounts,
 } from '../../../main/engine/cllm4rec/documents'
-import { DEFAULT_PROMPTS, validateTemplate } from '../../../main/engine/cllm4rec/prompts'
+import { DEFAULT_PROMPTS, OFFICIAL_PROMPTS, validateTemplate } from '../../../main/engine/cllm4rec/prompts'
 import { ExtendedTokenizer, SoftVocab } from '../../../main/engine/cllm4rec/vocab'
 import { VOCAB, WordTokenizer } from './fixtures'
 
@@ -113,11 +113,15 @@ describe('documents', () => {
 
 describe('prompt templates', () => {
   it('rejects missing, duplicated and unknown placeholders', () => {
-    expect(() => validateTemplate('review', '{user} reviews:')).toThrow(/\{item\} must appear exactly once/)
+    expect(() => validateTemplate('review', '{user} reviews:')).toThrow(/\{item\} is required/)
     expect(() => validateTemplate('collaborative', '{user} bought {item}')).toThrow(
       /unknown placeholder \{item\}/,
     )
-    expect(() => validateTemplate('itemText', '{item} {item}')).toThrow(/exactly once/)
+    expect(() => validateTemplate('recommendation', '{user} {items} and {items}')).toThrow(
+      /\{items\} must appear exactly once/,
+    )
+    // The official code names the user twice in the RecLLM prompt.
+    expect(() => validateTemplate('recommendation', OFFICIAL_PROMPTS.recommendation)).not.toThrow()
     expect(() => validateTemplate('userText', '<user_1> is')).toThrow(/placeholder|literal/)
     expect(() => validateTemplate('userText', '{user} is {')).toThrow(/brace/)
     expect(() => validateTemplate('recommendation', DEFAULT_PROMPTS.recommendation)).not.toThrow()
