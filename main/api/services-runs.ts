@@ -70,9 +70,12 @@ function storedToBlob(db: store.Store, runId: number): CheckpointBlob | null {
 // Worker side: one connection per worker thread, opened on first use (WAL lets it write beside main).
 let workerDb: store.Store | undefined
 
+/** Checkpoints kept per run: the newest (resume, and the final one of a finished run) and one spare. */
+const CHECKPOINTS_KEPT = 2
+
 export function saveCheckpointToDb(dbPath: string, runId: number, c: CheckpointBlob): void {
   workerDb ??= store.openStore(dbPath)
-  store.saveCheckpoint(workerDb, blobToStored(runId, c))
+  store.saveCheckpoint(workerDb, blobToStored(runId, c), { keep: CHECKPOINTS_KEPT })
 }
 
 export function loadLatestCheckpointFromDb(dbPath: string, runId: number): CheckpointBlob | null {
@@ -199,7 +202,7 @@ export class RunServices implements RunPersistence {
   }
 
   saveCheckpoint(runId: number, c: CheckpointBlob): void {
-    store.saveCheckpoint(this.db, blobToStored(runId, c))
+    store.saveCheckpoint(this.db, blobToStored(runId, c), { keep: CHECKPOINTS_KEPT })
   }
 
   latestCheckpoint(runId: number): CheckpointBlob | null {

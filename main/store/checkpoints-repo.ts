@@ -57,10 +57,17 @@ function checksum(
   return h.digest('hex')
 }
 
+/**
+ * Writes one checkpoint in one transaction. With `keep`, the same transaction drops the run's older
+ * checkpoints beyond the newest `keep`, so a long run does not fill the disk (one per epoch otherwise).
+ */
 export function saveCheckpoint(
   store: Store,
   c: { runId: number; stage: string; step: number; config: Record<string, unknown>; tensors: StoredTensor[] },
+  opts: { keep?: number } = {},
 ): number {
+  if (opts.keep !== undefined && (!Number.isInteger(opts.keep) || opts.keep < 1))
+    throw new StoreError(`checkpoint keep must be an integer >= 1, got ${opts.keep}`)
   const configJson = JSON.stringify(c.config)
   const names = new Set<string>()
   const prepared = c.tensors.map((t) => {
@@ -93,6 +100,11 @@ export function saveCheckpoint(
         'INSERT INTO checkpoint_tensors (checkpoint_id, ord, name, dtype, shape_json, data) VALUES (?,?,?,?,?,?)',
       )
       prepared.forEach((t, i) => ins.run(id, i, t.name, t.dtype, JSON.stringify(t.shape), t.bytes))
+      if (opts.keep !== undefined)
+        db.prepare(
+          `DELETE FROM checkpoints WHERE run_id = ? AND id NOT IN
+             (SELECT id FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT ?)`,
+        ).run(c.runId, c.runId, opts.keep)
       return id
     })
     .immediate()

@@ -281,6 +281,34 @@ describe('checkpoints', () => {
       .run(blob, id, 'wte')
     expect(() => loadCheckpoint(store, id)).toThrow(/failed its checksum/)
   })
+  it('keeps only the newest checkpoints of a run when asked, leaving other runs alone', () => {
+    const [a, b] = [run(), run()]
+    const save = (runId: number, step: number, keep?: number) =>
+      saveCheckpoint(
+        store,
+        {
+          runId,
+          stage: 's',
+          step,
+          config: {},
+          tensors: [{ name: 'w', dtype: 'float32', shape: [1], data: new Float32Array([step]) }],
+        },
+        { keep },
+      )
+    save(b, 1)
+    save(b, 2)
+    for (let step = 1; step <= 5; step++) save(a, step, 2)
+    expect(listCheckpoints(store, a).map((c) => c.step)).toEqual([4, 5])
+    expect(listCheckpoints(store, b)).toHaveLength(2)
+    const orphans = store.db
+      .prepare(
+        'SELECT COUNT(*) FROM checkpoint_tensors WHERE checkpoint_id NOT IN (SELECT id FROM checkpoints)',
+      )
+      .pluck()
+      .get()
+    expect(orphans).toBe(0)
+    expect(() => save(a, 6, 0)).toThrow(/keep must be an integer >= 1/)
+  })
   it('rejects inconsistent tensors and writes nothing when the transaction fails', () => {
     const runId = run()
     expect(() =>
