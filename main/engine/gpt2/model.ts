@@ -155,9 +155,10 @@ export class Gpt2 {
         const pre = `h.${i}.`
         const a = layerNorm(h, this.p(pre + 'ln_1.weight'), this.p(pre + 'ln_1.bias'), eps)
         const qkv = dense(a, this.p(pre + 'attn.c_attn.weight'), this.p(pre + 'attn.c_attn.bias')) // [B, T, 3C]
-        // [B, T, 3, H, D] -> [3, B, H, T, D]: all heads at once, no per-head loop.
-        const heads = qkv.reshape([B, T, 3, H, D]).transpose([2, 0, 3, 1, 4])
-        const [q, kNew, vNew] = tf.unstack(heads) as tf.Tensor4D[] // [B, H, T, D]
+        // Split first, then one 4-D transpose each: wasm's rank-5 transpose costs far more than three slices.
+        const [q, kNew, vNew] = tf
+          .split(qkv, 3, 2)
+          .map((t) => t.reshape([B, T, H, D]).transpose([0, 2, 1, 3])) as tf.Tensor4D[] // [B, H, T, D]
         const k = past ? (tf.concat([past.layers[i].k, kNew], 2) as tf.Tensor4D) : kNew
         const v = past ? (tf.concat([past.layers[i].v, vNew], 2) as tf.Tensor4D) : vNew
         if (opts.returnCache) layers.push({ k, v })
