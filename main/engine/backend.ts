@@ -1,25 +1,68 @@
-// Picks the TensorFlow.js backend (node-gpu > node > wasm > cpu) and applies our fixes to the wasm backend.
+// Picks the TensorFlow.js backend (node-gpu > node > native > wasm > cpu) and applies our fixes to wasm.
 // Every backend workaround lives here so models never special-case a backend (DESIGN: engine/backend.ts).
 // wasm fixes: (a) UnsortedSegmentSum is missing, yet it is the gradient of gather (embedding lookup);
 // (b) wasm's transposed matMul is 10-70x slower than the plain one, and every matMul backward uses it.
+// 'native' is wasm with BatchMatMul computed by the optional @cllm4rec/native addon (OpenBLAS/Accelerate)
+// directly on the wasm heap; tfjs sees the backend named 'wasm' either way.
 import * as tf from '@tensorflow/tfjs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
-export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu'
+export type BackendName = 'node-gpu' | 'node' | 'native' | 'wasm' | 'cpu'
 export type BackendPreference = 'auto' | BackendName
-export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'wasm', 'cpu']
+export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'native', 'wasm', 'cpu']
+
+export interface NativeInfo {
+  library: string
+  version: string
+  threads: number
+}
 
 export interface BackendInfo {
   name: BackendName
+  /** Why this backend; for 'native' it ends with the BLAS library and thread count. */
   reason: string
   tried: { name: BackendName; error: string }[]
+  /** The BLAS behind 'native' (only for that backend). */
+  native?: NativeInfo
+}
+
+/** The addon's exports (native/index.d.ts); offsets are bytes into the heap. */
+export interface NativeAddon {
+  info(): NativeInfo
+  setThreads(n: number): number
+  sgemm(
+    heap: Uint8Array,
+    a: number,
+    b: number,
+    c: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+  ): void
+  softmaxCe(
+    heap: Uint8Array,
+    logits: number,
+    labels: number,
+    n: number,
+    v: number,
+    loss: number,
+    dlogits: number,
+    dy: number,
+  ): number
+  spdInverse(a: Float64Array, n: number): void
 }
 
 // tfjs's own registry names for our backend names.
 const TF_NAME: Record<BackendName, string> = {
   'node-gpu': 'tensorflow',
   node: 'tensorflow',
+  native: 'wasm',
   wasm: 'wasm',
   cpu: 'cpu',
 }
@@ -27,10 +70,40 @@ const TF_NAME: Record<BackendName, string> = {
 let current: BackendInfo | undefined
 let wasmPatched = false
 let matMulFixEnabled = true
+// The addon once loaded (or why it failed), and whether the wasm kernels use it right now.
+let addon: NativeAddon | undefined
+let addonError: string | undefined
+let nativeActive = false
 
 /** Benchmarks only: switch fix (b) off to measure wasm's own transposed matMul. */
 export function setWasmMatMulFix(enabled: boolean): void {
   matMulFixEnabled = enabled
+}
+
+/**
+ * The native addon, loaded once; throws why it is unavailable. CLLM4REC_NATIVE=0 disables it and
+ * CLLM4REC_NATIVE_PATH loads another build (both read at the first call).
+ */
+export function loadNative(): NativeAddon {
+  if (addon) return addon
+  if (addonError === undefined) {
+    try {
+      if (process.env.CLLM4REC_NATIVE === '0') throw new Error('disabled by CLLM4REC_NATIVE=0')
+      const require = createRequire(import.meta.url)
+      // A variable name keeps bundlers from resolving this optional package at build time.
+      const pkg = '@cllm4rec/native'
+      addon = require(pkg) as NativeAddon
+      return addon
+    } catch (err) {
+      addonError = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    }
+  }
+  throw new Error(`@cllm4rec/native unavailable: ${addonError}`)
+}
+
+/** The addon when the current backend is 'native' (its kernels are active), else undefined. */
+export function activeNative(): NativeAddon | undefined {
+  return nativeActive && tf.getBackend() === 'wasm' ? addon : undefined
 }
 
 /** The backend chosen by the last successful initBackend call, or undefined before any. */
@@ -44,7 +117,7 @@ export function isBackendPreference(s: string): s is BackendPreference {
 
 /**
  * Select a backend. An explicit preference must succeed (it throws otherwise, naming why); 'auto' tries
- * node-gpu, node, wasm, cpu in order. The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit
+ * node-gpu, node, native, wasm, cpu in order. The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit
  * choice, so tests that compare two backends stay exact). Calling again with the same result is a no-op.
  */
 export async function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
@@ -61,7 +134,8 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
   if (
     current &&
     (wanted === 'auto' || wanted === current.name) &&
-    tf.getBackend() === TF_NAME[current.name]
+    tf.getBackend() === TF_NAME[current.name] &&
+    nativeActive === (current.name === 'native')
   ) {
     return current
   }
@@ -70,13 +144,19 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
   for (const name of candidates) {
     try {
       await activate(name)
-      const reason =
+      let reason =
         wanted === 'auto'
           ? tried.length === 0
             ? 'first choice in auto order'
             : `auto: ${tried.map((t) => t.name).join(', ')} unavailable`
           : why
       current = { name, reason, tried }
+      if (name === 'native' && addon) {
+        const native = addon.info()
+        const version = native.version.startsWith(native.library) ? native.version : native.library
+        reason += `; ${version.split(' ').slice(0, 2).join(' ')}, ${native.threads} threads`
+        current = { name, reason, tried, native }
+      }
       return current
     } catch (err) {
       tried.push({ name, error: err instanceof Error ? err.message : String(err) })
@@ -94,7 +174,10 @@ async function activate(name: BackendName): Promise<void> {
     if (!tf.findBackend('tensorflow')) {
       throw new Error(`${pkg} loaded but registered into a different @tensorflow/tfjs-core copy`)
     }
-  } else if (name === 'wasm') {
+  } else if (name === 'wasm' || name === 'native') {
+    // The addon is loaded before switching, so a failed 'native' leaves the current backend alone.
+    if (name === 'native') loadNative()
+    nativeActive = false
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
     patchWasmKernels()
     // In Node the .wasm binaries are read from disk: point tfjs at the package's own dist folder.
@@ -104,9 +187,10 @@ async function activate(name: BackendName): Promise<void> {
   }
   const before = processHandlers()
   const ok = await tf.setBackend(TF_NAME[name])
-  if (name === 'wasm') removeEmscriptenHandlers(before)
+  if (name === 'wasm' || name === 'native') removeEmscriptenHandlers(before)
   if (!ok || tf.getBackend() !== TF_NAME[name]) throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`)
   await tf.ready()
+  nativeActive = name === 'native'
 }
 
 type ProcessEvent = 'uncaughtException' | 'unhandledRejection'
@@ -156,15 +240,62 @@ function patchWasmKernels(): void {
     backendName: 'wasm',
     setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => batchMatMulViaTranspose(args, original.kernelFunc),
+    kernelFunc: (args) =>
+      (nativeActive && addon && batchMatMulNative(args, addon)) ||
+      batchMatMulViaTranspose(args, original.kernelFunc),
   })
 }
 
 type KernelArgs = Parameters<tf.KernelFunc>[0]
-type WasmBackendLike = {
+export type WasmBackendLike = {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
   disposeData(dataId: object): boolean
+  dataIdMap: { get(dataId: object): { memoryOffset: number } }
+  wasm: { HEAPU8: Uint8Array }
+}
+
+/**
+ * BatchMatMul by the addon's sgemm on the tensors' own heap bytes, for every transpose flag; batch dims
+ * broadcast as in tfjs (equal sizes, or one side of size 1). Returns null for cases left to wasm.
+ */
+function batchMatMulNative(args: KernelArgs, native: NativeAddon): tf.TensorInfo | null {
+  const { inputs, backend, attrs } = args
+  const a = inputs.a as tf.TensorInfo
+  const b = inputs.b as tf.TensorInfo
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null
+  const ra = a.shape.length
+  const rb = b.shape.length
+  if (ra < 2 || rb < 2) return null
+  const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
+  const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
+  const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
+  if (K !== kb) return null // wasm's kernel throws the standard message
+  const batchA = a.shape.slice(0, -2).reduce((p, d) => p * d, 1)
+  const batchB = b.shape.slice(0, -2).reduce((p, d) => p * d, 1)
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2))
+  const wb = backend as unknown as WasmBackendLike
+  // Allocate first: heap growth replaces the buffer, so the heap view is taken afterwards.
+  const out = wb.makeOutput([...outer, M, N], 'float32')
+  const at = (t: tf.TensorInfo) => wb.dataIdMap.get(t.dataId).memoryOffset
+  native.sgemm(
+    wb.wasm.HEAPU8,
+    at(a),
+    at(b),
+    at(out),
+    Math.max(batchA, batchB),
+    M,
+    N,
+    K,
+    transposeA,
+    transposeB,
+    batchA === 1 ? 0 : M * K,
+    batchB === 1 ? 0 : K * N,
+  )
+  return out
 }
 
 /**

@@ -1,0 +1,87 @@
+// Sparse softmax cross-entropy over [n, V] logits, fused: one pass per row gives the loss and, on request,
+// (softmax − onehot(y))·dy, without the [n, V] softmax and one-hot temporaries tfjs would make. Runs in
+// the native addon when the 'native' backend is active, else in plain tfjs with the same results (to
+// float rounding). Not differentiable itself: meant for the forward and gradFunc of a tf.customGrad
+// (the content head's chunked CE, CLLM4REC.md §4).
+import * as tf from '@tensorflow/tfjs'
+import { activeNative, type WasmBackendLike } from './backend'
+
+function checkLabels(logits: tf.Tensor2D, labels: Int32Array, fn: string): void {
+  const [n, V] = logits.shape
+  if (labels.length !== n) throw new Error(`${fn}: ${labels.length} labels for ${n} rows`)
+  for (let i = 0; i < n; i++) {
+    if (!(labels[i] >= 0 && labels[i] < V)) throw new Error(`${fn}: label ${labels[i]} is outside [0, ${V})`)
+  }
+  if (logits.dtype !== 'float32') throw new Error(`${fn}: logits must be float32, got ${logits.dtype}`)
+}
+
+/** loss[i] = logsumexp(logits[i]) − logits[i][labels[i]], shape [n]. */
+export function sparseSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: Int32Array): tf.Tensor1D {
+  checkLabels(logits, labels, 'sparseSoftmaxCrossEntropy')
+  const native = runNative(logits, labels, undefined, false)
+  if (native) return native.loss
+  return tf.tidy(() => {
+    const [n, V] = logits.shape
+    const flat = Int32Array.from(labels, (y, i) => i * V + y)
+    const picked = tf.gather(logits.reshape([n * V]), tf.tensor1d(flat, 'int32'))
+    return tf.logSumExp(logits, 1).sub(picked) as tf.Tensor1D
+  })
+}
+
+/** d loss / d logits scaled per row: (softmax(logits) − onehot(labels))·dy, shape [n, V]; dy [n] or scalar. */
+export function sparseSoftmaxCrossEntropyGrad(
+  logits: tf.Tensor2D,
+  labels: Int32Array,
+  dy: tf.Tensor,
+): tf.Tensor2D {
+  checkLabels(logits, labels, 'sparseSoftmaxCrossEntropyGrad')
+  const [n, V] = logits.shape
+  if (dy.size !== 1 && dy.size !== n) throw new Error(`sparseSoftmaxCrossEntropyGrad: dy has ${dy.size} values`)
+  const native = runNative(logits, labels, dy, true)
+  if (native) {
+    native.loss.dispose()
+    return native.grad as tf.Tensor2D
+  }
+  return tf.tidy(() => {
+    const g = tf.softmax(logits).sub(tf.oneHot(tf.tensor1d(labels, 'int32'), V, 1, 0, 'float32'))
+    return g.mul(dy.size === 1 ? dy.reshape([]) : dy.reshape([n, 1])) as tf.Tensor2D
+  })
+}
+
+function runNative(
+  logits: tf.Tensor2D,
+  labels: Int32Array,
+  dy: tf.Tensor | undefined,
+  withGrad: boolean,
+): { loss: tf.Tensor1D; grad?: tf.Tensor2D } | undefined {
+  const native = activeNative()
+  if (!native) return undefined
+  const [n, V] = logits.shape
+  const engine = tf.engine()
+  const wb = engine.backend as unknown as WasmBackendLike
+  const y = tf.tensor1d(labels, 'int32')
+  const dyRow = dy ? tf.tidy(() => dy.toFloat().reshape([-1]).broadcastTo([n])) : undefined
+  // Outputs first: allocating can grow the heap, which replaces the buffer behind older views.
+  const loss = wb.makeOutput([n], 'float32')
+  const grad = withGrad ? wb.makeOutput([n, V], 'float32') : undefined
+  const at = (t: tf.TensorInfo) => wb.dataIdMap.get(t.dataId).memoryOffset
+  try {
+    native.softmaxCe(
+      wb.wasm.HEAPU8,
+      at(logits),
+      at(y),
+      n,
+      V,
+      at(loss),
+      grad ? at(grad) : -1,
+      dyRow ? at(dyRow) : -1,
+    )
+  } finally {
+    y.dispose()
+    dyRow?.dispose()
+  }
+  return {
+    loss: engine.makeTensorFromTensorInfo(loss) as tf.Tensor1D,
+    grad: grad ? (engine.makeTensorFromTensorInfo(grad) as tf.Tensor2D) : undefined,
+  }
+}
