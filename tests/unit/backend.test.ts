@@ -61,9 +61,10 @@ describe('initBackend', () => {
       encoding: 'utf8',
     })
     const info = JSON.parse(out.trim().split('\n').pop() as string)
-    expect(['node-gpu', 'node', 'wasm']).toContain(info.name)
-    if (info.name === 'wasm') {
-      expect(info.tried.map((t: { name: string }) => t.name)).toEqual(['node-gpu', 'node'])
+    expect(['node-gpu', 'node', 'native', 'wasm']).toContain(info.name)
+    if (info.name === 'native' || info.name === 'wasm') {
+      const skipped = info.name === 'native' ? ['node-gpu', 'node'] : ['node-gpu', 'node', 'native']
+      expect(info.tried.map((t: { name: string }) => t.name)).toEqual(skipped)
       expect(info.tried[0].error).toMatch(/tfjs-node-gpu/)
       expect(info.reason).toMatch(/node-gpu, node unavailable/)
     }
