@@ -35,13 +35,14 @@ const HELP: Record<string, string> = {
   useItemTexts: 'Use item texts as content documents',
   useUserTexts: 'Use user texts as content documents',
   initStd: 'Std of the N(0, σ²) initialisation of the user/item embeddings',
+  dropout: "Backbone dropout in training steps (empty: the backbone's own pdrop, GPT-2 0.1; 0: off)",
 }
 
 const ENUM_OPTIONS: Record<string, string[]> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
 }
-const PROBABILITIES = new Set(['maskFraction'])
+const PROBABILITIES = new Set(['maskFraction', 'dropout'])
 const NON_NEGATIVE = new Set([
   'lambdaC',
   'lambdaL',

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type * as A from '../../preload/api'
 import type { RecDataset } from '../data/types'
+import { trainingReviews } from '../data/reviews'
 import { initBackend } from '../engine/backend'
 import { Ease, fitEaseOnValidation } from '../engine/baselines/ease'
 import { MultVae } from '../engine/baselines/mult-vae'
@@ -182,8 +183,8 @@ export function previewDocument(
   }
   let text = ''
   if (a.kind === 'review') {
-    text = d.reviews.find((r) => r.user === a.user && r.item === a.item)?.text ?? ''
-    if (!text) errors.push(`user ${a.user} has no review of item ${a.item}: main text is empty`)
+    text = trainingReviews(d).find((r) => r.user === a.user && r.item === a.item)?.text ?? ''
+    if (!text) errors.push(`user ${a.user} has no training review of item ${a.item}: main text is empty`)
   } else if (a.kind === 'itemText') text = d.itemTexts[a.item] ?? ''
   else if (a.kind === 'userText') text = d.userTexts[a.user] ?? ''
   const r = renderDocument(

@@ -69,6 +69,11 @@ export interface Cllm4recConfig {
   useUserTexts: boolean
   /** Std of the N(0, σ²) initialisation of every user/item embedding. */
   initStd: number
+  /**
+   * Backbone dropout in training steps (never at evaluation): null uses the backbone's own
+   * embd/attn/resid_pdrop (GPT-2: 0.1, as the official run); a number sets all three; 0 turns it off.
+   */
+  dropout: number | null
 }
 
 export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
@@ -98,6 +103,7 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   useItemTexts: true,
   useUserTexts: true,
   initStd: 0.02,
+  dropout: null,
 }
 
 export type PresetName = 'paper' | 'official'
@@ -120,7 +126,7 @@ export type ConfigOverrides = {
     : Cllm4recConfig[K]
 }
 
-const NULLABLE = new Set(['contentMainCap'])
+const NULLABLE = new Set(['contentMainCap', 'dropout'])
 const ENUMS: Record<string, readonly string[]> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
@@ -187,6 +193,8 @@ function checkRanges(c: Cllm4recConfig): void {
   int('maxLength', c.maxLength, 8)
   if (c.contentMainCap !== null) int('contentMainCap', c.contentMainCap, 1)
   pos('initStd', c.initStd)
+  if (c.dropout !== null && !(c.dropout >= 0 && c.dropout < 1))
+    throw new Error(`config: "dropout" must be null or in [0, 1), got ${c.dropout}`)
   int('scratch.layers', c.scratch.layers, 1)
   int('scratch.width', c.scratch.width, 8)
   int('scratch.heads', c.scratch.heads, 1)
