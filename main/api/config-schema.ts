@@ -17,6 +17,8 @@ const HELP: Record<string, string> = {
   warmupEpochs: 'Content-only warm-up epochs (official: 10)',
   rounds: 'Pretraining rounds, each one collaborative + one content epoch (official: 100)',
   finetuneEpochs: 'Recommendation finetuning epochs (official: 150)',
+  collabEpochsPerRound: 'Collaborative epochs in each pretraining round (official: 1)',
+  recEpochsPerContentEpoch: 'Finetuning epochs per content epoch during finetuning (official: 1)',
   evalEvery: 'Validate every this many finetuning epochs (model selection)',
   batchSize: 'Documents per batch',
   lrPretrain: 'Adam learning rate for warm-up and rounds',
@@ -53,6 +55,8 @@ const NON_NEGATIVE = new Set([
 ])
 
 const INTEGER_KEYS = new Set([
+  'collabEpochsPerRound',
+  'recEpochsPerContentEpoch',
   'warmupEpochs',
   'rounds',
   'finetuneEpochs',

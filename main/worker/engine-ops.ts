@@ -13,7 +13,7 @@ import { prepareBackbone } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
 import { renderDocument } from '../engine/cllm4rec/documents'
 import { Cllm4recModel } from '../engine/cllm4rec/model'
-import { validateTemplate, type PromptKind } from '../engine/cllm4rec/prompts'
+import { hardSegments, validateTemplate, type PromptKind } from '../engine/cllm4rec/prompts'
 import { Cllm4recSession } from '../engine/cllm4rec/session'
 import { ExtendedTokenizer, SoftVocab, type TextTokenizer } from '../engine/cllm4rec/vocab'
 import { evaluate } from '../engine/eval/evaluate'
@@ -148,7 +148,7 @@ export function checkTemplates(t: A.PromptTemplates, tok: TextTokenizer | null):
       errors.push((err as Error).message)
     }
     // Count as documents are encoded: each text segment between soft tokens on its own.
-    const segments = t[kind].split(/\{[^{}]*\}/).filter((seg) => seg.trim() !== '')
+    const segments = hardSegments(t[kind])
     const hardTokenCount = tok ? segments.reduce((n, seg) => n + tok.encode(seg).length, 0) : -1
     if (!tok)
       errors.push(

@@ -35,6 +35,10 @@ export interface Cllm4recConfig {
   rounds: number
   /** RecLLM finetuning epochs (official: 150). */
   finetuneEpochs: number
+  /** L-epochs in each pretraining round (official: 1); the collaborative stage is cheap, content is not. */
+  collabEpochsPerRound: number
+  /** RecLLM epochs per finetuning C-epoch (official: 1, i.e. strict alternation). */
+  recEpochsPerContentEpoch: number
   /** Validate every this many finetuning epochs (model selection). */
   evalEvery: number
   /** Documents per batch (official: 20 per GPU x 8 GPUs). */
@@ -85,6 +89,8 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   warmupEpochs: 10,
   rounds: 100,
   finetuneEpochs: 150,
+  collabEpochsPerRound: 1,
+  recEpochsPerContentEpoch: 1,
   evalEvery: 1,
   batchSize: 20,
   lrPretrain: 1e-3,
@@ -184,6 +190,8 @@ function checkRanges(c: Cllm4recConfig): void {
   int('rounds', c.rounds, 0)
   int('finetuneEpochs', c.finetuneEpochs, 0)
   int('evalEvery', c.evalEvery, 1)
+  int('collabEpochsPerRound', c.collabEpochsPerRound, 1)
+  int('recEpochsPerContentEpoch', c.recEpochsPerContentEpoch, 1)
   int('batchSize', c.batchSize, 1)
   pos('lrPretrain', c.lrPretrain)
   pos('lrFinetune', c.lrFinetune)

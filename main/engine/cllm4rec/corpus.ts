@@ -6,7 +6,7 @@ import type { RecDataset } from '../../data/types'
 import type { Rng } from '../train/rng'
 import type { Cllm4recConfig } from './config'
 import { collaborativeDoc, contentDoc, recommendationPrompt, type Doc } from './documents'
-import type { PromptTemplates } from './prompts'
+import { hardSegments, type PromptTemplates } from './prompts'
 import type { ExtendedTokenizer } from './vocab'
 
 export interface DocSet {
@@ -108,15 +108,8 @@ export function backboneTexts(data: RecDataset, prompts?: PromptTemplates): stri
   const texts: string[] = []
   let promptTexts = 0
   if (prompts) {
-    // The hard-text segments between soft tokens, spaced exactly as documents encode them (a phrase
-    // after <user_i> starts with a space; one before a soft token is right-stripped), so the learned
-    // BPE has the pieces the documents use.
-    const phrases = Object.values(prompts).flatMap((t: string) => {
-      const segs = t.split(/\{[^{}]*\}/)
-      return segs
-        .map((seg, i) => (i < segs.length - 1 ? seg.trimEnd() : seg))
-        .filter((seg) => seg.trim() !== '')
-    })
+    // Spaced exactly as documents encode them, so the learned BPE has the pieces the documents use.
+    const phrases = Object.values(prompts).flatMap((t: string) => hardSegments(t))
     for (let r = 0; r < 50; r++) texts.push(...phrases)
     promptTexts = texts.length
   }

@@ -313,7 +313,14 @@ async function runTask(run: RunState, ti: number): Promise<void> {
     epoch: task.epoch,
     loss: meter.batches ? meter.lossSum / meter.batches : NaN,
   }
-  if (task.validate) entry.val = await validateAndSelect(run, task.epoch)
+  if (task.validate) {
+    // Validation is indexed by the RecLLM epoch it scores (also after a finetuning C-epoch).
+    const recTask = run.tasks
+      .slice(0, ti + 1)
+      .reverse()
+      .find((t) => t.kind === 'rec')
+    entry.val = await validateAndSelect(run, recTask?.epoch ?? task.epoch)
+  }
   run.history.push(entry)
   run.opts.onLog?.(
     `${task.stage} ${task.kind} epoch ${task.epoch}: loss ${entry.loss.toFixed(4)}${entry.val ? ` val R@20 ${entry.val.recall20.toFixed(4)}` : ''}`,
