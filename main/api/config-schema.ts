@@ -17,6 +17,8 @@ const HELP: Record<string, string> = {
   warmupEpochs: 'Content-only warm-up epochs (official: 10)',
   rounds: 'Pretraining rounds, each one collaborative + one content epoch (official: 100)',
   finetuneEpochs: 'Recommendation finetuning epochs (official: 150)',
+  collabEpochsPerRound: 'Collaborative epochs in each pretraining round (official: 1)',
+  recEpochsPerContentEpoch: 'Finetuning epochs per content epoch during finetuning (official: 1)',
   evalEvery: 'Validate every this many finetuning epochs (model selection)',
   batchSize: 'Documents per batch',
   lrPretrain: 'Adam learning rate for warm-up and rounds',
@@ -35,13 +37,14 @@ const HELP: Record<string, string> = {
   useItemTexts: 'Use item texts as content documents',
   useUserTexts: 'Use user texts as content documents',
   initStd: 'Std of the N(0, σ²) initialisation of the user/item embeddings',
+  dropout: "Backbone dropout in training steps (empty: the backbone's own pdrop, GPT-2 0.1; 0: off)",
 }
 
 const ENUM_OPTIONS: Record<string, string[]> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
 }
-const PROBABILITIES = new Set(['maskFraction'])
+const PROBABILITIES = new Set(['maskFraction', 'dropout'])
 const NON_NEGATIVE = new Set([
   'lambdaC',
   'lambdaL',
@@ -52,6 +55,8 @@ const NON_NEGATIVE = new Set([
 ])
 
 const INTEGER_KEYS = new Set([
+  'collabEpochsPerRound',
+  'recEpochsPerContentEpoch',
   'warmupEpochs',
   'rounds',
   'finetuneEpochs',

@@ -10,6 +10,7 @@ import { DataError } from './errors'
 import { RawData, SPLIT_NONE, canonicalIdOrder } from './raw'
 import { mulberry32, shuffleInPlace } from './prng'
 import { datasetHash } from './dataset-hash'
+import { trainingReviews } from './reviews'
 
 export interface PreprocessOptions {
   name: string
@@ -278,7 +279,9 @@ export function preprocess(
       `users with < ${MIN_ITEMS_FOR_SPLIT} items all in train`
   }
   for (const l of lists) for (const x of l) x.sort((a, b) => a - b)
-  reviews.sort((a, b) => a.user - b.user || a.item - b.item)
+  // Validation/test reviews are dropped here, at the source: nothing downstream can leak them.
+  const trainReviews = trainingReviews({ train, reviews })
+  trainReviews.sort((a, b) => a.user - b.user || a.item - b.item)
 
   const itemTexts = I.outIds.map((id) => raw.itemTexts.get(id) ?? null)
   const userTexts = U.outIds.map((id) => raw.userTexts.get(id) ?? null)
@@ -287,7 +290,7 @@ export function preprocess(
     name: opts.name,
     synthetic: opts.synthetic ?? false,
     ...core,
-    reviews,
+    reviews: trainReviews,
     itemTexts,
     userTexts,
     splitProtocol,

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type * as A from '../../preload/api'
 import type { RecDataset } from '../data/types'
+import { trainingReviews } from '../data/reviews'
 import { initBackend } from '../engine/backend'
 import { Ease, fitEaseOnValidation } from '../engine/baselines/ease'
 import { MultVae } from '../engine/baselines/mult-vae'
@@ -12,7 +13,7 @@ import { prepareBackbone } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
 import { renderDocument } from '../engine/cllm4rec/documents'
 import { Cllm4recModel } from '../engine/cllm4rec/model'
-import { validateTemplate, type PromptKind } from '../engine/cllm4rec/prompts'
+import { hardSegments, validateTemplate, type PromptKind } from '../engine/cllm4rec/prompts'
 import { Cllm4recSession } from '../engine/cllm4rec/session'
 import { ExtendedTokenizer, SoftVocab, type TextTokenizer } from '../engine/cllm4rec/vocab'
 import { evaluate } from '../engine/eval/evaluate'
@@ -147,7 +148,7 @@ export function checkTemplates(t: A.PromptTemplates, tok: TextTokenizer | null):
       errors.push((err as Error).message)
     }
     // Count as documents are encoded: each text segment between soft tokens on its own.
-    const segments = t[kind].split(/\{[^{}]*\}/).filter((seg) => seg.trim() !== '')
+    const segments = hardSegments(t[kind])
     const hardTokenCount = tok ? segments.reduce((n, seg) => n + tok.encode(seg).length, 0) : -1
     if (!tok)
       errors.push(
@@ -182,8 +183,8 @@ export function previewDocument(
   }
   let text = ''
   if (a.kind === 'review') {
-    text = d.reviews.find((r) => r.user === a.user && r.item === a.item)?.text ?? ''
-    if (!text) errors.push(`user ${a.user} has no review of item ${a.item}: main text is empty`)
+    text = trainingReviews(d).find((r) => r.user === a.user && r.item === a.item)?.text ?? ''
+    if (!text) errors.push(`user ${a.user} has no training review of item ${a.item}: main text is empty`)
   } else if (a.kind === 'itemText') text = d.itemTexts[a.item] ?? ''
   else if (a.kind === 'userText') text = d.userTexts[a.user] ?? ''
   const r = renderDocument(

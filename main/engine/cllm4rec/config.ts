@@ -35,6 +35,10 @@ export interface Cllm4recConfig {
   rounds: number
   /** RecLLM finetuning epochs (official: 150). */
   finetuneEpochs: number
+  /** L-epochs in each pretraining round (official: 1); the collaborative stage is cheap, content is not. */
+  collabEpochsPerRound: number
+  /** RecLLM epochs per finetuning C-epoch (official: 1, i.e. strict alternation). */
+  recEpochsPerContentEpoch: number
   /** Validate every this many finetuning epochs (model selection). */
   evalEvery: number
   /** Documents per batch (official: 20 per GPU x 8 GPUs). */
@@ -69,6 +73,11 @@ export interface Cllm4recConfig {
   useUserTexts: boolean
   /** Std of the N(0, σ²) initialisation of every user/item embedding. */
   initStd: number
+  /**
+   * Backbone dropout in training steps (never at evaluation): null uses the backbone's own
+   * embd/attn/resid_pdrop (GPT-2: 0.1, as the official run); a number sets all three; 0 turns it off.
+   */
+  dropout: number | null
 }
 
 export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
@@ -80,6 +89,8 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   warmupEpochs: 10,
   rounds: 100,
   finetuneEpochs: 150,
+  collabEpochsPerRound: 1,
+  recEpochsPerContentEpoch: 1,
   evalEvery: 1,
   batchSize: 20,
   lrPretrain: 1e-3,
@@ -98,6 +109,7 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   useItemTexts: true,
   useUserTexts: true,
   initStd: 0.02,
+  dropout: null,
 }
 
 export type PresetName = 'paper' | 'official'
@@ -120,7 +132,7 @@ export type ConfigOverrides = {
     : Cllm4recConfig[K]
 }
 
-const NULLABLE = new Set(['contentMainCap'])
+const NULLABLE = new Set(['contentMainCap', 'dropout'])
 const ENUMS: Record<string, readonly string[]> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
@@ -178,6 +190,8 @@ function checkRanges(c: Cllm4recConfig): void {
   int('rounds', c.rounds, 0)
   int('finetuneEpochs', c.finetuneEpochs, 0)
   int('evalEvery', c.evalEvery, 1)
+  int('collabEpochsPerRound', c.collabEpochsPerRound, 1)
+  int('recEpochsPerContentEpoch', c.recEpochsPerContentEpoch, 1)
   int('batchSize', c.batchSize, 1)
   pos('lrPretrain', c.lrPretrain)
   pos('lrFinetune', c.lrFinetune)
@@ -187,6 +201,8 @@ function checkRanges(c: Cllm4recConfig): void {
   int('maxLength', c.maxLength, 8)
   if (c.contentMainCap !== null) int('contentMainCap', c.contentMainCap, 1)
   pos('initStd', c.initStd)
+  if (c.dropout !== null && !(c.dropout >= 0 && c.dropout < 1))
+    throw new Error(`config: "dropout" must be null or in [0, 1), got ${c.dropout}`)
   int('scratch.layers', c.scratch.layers, 1)
   int('scratch.width', c.scratch.width, 8)
   int('scratch.heads', c.scratch.heads, 1)

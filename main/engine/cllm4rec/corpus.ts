@@ -1,11 +1,12 @@
 // Builds the three corpora of CLLM4Rec from a RecDataset (CLLM4REC.md §2, §6): content documents
 // (tokenised once), collaborative documents (items reshuffled every pass), and masked-prompting
 // examples for RecLLM (hide p_m of each user's training items per pass, at least one).
+import { trainingReviews } from '../../data/reviews'
 import type { RecDataset } from '../../data/types'
 import type { Rng } from '../train/rng'
 import type { Cllm4recConfig } from './config'
 import { collaborativeDoc, contentDoc, recommendationPrompt, type Doc } from './documents'
-import type { PromptTemplates } from './prompts'
+import { hardSegments, type PromptTemplates } from './prompts'
 import type { ExtendedTokenizer } from './vocab'
 
 export interface DocSet {
@@ -23,7 +24,7 @@ export function buildContentDocs(
   const caps = { maxLength, mainCap: c.contentMainCap }
   const docs: Doc[] = []
   if (c.useReviews) {
-    for (const r of data.reviews) {
+    for (const r of trainingReviews(data)) {
       if (r.text.trim())
         docs.push(contentDoc(tok, c.prompts, 'review', { user: r.user, item: r.item }, r.text, caps))
     }
@@ -66,10 +67,16 @@ export interface RecExample {
   targets: number[]
 }
 
+/** Items hidden per pass in masked prompting: max(1, int(p_m·n)), as the official code computes it. */
+export function maskedCount(n: number, maskFraction: number): number {
+  return Math.max(1, Math.floor(maskFraction * n))
+}
+
 /**
- * Masked prompting: per user, hide max(1, round(p_m·n)) random training items; the rest, shuffled, form
- * the prompt; the hidden ones are the target. Users with one training item have nothing to prompt with
- * and are skipped. Official preset: prompt = all items (ascending), target = all items.
+ * Masked prompting: per user and pass, shuffle the training items, hide maskedCount(n) of them, and let
+ * the rest form the prompt. Paper (`masked`): the hidden items are the target, at least one item stays
+ * visible, users with one item are skipped. Official (`all`): the same masked prompt, but the target
+ * is every training item (a one-item user gets an empty prompt, as in the authors' code).
  */
 export function buildRecExamples(
   data: RecDataset,
@@ -79,21 +86,16 @@ export function buildRecExamples(
   maxLength: number,
 ): RecExample[] {
   const out: RecExample[] = []
+  const all = c.finetuneTarget === 'all'
   for (let u = 0; u < data.train.length; u++) {
     const items = data.train[u]
-    if (c.finetuneTarget === 'all') {
-      if (items.length === 0) continue
-      const p = recommendationPrompt(tok, c.prompts, u, items, maxLength)
-      out.push({ user: u, prompt: p.ids, promptItems: items, targets: items })
-      continue
-    }
-    if (items.length < 2) continue
+    if (items.length < (all ? 1 : 2)) continue
     const shuffled = rng.shuffle([...items])
-    const k = Math.min(items.length - 1, Math.max(1, Math.round(c.maskFraction * items.length)))
-    const targets = shuffled.slice(0, k)
+    const hidden = maskedCount(items.length, c.maskFraction)
+    const k = all ? hidden : Math.min(items.length - 1, hidden)
     const visible = shuffled.slice(k)
     const p = recommendationPrompt(tok, c.prompts, u, visible, maxLength)
-    out.push({ user: u, prompt: p.ids, promptItems: visible, targets })
+    out.push({ user: u, prompt: p.ids, promptItems: visible, targets: all ? items : shuffled.slice(0, k) })
   }
   return out
 }
@@ -106,15 +108,12 @@ export function backboneTexts(data: RecDataset, prompts?: PromptTemplates): stri
   const texts: string[] = []
   let promptTexts = 0
   if (prompts) {
-    // The hard-text segments between soft tokens, spaced exactly as documents encode them (a phrase
-    // after <user_i> starts with a space), so the learned BPE has the pieces the documents use.
-    const phrases = Object.values(prompts).flatMap((t: string) =>
-      t.split(/\{[^{}]*\}/).filter((seg) => seg.trim() !== ''),
-    )
+    // Spaced exactly as documents encode them, so the learned BPE has the pieces the documents use.
+    const phrases = Object.values(prompts).flatMap((t: string) => hardSegments(t))
     for (let r = 0; r < 50; r++) texts.push(...phrases)
     promptTexts = texts.length
   }
-  for (const r of data.reviews) if (r.text.trim()) texts.push(r.text)
+  for (const r of trainingReviews(data)) if (r.text.trim()) texts.push(r.text)
   for (const t of data.itemTexts) if (t && t.trim()) texts.push(t)
   for (const t of data.userTexts) if (t && t.trim()) texts.push(t)
   if (texts.length === promptTexts)

@@ -4,7 +4,7 @@
 // gather gradient is UnsortedSegmentSum, which engine/backend.ts provides on wasm), and the three heads:
 // item head tied to z^l_item (collaborative + RecLLM), frozen vocabulary head (content, chunked).
 import * as tf from '@tensorflow/tfjs'
-import type { Gpt2 } from '../gpt2/model'
+import type { DropoutRates, Gpt2 } from '../gpt2/model'
 import type { PackedBatch } from './documents'
 import type { SoftVocab } from './vocab'
 
@@ -23,6 +23,11 @@ export class Cllm4recModel {
   headChunkFloats = HEAD_CHUNK_FLOATS
   /** Diagnostics hook called inside each head chunk while its [n, V] tensors exist (memory tests). */
   headProbe: ((phase: 'forward' | 'backward') => void) | undefined
+
+  /** Backbone dropout rates used by training steps (null: none). */
+  dropoutRates: DropoutRates | null = null
+  /** Seed of the current training step's dropout masks; null outside training steps (evaluation). */
+  private dropoutSeed: number | null = null
 
   private static counter = 0
 
@@ -95,11 +100,20 @@ export class Cllm4recModel {
     })
   }
 
+  /** Enter a training step with seeded dropout masks (seed) or leave it (null: deterministic). */
+  setTrainingStep(seed: number | null): void {
+    this.dropoutSeed = seed
+  }
+
   /** Hidden states [rows.length, C] at flat positions of a [B, T] input. */
   hiddenAt(inputs: Int32Array, B: number, T: number, side: Side, rows: Int32Array): tf.Tensor2D {
     return tf.tidy(() => {
       const x = this.embed(inputs, B, T, side)
-      const { hidden } = this.backbone.forwardEmbeds(x)
+      const dropout =
+        this.dropoutSeed !== null && this.dropoutRates
+          ? { rates: this.dropoutRates, seed: this.dropoutSeed }
+          : undefined
+      const { hidden } = this.backbone.forwardEmbeds(x, { dropout })
       const C = this.backbone.config.nEmbd
       return tf.gather(hidden.reshape([B * T, C]), tf.tensor1d(rows, 'int32')) as tf.Tensor2D
     })
@@ -227,8 +241,8 @@ export class Cllm4recModel {
    * Variables are differentiated). Scaling, 'per-doc' (paper preset): (λc/2)·Σ_r ||z^l_r − z^c_r||² / D
    * over the batch's unique rows r and D documents, plus (λl/2)·Σ_r ||z^l_r||² / D on the L-step: a
    * per-document MAP term, so its weight relative to the per-token LM loss does not grow with batch size.
-   * 'official-sum': (λc/2)·Σ over every soft-token occurrence of the squared error, not normalised
-   * (what the authors' code does; its strength grows with batch size and document length).
+   * 'official-sum': λc·Σ over every soft-token occurrence of the squared error, no ½ and not
+   * normalised (what the authors' code does; its strength grows with batch size and document length).
    */
   mutualLoss(
     side: Side,
@@ -255,7 +269,7 @@ export class Cllm4recModel {
             .sub(c)
             .square()
             .sum()
-            .mul(lambdaC / 2),
+            .mul(perDoc ? lambdaC / 2 : lambdaC),
         )
         if (side === 'collab' && lambdaL > 0)
           total = total.add(

@@ -100,3 +100,14 @@ export function fillTemplate(
     throw new Error(`template placeholder {${name}} has no value`)
   })
 }
+
+/**
+ * The hard-text segments of a template exactly as documents encode them: split at placeholders, a
+ * segment before a soft token right-stripped (the tokenizer's rule), whitespace-only ones dropped.
+ */
+export function hardSegments(template: string): string[] {
+  const segs = template.split(PLACEHOLDER)
+  // split() with a capture group interleaves the placeholder names: keep the even entries.
+  const text = segs.filter((_, i) => i % 2 === 0)
+  return text.map((seg, i) => (i < text.length - 1 ? seg.trimEnd() : seg)).filter((seg) => seg.trim() !== '')
+}

@@ -34,14 +34,23 @@ export function planTasks(c: Cllm4recConfig): EpochTask[] {
     seriesEpoch: number,
   ) => tasks.push({ stage, kind, epoch, validate, series: { stage: series, epoch: seriesEpoch } })
   for (let i = 0; i < e.warmup; i++) add('warmup', 'content', i, false, 'warmup:content', i)
+  // Per-stage schedules: k L-epochs per round, and a finetuning C-epoch after every m RecLLM epochs.
+  let collab = 0
   for (let i = 0; i < e.rounds; i++) {
-    add('pretrain', 'collab', i, false, 'pretrain:collab', i)
+    for (let k = 0; k < c.collabEpochsPerRound; k++, collab++)
+      add('pretrain', 'collab', collab, false, 'pretrain:collab', collab)
     add('pretrain', 'content', i, false, 'pretrain:content', i)
   }
+  let contentFt = 0
   for (let i = 0; i < e.finetune; i++) {
     const validate = (i + 1) % c.evalEvery === 0 || i === e.finetune - 1
-    add('finetune', 'rec', i, validate && !c.finetuneContent, 'finetune:rec', i)
-    if (c.finetuneContent) add('finetune', 'content', i, validate, 'pretrain:content', e.rounds + i)
+    const withContent =
+      c.finetuneContent && ((i + 1) % c.recEpochsPerContentEpoch === 0 || i === e.finetune - 1)
+    add('finetune', 'rec', i, validate && !withContent, 'finetune:rec', i)
+    if (withContent) {
+      add('finetune', 'content', contentFt, validate, 'pretrain:content', e.rounds + contentFt)
+      contentFt++
+    }
   }
   return tasks
 }

@@ -7,6 +7,7 @@ import type { RecDataset } from '../../data/types'
 import { disposeCache, type KvCache } from '../gpt2/model'
 import type { Scorer } from '../eval/evaluate'
 import { topKRow } from '../eval/topk'
+import { Rng } from '../train/rng'
 import type { Cllm4recConfig } from './config'
 import { packPrompts, recommendationPrompt } from './documents'
 import { fillTemplate } from './prompts'
@@ -29,6 +30,15 @@ export class Cllm4recSession implements Scorer {
     return Math.min(this.config.maxLength, this.model.backbone.config.nPositions)
   }
 
+  /**
+   * The full training history in the order the prediction prompt lists it: shuffled like every
+   * training prompt, with a fixed seed per (run seed, user) so scores never depend on the batch.
+   */
+  promptHistory(user: number): number[] {
+    const rng = new Rng((Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(user + 1, 0x85ebca6b)) >>> 0)
+    return rng.shuffle([...this.data.train[user]])
+  }
+
   /** Item scores [users.length, J] (log-softmax) from the recommendation prompt through one side. */
   scoreUsersWith(users: number[], side: Side, batchSize = 64): Float32Array {
     const J = this.data.itemIds.length
@@ -45,7 +55,7 @@ export class Cllm4recSession implements Scorer {
             this.tok,
             this.config.prompts,
             users[r],
-            this.data.train[users[r]],
+            this.promptHistory(users[r]),
             this.maxLength,
           ).ids,
       )

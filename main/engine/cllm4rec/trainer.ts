@@ -19,6 +19,7 @@ import { prepareBackbone, type LoadedBackbone } from './backbone'
 import type { Cllm4recConfig } from './config'
 import { batchRows, buildCollabDocs, buildContentDocs, buildRecExamples } from './corpus'
 import { packBatch, packPrompts, type Doc } from './documents'
+import type { DropoutRates } from '../gpt2/model'
 import { Cllm4recModel, type Side } from './model'
 import { RunClock, planTasks, type TaskKind } from './schedule'
 import { Cllm4recSession } from './session'
@@ -93,12 +94,72 @@ function batches<T>(xs: T[], size: number, rng: Rng, len: (x: T) => number): T[]
   return rng.shuffle(out)
 }
 
+/** Everything one run holds while its tasks execute (one object, so each stage reads on its own). */
+interface RunState {
+  data: RecDataset
+  config: Readonly<Cllm4recConfig>
+  opts: TrainOptions
+  tasks: ReturnType<typeof planTasks>
+  clock: RunClock
+  backbone: LoadedBackbone
+  tok: ExtendedTokenizer
+  model: Cllm4recModel
+  session: Cllm4recSession
+  maxLength: number
+  rng: Rng
+  perDoc: boolean
+  content: { docs: Doc[]; truncated: number }
+  opt: Record<OptKey, tf.AdamOptimizer>
+  timer: StageTimer
+  history: TrainResult['history']
+  best: { score: number; metrics: RankingMetrics; zlUser: Float32Array; zlItem: Float32Array } | null
+  collabTruncated: number
+  startTask: number
+  resumedFrom: number | null
+}
+
 export async function trainCllm4rec(
   data: RecDataset,
   config: Readonly<Cllm4recConfig>,
   opts: TrainOptions = {},
 ): Promise<TrainResult> {
-  const signal = opts.signal
+  const run = await setUpRun(data, config, opts)
+  const { session } = run
+  try {
+    await resumeFromCheckpoint(run)
+    run.clock.contentTokens = run.content.docs.reduce((s, d) => s + d.ids.length, 0)
+    run.clock.startTask = run.startTask
+    for (let ti = run.startTask; ti < run.tasks.length; ti++) {
+      opts.signal?.throwIfAborted()
+      await runTask(run, ti)
+      if (opts.sink) await opts.sink.save(await snapshot(run, ti + 1, run.tasks[ti].stage))
+    }
+    restoreBest(run)
+    const test = opts.skipTest ? null : await evaluate(session, data, 'test', { signal: opts.signal })
+    if (test) opts.onMetric?.({ stage: 'final', epoch: 0, split: 'test', metrics: { ...test } })
+    return {
+      session,
+      val: run.best?.metrics ?? null,
+      test,
+      history: run.history,
+      stages: run.timer.summary(),
+      truncated: { content: run.content.truncated, collab: run.collabTruncated },
+      resumedFrom: run.resumedFrom,
+    }
+  } catch (e) {
+    session.dispose()
+    throw e
+  } finally {
+    for (const k of OPT_KEYS) run.opt[k].dispose()
+  }
+}
+
+/** Backbone (scratch or HF), tokenizer, model, content corpus and the four optimizers. */
+async function setUpRun(
+  data: RecDataset,
+  config: Readonly<Cllm4recConfig>,
+  opts: TrainOptions,
+): Promise<RunState> {
   const log = (m: string) => opts.onLog?.(m)
   const tasks = planTasks(config)
   const clock = new RunClock(tasks, data, config.scratch.epochs)
@@ -107,7 +168,7 @@ export async function trainCllm4rec(
     (await prepareBackbone(data, config, {
       dir: opts.backboneDir,
       onLog: log,
-      signal,
+      signal: opts.signal,
       onProgress: (done, total, loss, etaSec, tokensPerSec) =>
         opts.onProgress?.({
           stage: 'backbone',
@@ -122,252 +183,314 @@ export async function trainCllm4rec(
   const vocab = new SoftVocab(backbone.model.config.vocabSize, data.userIds.length, data.itemIds.length)
   const tok = new ExtendedTokenizer(backbone.tokenizer, vocab)
   const model = new Cllm4recModel(backbone.model, vocab, config.initStd, config.seed)
+  model.dropoutRates = dropoutRates(config, backbone)
   const session = new Cllm4recSession(model, tok, config, data, backbone.dir)
   const maxLength = session.maxLength
-  const rng = new Rng(config.seed)
-  const perDoc = config.mutualScaling === 'per-doc'
   const content = buildContentDocs(data, tok, config, maxLength)
   if (content.docs.length === 0 && tasks.some((t) => t.kind === 'content')) {
     log('no content documents (no reviews or texts): content epochs are skipped')
   }
-  const opt: Record<OptKey, tf.AdamOptimizer> = {
-    collab: tf.train.adam(config.lrPretrain, 0.9, 0.999, 1e-8),
-    content: tf.train.adam(config.lrPretrain, 0.9, 0.999, 1e-8),
-    rec: tf.train.adam(config.lrFinetune, 0.9, 0.999, 1e-8),
-    contentFt: tf.train.adam(config.lrFinetune, 0.9, 0.999, 1e-8),
+  const adam = (lr: number) => tf.train.adam(lr, 0.9, 0.999, 1e-8)
+  return {
+    data,
+    config,
+    opts,
+    tasks,
+    clock,
+    backbone,
+    tok,
+    model,
+    session,
+    maxLength,
+    rng: new Rng(config.seed),
+    perDoc: config.mutualScaling === 'per-doc',
+    content,
+    opt: {
+      collab: adam(config.lrPretrain),
+      content: adam(config.lrPretrain),
+      rec: adam(config.lrFinetune),
+      contentFt: adam(config.lrFinetune),
+    },
+    timer: new StageTimer(),
+    history: [],
+    best: null,
+    collabTruncated: 0,
+    startTask: 0,
+    resumedFrom: null,
   }
-  const timer = new StageTimer()
-  const history: TrainResult['history'] = []
-  let best: { score: number; metrics: RankingMetrics; zlUser: Float32Array; zlItem: Float32Array } | null =
-    null
-  let collabTruncated = 0
-  let startTask = 0
-  let resumedFrom: number | null = null
+}
 
-  // Resume from the sink's latest checkpoint when it belongs to this run.
-  const ckpt = opts.sink ? await opts.sink.loadLatest() : null
-  if (ckpt) {
-    if (ckpt.dataHash !== data.hash)
-      throw new Error(`checkpoint: field dataHash ${ckpt.dataHash} does not match the dataset ${data.hash}`)
-    if (JSON.stringify(ckpt.config) !== JSON.stringify(config))
-      throw new Error('checkpoint: field config differs from this run')
-    for (const [name, v] of Object.entries(model.tables())) {
-      const t = ckpt.tensors[name]
-      if (!t || t.data.length !== v.size) throw new Error(`checkpoint: tensor ${name} missing or wrong size`)
-      tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)))
-    }
-    for (const k of OPT_KEYS) {
-      const n = (ckpt.extra.optimizerTensors as Record<string, number>)[k]
-      await restoreOptimizer(
-        opt[k],
-        Array.from({ length: n }, (_, i) => ckpt.tensors[`opt/${k}/${i}`]),
-      )
-    }
-    rng.state = ckpt.rngState
-    startTask = ckpt.step
-    resumedFrom = ckpt.step
-    history.push(...(ckpt.extra.history as TrainResult['history']))
-    collabTruncated = ckpt.extra.collabTruncated as number
-    const b = ckpt.extra.best as { score: number; metrics: RankingMetrics } | null
-    if (b)
-      best = { ...b, zlUser: ckpt.tensors['best/zl_user'].data, zlItem: ckpt.tensors['best/zl_item'].data }
-    log(`resumed from checkpoint at task ${startTask}/${tasks.length}`)
+/** Training-step dropout: the config's rate for all three sites, else the backbone's own pdrop. */
+function dropoutRates(config: Readonly<Cllm4recConfig>, backbone: LoadedBackbone): DropoutRates | null {
+  const own = backbone.model.config.dropout ?? { embd: 0.1, attn: 0.1, resid: 0.1 }
+  const r =
+    config.dropout === null ? own : { embd: config.dropout, attn: config.dropout, resid: config.dropout }
+  return r.embd > 0 || r.attn > 0 || r.resid > 0 ? r : null
+}
+
+/** Continue from the sink's latest checkpoint when it belongs to this run. */
+async function resumeFromCheckpoint(run: RunState): Promise<void> {
+  const ckpt = run.opts.sink ? await run.opts.sink.loadLatest() : null
+  if (!ckpt) return
+  if (ckpt.dataHash !== run.data.hash)
+    throw new Error(`checkpoint: field dataHash ${ckpt.dataHash} does not match the dataset ${run.data.hash}`)
+  if (JSON.stringify(ckpt.config) !== JSON.stringify(run.config))
+    throw new Error('checkpoint: field config differs from this run')
+  for (const [name, v] of Object.entries(run.model.tables())) {
+    const t = ckpt.tensors[name]
+    if (!t || t.data.length !== v.size) throw new Error(`checkpoint: tensor ${name} missing or wrong size`)
+    tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)))
   }
-
-  clock.contentTokens = content.docs.reduce((s, d) => s + d.ids.length, 0)
-  clock.startTask = startTask
-
-  const step = (side: Side, key: OptKey, lossFn: () => tf.Scalar): number => {
-    const cost = opt[key].minimize(lossFn, true, model.vars(side))
-    const v = cost ? cost.dataSync()[0] : NaN
-    cost?.dispose()
-    if (!Number.isFinite(v)) throw new Error(`training diverged: loss ${v} (${key})`)
-    return v
+  for (const k of OPT_KEYS) {
+    const n = (ckpt.extra.optimizerTensors as Record<string, number>)[k]
+    await restoreOptimizer(
+      run.opt[k],
+      Array.from({ length: n }, (_, i) => ckpt.tensors[`opt/${k}/${i}`]),
+    )
   }
+  run.rng.state = ckpt.rngState
+  run.startTask = ckpt.step
+  run.resumedFrom = ckpt.step
+  run.history.push(...(ckpt.extra.history as TrainResult['history']))
+  run.collabTruncated = ckpt.extra.collabTruncated as number
+  const b = ckpt.extra.best as { score: number; metrics: RankingMetrics } | null
+  if (b)
+    run.best = { ...b, zlUser: ckpt.tensors['best/zl_user'].data, zlItem: ckpt.tensors['best/zl_item'].data }
+  run.opts.onLog?.(`resumed from checkpoint at task ${run.startTask}/${run.tasks.length}`)
+}
 
-  try {
-    for (let ti = startTask; ti < tasks.length; ti++) {
-      signal?.throwIfAborted()
-      const task = tasks[ti]
-      const t0 = performance.now()
-      let tokens = 0
-      let lossSum = 0
-      let nb = 0
-      const report = (nBatches: number, loss: number) => {
-        const el = (performance.now() - t0) / 1000
-        opts.onProgress?.({
-          stage: task.series.stage,
-          epoch: task.series.epoch,
-          step: nb,
-          totalSteps: nBatches,
-          loss,
-          tokensPerSec: tokens / Math.max(el, 1e-9),
-          ...clock.at(ti, { kind: task.kind, tokens, sec: el }),
-        })
-      }
-      if (task.kind === 'content' && content.docs.length > 0) {
-        const key: OptKey = task.stage === 'finetune' ? 'contentFt' : 'content'
-        const bs = batches(rng.shuffle([...content.docs]), config.batchSize, rng, (d) => d.ids.length)
-        for (const docs of bs) {
-          signal?.throwIfAborted()
-          const loss = step('content', key, () => docLoss('content', docs))
-          tokens += docs.reduce((s, d) => s + d.ids.length, 0)
-          lossSum += loss
-          nb++
-          report(bs.length, loss)
-        }
-      } else if (task.kind === 'collab') {
-        const set = buildCollabDocs(data, tok, config, rng, maxLength)
-        collabTruncated = Math.max(collabTruncated, set.truncated)
-        const bs = batches(rng.shuffle(set.docs), config.batchSize, rng, (d) => d.ids.length)
-        for (const docs of bs) {
-          signal?.throwIfAborted()
-          const loss = step('collab', 'collab', () => docLoss('collab', docs))
-          tokens += docs.reduce((s, d) => s + d.ids.length, 0)
-          lossSum += loss
-          nb++
-          report(bs.length, loss)
-        }
-      } else if (task.kind === 'rec') {
-        const ex = rng.shuffle(buildRecExamples(data, tok, config, rng, maxLength))
-        const bs = batches(ex, config.batchSize, rng, (e) => e.prompt.length)
-        for (const b of bs) {
-          signal?.throwIfAborted()
-          const p = packPrompts(b.map((e) => e.prompt))
-          const rows = batchRows(
-            b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
-            perDoc,
-          )
-          const loss = step('collab', 'rec', () =>
-            tf.tidy(() =>
-              model
-                .recLoss(
-                  p,
-                  b.map((e) => e.targets),
-                )
-                .add(
-                  model.mutualLoss(
-                    'collab',
-                    rows.users,
-                    rows.items,
-                    b.length,
-                    config.lambdaC,
-                    config.lambdaL,
-                    perDoc,
-                  ),
-                ),
-            ),
-          )
-          tokens += p.B * p.T
-          lossSum += loss
-          nb++
-          report(bs.length, loss)
-        }
-      }
-      const secs = (performance.now() - t0) / 1000
-      if (tokens > 0) {
-        timer.record(`${task.stage}:${task.kind}`, tokens, secs)
-        clock.record(task.kind, tokens, secs)
-      }
-      const entry: TrainResult['history'][number] = {
-        task: ti,
-        stage: task.stage,
-        kind: task.kind,
-        epoch: task.epoch,
-        loss: nb ? lossSum / nb : NaN,
-      }
-      if (task.validate) {
-        const m = await evaluate(session, data, 'val', { signal })
-        entry.val = m
-        // Validation scores the RecLLM (also when it follows a finetuning C-epoch): finetune series.
-        opts.onMetric?.({ stage: 'finetune', epoch: task.epoch, split: 'val', metrics: { ...m } })
-        const score = selectionScore(m)
-        if (!best || score > best.score) {
-          best = {
-            score,
-            metrics: m,
-            zlUser: model.zlUser.dataSync() as Float32Array,
-            zlItem: model.zlItem.dataSync() as Float32Array,
-          }
-        }
-      }
-      history.push(entry)
-      log(
-        `${task.stage} ${task.kind} epoch ${task.epoch}: loss ${entry.loss.toFixed(4)}${entry.val ? ` val R@20 ${entry.val.recall20.toFixed(4)}` : ''}`,
-      )
-      if (opts.sink) await opts.sink.save(await snapshot(ti + 1, task.stage))
-    }
-    if (best) {
-      // Model selection: the collaborative tables of the best validation epoch.
-      const b = best
-      tf.tidy(() => {
-        model.zlUser.assign(tf.tensor(b.zlUser, model.zlUser.shape))
-        model.zlItem.assign(tf.tensor(b.zlItem, model.zlItem.shape))
-      })
-    }
-    const test = opts.skipTest ? null : await evaluate(session, data, 'test', { signal })
-    if (test) opts.onMetric?.({ stage: 'final', epoch: 0, split: 'test', metrics: { ...test } })
-    return {
-      session,
-      val: best?.metrics ?? null,
-      test,
-      history,
-      stages: timer.summary(),
-      truncated: { content: content.truncated, collab: collabTruncated },
-      resumedFrom,
-    }
-  } catch (e) {
-    session.dispose()
-    throw e
-  } finally {
-    for (const k of OPT_KEYS) opt[k].dispose()
-  }
+/** Per-epoch counters and the progress report of the running task. */
+class EpochMeter {
+  private readonly t0 = performance.now()
+  tokens = 0
+  lossSum = 0
+  batches = 0
 
-  function docLoss(side: Side, docs: Doc[]): tf.Scalar {
-    return tf.tidy(() => {
-      const batch = packBatch(docs, config.predictFirstMainToken)
-      const rows = batchRows(docs, perDoc)
-      const lm = side === 'collab' ? model.collabLoss(batch) : model.contentLoss(batch)
-      return lm.add(
-        model.mutualLoss(side, rows.users, rows.items, docs.length, config.lambdaC, config.lambdaL, perDoc),
-      )
+  constructor(
+    private readonly run: RunState,
+    private readonly ti: number,
+  ) {}
+
+  add(tokens: number, loss: number, totalBatches: number): void {
+    this.tokens += tokens
+    this.lossSum += loss
+    this.batches++
+    const task = this.run.tasks[this.ti]
+    const el = this.seconds()
+    this.run.opts.onProgress?.({
+      stage: task.series.stage,
+      epoch: task.series.epoch,
+      step: this.batches,
+      totalSteps: totalBatches,
+      loss,
+      tokensPerSec: this.tokens / Math.max(el, 1e-9),
+      ...this.run.clock.at(this.ti, { kind: task.kind, tokens: this.tokens, sec: el }),
     })
   }
 
-  async function snapshot(stepDone: number, stage: string): Promise<Checkpoint> {
-    const tensors: Record<string, StoredTensor> = {}
-    for (const [name, v] of Object.entries(model.tables())) {
-      tensors[name] = { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }
+  seconds(): number {
+    return (performance.now() - this.t0) / 1000
+  }
+}
+
+/** One epoch task: its batches, timing, validation (finetuning) and the history entry. */
+async function runTask(run: RunState, ti: number): Promise<void> {
+  const task = run.tasks[ti]
+  const meter = new EpochMeter(run, ti)
+  if (task.kind === 'content' && run.content.docs.length > 0)
+    contentEpoch(run, task.stage === 'finetune' ? 'contentFt' : 'content', meter)
+  else if (task.kind === 'collab') collabEpoch(run, meter)
+  else if (task.kind === 'rec') recEpoch(run, meter)
+  const secs = meter.seconds()
+  if (meter.tokens > 0) {
+    run.timer.record(`${task.stage}:${task.kind}`, meter.tokens, secs)
+    run.clock.record(task.kind, meter.tokens, secs)
+  }
+  const entry: TrainResult['history'][number] = {
+    task: ti,
+    stage: task.stage,
+    kind: task.kind,
+    epoch: task.epoch,
+    loss: meter.batches ? meter.lossSum / meter.batches : NaN,
+  }
+  if (task.validate) {
+    // Validation is indexed by the RecLLM epoch it scores (also after a finetuning C-epoch).
+    const recTask = run.tasks
+      .slice(0, ti + 1)
+      .reverse()
+      .find((t) => t.kind === 'rec')
+    entry.val = await validateAndSelect(run, recTask?.epoch ?? task.epoch)
+  }
+  run.history.push(entry)
+  run.opts.onLog?.(
+    `${task.stage} ${task.kind} epoch ${task.epoch}: loss ${entry.loss.toFixed(4)}${entry.val ? ` val R@20 ${entry.val.recall20.toFixed(4)}` : ''}`,
+  )
+}
+
+/**
+ * One optimizer step on the side's tables. Dropout masks are seeded from the run's PRNG (a resumed run
+ * draws the same ones) and exist only inside the step: evaluation is deterministic.
+ */
+function step(run: RunState, side: Side, key: OptKey, lossFn: () => tf.Scalar): number {
+  run.model.setTrainingStep(run.rng.int(0x7fffffff))
+  let cost: tf.Scalar | null
+  try {
+    cost = run.opt[key].minimize(lossFn, true, run.model.vars(side))
+  } finally {
+    run.model.setTrainingStep(null)
+  }
+  const v = cost ? cost.dataSync()[0] : NaN
+  cost?.dispose()
+  if (!Number.isFinite(v)) throw new Error(`training diverged: loss ${v} (${key})`)
+  return v
+}
+
+/** C-epoch: content LLM loss + mutual term on z^c (warm-up, rounds, finetuning). */
+function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): void {
+  const bs = batches(
+    run.rng.shuffle([...run.content.docs]),
+    run.config.batchSize,
+    run.rng,
+    (d) => d.ids.length,
+  )
+  for (const docs of bs) {
+    run.opts.signal?.throwIfAborted()
+    const loss = step(run, 'content', key, () => docLoss(run, 'content', docs))
+    meter.add(
+      docs.reduce((s, d) => s + d.ids.length, 0),
+      loss,
+      bs.length,
+    )
+  }
+}
+
+/** L-epoch: collaborative LLM loss (items reshuffled this pass) + mutual term and prior on z^l. */
+function collabEpoch(run: RunState, meter: EpochMeter): void {
+  const set = buildCollabDocs(run.data, run.tok, run.config, run.rng, run.maxLength)
+  run.collabTruncated = Math.max(run.collabTruncated, set.truncated)
+  const bs = batches(run.rng.shuffle(set.docs), run.config.batchSize, run.rng, (d) => d.ids.length)
+  for (const docs of bs) {
+    run.opts.signal?.throwIfAborted()
+    const loss = step(run, 'collab', 'collab', () => docLoss(run, 'collab', docs))
+    meter.add(
+      docs.reduce((s, d) => s + d.ids.length, 0),
+      loss,
+      bs.length,
+    )
+  }
+}
+
+/** RecLLM epoch: masked prompting, multinomial loss over the item head + mutual term on z^l. */
+function recEpoch(run: RunState, meter: EpochMeter): void {
+  const { config, model } = run
+  const ex = run.rng.shuffle(buildRecExamples(run.data, run.tok, config, run.rng, run.maxLength))
+  const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
+  for (const b of bs) {
+    run.opts.signal?.throwIfAborted()
+    const p = packPrompts(b.map((e) => e.prompt))
+    const rows = batchRows(
+      b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
+      run.perDoc,
+    )
+    const loss = step(run, 'collab', 'rec', () =>
+      tf.tidy(() =>
+        model
+          .recLoss(
+            p,
+            b.map((e) => e.targets),
+          )
+          .add(
+            model.mutualLoss(
+              'collab',
+              rows.users,
+              rows.items,
+              b.length,
+              config.lambdaC,
+              config.lambdaL,
+              run.perDoc,
+            ),
+          ),
+      ),
+    )
+    meter.add(p.B * p.T, loss, bs.length)
+  }
+}
+
+function docLoss(run: RunState, side: Side, docs: Doc[]): tf.Scalar {
+  const { config, model } = run
+  return tf.tidy(() => {
+    const batch = packBatch(docs, config.predictFirstMainToken)
+    const rows = batchRows(docs, run.perDoc)
+    const lm = side === 'collab' ? model.collabLoss(batch) : model.contentLoss(batch)
+    return lm.add(
+      model.mutualLoss(side, rows.users, rows.items, docs.length, config.lambdaC, config.lambdaL, run.perDoc),
+    )
+  })
+}
+
+/** Validation of the RecLLM; keeps the collaborative tables of the best epoch (model selection). */
+async function validateAndSelect(run: RunState, epoch: number): Promise<RankingMetrics> {
+  const { model } = run
+  const m = await evaluate(run.session, run.data, 'val', { signal: run.opts.signal })
+  // Validation scores the RecLLM (also when it follows a finetuning C-epoch): finetune series.
+  run.opts.onMetric?.({ stage: 'finetune', epoch, split: 'val', metrics: { ...m } })
+  const score = selectionScore(m)
+  if (!run.best || score > run.best.score) {
+    run.best = {
+      score,
+      metrics: m,
+      zlUser: model.zlUser.dataSync() as Float32Array,
+      zlItem: model.zlItem.dataSync() as Float32Array,
     }
-    const optimizerTensors: Record<string, number> = {}
-    for (const k of OPT_KEYS) {
-      const st = await optimizerState(opt[k])
-      optimizerTensors[k] = st.length
-      st.forEach((t, i) => (tensors[`opt/${k}/${i}`] = t))
-    }
-    if (best) {
-      tensors['best/zl_user'] = { shape: model.zlUser.shape, data: best.zlUser }
-      tensors['best/zl_item'] = { shape: model.zlItem.shape, data: best.zlItem }
-    }
-    return {
-      formatVersion: CHECKPOINT_FORMAT_VERSION,
-      config,
-      seed: config.seed,
-      dataHash: data.hash,
-      backend: backendInfo()?.name ?? tf.getBackend(),
-      stage: stepDone >= tasks.length ? 'done' : stage,
-      step: stepDone,
-      rngState: rng.state,
-      extra: {
-        optimizerTensors,
-        history,
-        collabTruncated,
-        best: best ? { score: best.score, metrics: best.metrics } : null,
-        backboneDir: backbone.dir,
-        totalTasks: tasks.length,
-      },
-      tensors,
-      savedAt: new Date().toISOString(),
-    }
+  }
+  return m
+}
+
+/** Model selection: put back the collaborative tables of the best validation epoch. */
+function restoreBest(run: RunState): void {
+  const b = run.best
+  if (!b) return
+  const { model } = run
+  tf.tidy(() => {
+    model.zlUser.assign(tf.tensor(b.zlUser, model.zlUser.shape))
+    model.zlItem.assign(tf.tensor(b.zlItem, model.zlItem.shape))
+  })
+}
+
+async function snapshot(run: RunState, stepDone: number, stage: string): Promise<Checkpoint> {
+  const { model, best, config, tasks } = run
+  const tensors: Record<string, StoredTensor> = {}
+  for (const [name, v] of Object.entries(model.tables())) {
+    tensors[name] = { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }
+  }
+  const optimizerTensors: Record<string, number> = {}
+  for (const k of OPT_KEYS) {
+    const st = await optimizerState(run.opt[k])
+    optimizerTensors[k] = st.length
+    st.forEach((t, i) => (tensors[`opt/${k}/${i}`] = t))
+  }
+  if (best) {
+    tensors['best/zl_user'] = { shape: model.zlUser.shape, data: best.zlUser }
+    tensors['best/zl_item'] = { shape: model.zlItem.shape, data: best.zlItem }
+  }
+  return {
+    formatVersion: CHECKPOINT_FORMAT_VERSION,
+    config,
+    seed: config.seed,
+    dataHash: run.data.hash,
+    backend: backendInfo()?.name ?? tf.getBackend(),
+    stage: stepDone >= tasks.length ? 'done' : stage,
+    step: stepDone,
+    rngState: run.rng.state,
+    extra: {
+      optimizerTensors,
+      history: run.history,
+      collabTruncated: run.collabTruncated,
+      best: best ? { score: best.score, metrics: best.metrics } : null,
+      backboneDir: run.backbone.dir,
+      totalTasks: tasks.length,
+    },
+    tensors,
+    savedAt: new Date().toISOString(),
   }
 }

@@ -56,7 +56,11 @@ export class SoftVocab {
   }
 }
 
-/** Base tokenizer + atomic soft tokens. Whitespace-only text between soft tokens is dropped. */
+/**
+ * Base tokenizer + atomic soft tokens. A hard segment before a soft token is right-stripped (as the
+ * official tokenizer does), so no lone ' ' token precedes `<user_i>` / `<item_j>`; whitespace-only
+ * segments vanish. Every document kind is encoded through this one rule.
+ */
 export class ExtendedTokenizer {
   constructor(
     readonly text: TextTokenizer,
@@ -67,7 +71,7 @@ export class ExtendedTokenizer {
     const ids: number[] = []
     let last = 0
     for (const m of s.matchAll(SOFT_TOKEN_PATTERN)) {
-      this.encodeText(s.slice(last, m.index), ids)
+      this.encodeText(s.slice(last, m.index).trimEnd(), ids)
       const n = Number(m[2])
       ids.push(m[1] === 'user' ? this.vocab.userToken(n) : this.vocab.itemToken(n))
       last = (m.index ?? 0) + m[0].length

@@ -11,6 +11,14 @@ export interface Gpt2Config {
   layerNormEpsilon: number
   /** MLP activation; HF 'gelu_new' (tanh approximation, GPT-2's own) when absent, or exact 'gelu' (erf). */
   activation?: 'gelu_new' | 'gelu'
+  /** HF embd_pdrop / attn_pdrop / resid_pdrop (0.1 when absent, as in HF); applied in training only. */
+  dropout?: DropoutRates
+}
+
+export interface DropoutRates {
+  embd: number
+  attn: number
+  resid: number
 }
 
 /** Validate a config object; errors name the source (file) and the field. */
@@ -32,6 +40,11 @@ export function validateConfig(c: Gpt2Config, source = 'config'): Gpt2Config {
     throw new Error(
       `${source}: layer_norm_epsilon must be a small positive number, got ${c.layerNormEpsilon}`,
     )
+  }
+  if (c.dropout) {
+    for (const [k, v] of Object.entries(c.dropout))
+      if (!(typeof v === 'number' && v >= 0 && v < 1))
+        throw new Error(`${source}: ${k}_pdrop must be in [0, 1), got ${v}`)
   }
   return c
 }
@@ -75,6 +88,11 @@ export function parseHfConfig(json: unknown, source = 'config.json'): Gpt2Config
       nHead: num(['n_head']),
       layerNormEpsilon: num(['layer_norm_epsilon'], 1e-5),
       activation: act,
+      dropout: {
+        embd: num(['embd_pdrop'], 0.1),
+        attn: num(['attn_pdrop'], 0.1),
+        resid: num(['resid_pdrop'], 0.1),
+      },
     },
     source,
   )
@@ -110,6 +128,9 @@ export function toHfConfig(c: Gpt2Config, extra: Record<string, unknown> = {}): 
     n_head: c.nHead,
     n_inner: null,
     layer_norm_epsilon: c.layerNormEpsilon,
+    embd_pdrop: c.dropout?.embd ?? 0.1,
+    attn_pdrop: c.dropout?.attn ?? 0.1,
+    resid_pdrop: c.dropout?.resid ?? 0.1,
     scale_attn_weights: true,
     tie_word_embeddings: true,
     bos_token_id: c.vocabSize - 1,

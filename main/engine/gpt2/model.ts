@@ -5,12 +5,12 @@
 import * as tf from '@tensorflow/tfjs'
 import fs from 'node:fs'
 import path from 'node:path'
-import { readHfConfig, validateConfig, type Gpt2Config } from './config'
+import { readHfConfig, validateConfig, type DropoutRates, type Gpt2Config } from './config'
 import { readSafetensors, type RawTensor } from './safetensors'
 import { Gpt2Tokenizer } from './tokenizer'
 import { checkWeights, expectedShapes } from './weights'
 
-export type { Gpt2Config } from './config'
+export type { DropoutRates, Gpt2Config } from './config'
 
 export interface KvCache {
   layers: { k: tf.Tensor4D; v: tf.Tensor4D }[] // k, v: [B, H, T, C/H]
@@ -49,6 +49,12 @@ function causalMask(T: number, S: number, past: number): tf.Tensor2D {
   const m = new Float32Array(T * S)
   for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) m[i * S + j] = -1e9
   return tf.tensor2d(m, [T, S])
+}
+
+/** Training-time dropout: the rates and a seed, so a resumed run draws the same masks. */
+export interface SeededDropout {
+  rates: DropoutRates
+  seed: number
 }
 
 type Params = Map<string, tf.Tensor> // canonical HF names without `transformer.`
@@ -134,7 +140,7 @@ export class Gpt2 {
    */
   forwardEmbeds(
     x: tf.Tensor3D,
-    opts: { past?: KvCache; returnCache?: boolean } = {},
+    opts: { past?: KvCache; returnCache?: boolean; dropout?: SeededDropout } = {},
   ): { hidden: tf.Tensor3D; cache?: KvCache } {
     const { nEmbd: C, nHead: H, nLayer, nPositions, layerNormEpsilon: eps } = this.config
     const [B, T, xc] = x.shape
@@ -147,8 +153,13 @@ export class Gpt2 {
       throw new Error(`forwardEmbeds: cache has ${past.layers.length} layers, model ${nLayer}`)
     const D = C / H
     const exact = this.config.activation === 'gelu'
+    // GPT-2's own dropout sites (HF GPT2Model): embeddings, attention weights, each residual branch.
+    const dr = opts.dropout
+    let dropCalls = 0
+    const drop = <X extends tf.Tensor>(t: X, rate: number): X =>
+      dr && rate > 0 ? (tf.dropout(t, rate, undefined, dr.seed + dropCalls++) as X) : t
     return tf.tidy(() => {
-      let h = x.add(this.wpe.slice([pastLen, 0], [T, C])) as tf.Tensor3D // [B, T, C]
+      let h = drop(x.add(this.wpe.slice([pastLen, 0], [T, C])) as tf.Tensor3D, dr?.rates.embd ?? 0) // [B, T, C]
       const mask = causalMask(T, pastLen + T, pastLen)
       const layers: KvCache['layers'] = []
       for (let i = 0; i < nLayer; i++) {
@@ -167,14 +178,16 @@ export class Gpt2 {
           .mul(1 / Math.sqrt(D))
           .add(mask)
           .softmax() // [B, H, T, S]
-        const y = tf.matMul(att, v).transpose([0, 2, 1, 3]).reshape([B, T, C]) as tf.Tensor3D
-        h = h.add(dense(y, this.p(pre + 'attn.c_proj.weight'), this.p(pre + 'attn.c_proj.bias')))
+        const attDropped = drop(att, dr?.rates.attn ?? 0)
+        const y = tf.matMul(attDropped, v).transpose([0, 2, 1, 3]).reshape([B, T, C]) as tf.Tensor3D
+        const resid = dr?.rates.resid ?? 0
+        h = h.add(drop(dense(y, this.p(pre + 'attn.c_proj.weight'), this.p(pre + 'attn.c_proj.bias')), resid))
         const m = layerNorm(h, this.p(pre + 'ln_2.weight'), this.p(pre + 'ln_2.bias'), eps)
         const f = gelu(
           dense(m, this.p(pre + 'mlp.c_fc.weight'), this.p(pre + 'mlp.c_fc.bias')),
           exact,
         ) as tf.Tensor3D
-        h = h.add(dense(f, this.p(pre + 'mlp.c_proj.weight'), this.p(pre + 'mlp.c_proj.bias')))
+        h = h.add(drop(dense(f, this.p(pre + 'mlp.c_proj.weight'), this.p(pre + 'mlp.c_proj.bias')), resid))
       }
       const hidden = layerNorm(h, this.p('ln_f.weight'), this.p('ln_f.bias'), eps)
       return opts.returnCache ? { hidden, cache: { layers, length: pastLen + T } } : { hidden }

@@ -42,3 +42,21 @@ describe('resolveConfig', () => {
     })
   })
 })
+
+describe('per-stage schedules', () => {
+  it('runs k L-epochs per round and a finetuning C-epoch after every m RecLLM epochs', async () => {
+    const { planTasks } = await import('../../../main/engine/cllm4rec/schedule')
+    const c = resolveConfig('paper', {
+      warmupEpochs: 1,
+      rounds: 2,
+      finetuneEpochs: 5,
+      collabEpochsPerRound: 3,
+      recEpochsPerContentEpoch: 2,
+    })
+    const name = { content: 'C', collab: 'L', rec: 'R' } as const
+    const kinds = planTasks(c).map((t) => `${name[t.kind]}${t.validate ? '*' : ''}`)
+    // warm-up C; 2 x (3 L + 1 C); RecLLM 0..4 with a C after rec 1, rec 3 and the last one; every
+    // RecLLM epoch validated (after its C-epoch when one follows).
+    expect(kinds.join(' ')).toBe('C L L L C L L L C R* R C* R* R C* R C*')
+  })
+})

@@ -99,10 +99,17 @@ describe('Cllm4recModel', () => {
     gU.dispose()
   })
 
-  it('official-sum scaling is the per-doc value times the number of documents (grows with batch)', () => {
+  it('official-sum is λc·Σ‖z^l − z^c‖² with no ½: twice the per-doc value times the documents', () => {
     const a = model.mutualLoss('content', [0, 1], [2], 4, 1, 0, true)
     const b = model.mutualLoss('content', [0, 1], [2], 4, 1, 0, false)
-    expect(b.dataSync()[0]).toBeCloseTo(4 * a.dataSync()[0], 6)
+    expect(b.dataSync()[0]).toBeCloseTo(2 * 4 * a.dataSync()[0], 6)
+    const sq = (l: tf.Variable, c: tf.Variable, rows: number[]) =>
+      tf.tidy(() => {
+        const i = tf.tensor1d(rows, 'int32')
+        return tf.gather(l, i).sub(tf.gather(c, i)).square().sum().dataSync()[0]
+      })
+    const direct = sq(model.zlUser, model.zcUser, [0, 1]) + sq(model.zlItem, model.zcItem, [2])
+    expect(b.dataSync()[0]).toBeCloseTo(direct, 6)
     tf.dispose([a, b])
   })
 
@@ -162,13 +169,15 @@ describe('Cllm4recModel', () => {
 })
 
 describe('masked prompting', () => {
-  it('hides max(1, round(p_m n)) items per user, prompt = the rest, never both', () => {
+  it('hides max(1, int(p_m n)) items per user (int, not round), prompt = the rest, never both', () => {
     const data = tinyData()
     const ex = buildRecExamples(data, tok, resolveConfig('paper', { maskFraction: 0.5 }), new Rng(4), 64)
     expect(ex.map((e) => e.user)).toEqual([0, 1, 2, 3])
+    // n = 3 tells int (1) from round (2)
+    expect(ex[0].targets.length).toBe(1)
     for (const e of ex) {
       const items = data.train[e.user]
-      expect(e.targets.length).toBe(Math.max(1, Math.round(0.5 * items.length)))
+      expect(e.targets.length).toBe(Math.max(1, Math.floor(0.5 * items.length)))
       expect([...e.targets, ...e.promptItems].sort()).toEqual([...items].sort())
       const promptItems = e.prompt.filter((id) => vocab.kind(id) === 'item').map((id) => vocab.index(id))
       expect(promptItems).toEqual(e.promptItems)
@@ -177,9 +186,29 @@ describe('masked prompting', () => {
     expect(again.map((e) => e.targets)).not.toEqual(ex.map((e) => e.targets))
   })
 
-  it('official preset targets all training items with the full history as prompt', () => {
+  it('official preset hides max(1, int(0.2 n)) items from a shuffled prompt and targets all of them', () => {
     const data = tinyData()
+    // users with 5 and 10 items: 1 and 2 hidden at p_m 0.2
+    data.train = [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [3], []]
+    const vocab = new SoftVocab(VOCAB, 4, 10)
+    const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
     const ex = buildRecExamples(data, tok, resolveConfig('official'), new Rng(4), 64)
-    ex.forEach((e) => expect(e.targets).toEqual(data.train[e.user]))
+    expect(ex.map((e) => e.user)).toEqual([0, 1, 2])
+    ex.forEach((e) => {
+      const items = data.train[e.user]
+      expect(e.targets).toEqual(items)
+      const promptItems = e.prompt.filter((id) => vocab.kind(id) === 'item').map((id) => vocab.index(id))
+      expect(promptItems).toEqual(e.promptItems)
+      expect(promptItems.length).toBe(items.length - Math.max(1, Math.floor(0.2 * items.length)))
+      promptItems.forEach((j) => expect(items).toContain(j))
+    })
+    // the prompt never shows every item (the RecLLM could otherwise learn to copy it)
+    expect(ex[1].promptItems.length).toBe(8)
+    const orders = new Set(
+      [1, 2, 3, 4, 5].map((s) =>
+        buildRecExamples(data, tok, resolveConfig('official'), new Rng(s), 64)[1].promptItems.join(),
+      ),
+    )
+    expect(orders.size).toBeGreaterThan(1)
   })
 })

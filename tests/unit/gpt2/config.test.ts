@@ -17,6 +17,7 @@ describe('GPT-2 config', () => {
       nHead: 2,
       layerNormEpsilon: 1e-5,
       activation: 'gelu_new',
+      dropout: { embd: 0.1, attn: 0.1, resid: 0.1 },
     })
   })
 
