@@ -24,6 +24,11 @@ export default tseslint.config(
     },
   },
   {
+    // The native package is plain CommonJS (node-gyp's loader convention), loaded by require().
+    files: ['native/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // DESIGN rule 1: engine and data run unchanged in worker, CLI, server and tests.
     files: ['main/engine/**/*.ts', 'main/data/**/*.ts'],
     rules: {
