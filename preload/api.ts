@@ -2,7 +2,7 @@
 // One method per call. Electron exposes it as `window.api` (preload/index.ts); browser mode serves the
 // same methods over HTTP + WebSocket (main/server). Main validates every argument (main/api).
 
-export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu'
+export type BackendName = 'node-gpu' | 'node' | 'native' | 'wasm' | 'cpu'
 export type DocumentKind = 'collaborative' | 'review' | 'itemText' | 'userText' | 'recommendation'
 export type PromptTemplates = Record<DocumentKind, string>
 export type RunStatus = 'queued' | 'running' | 'cancelled' | 'failed' | 'done' | 'interrupted'

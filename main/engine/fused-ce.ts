@@ -36,7 +36,8 @@ export function sparseSoftmaxCrossEntropyGrad(
 ): tf.Tensor2D {
   checkLabels(logits, labels, 'sparseSoftmaxCrossEntropyGrad')
   const [n, V] = logits.shape
-  if (dy.size !== 1 && dy.size !== n) throw new Error(`sparseSoftmaxCrossEntropyGrad: dy has ${dy.size} values`)
+  if (dy.size !== 1 && dy.size !== n)
+    throw new Error(`sparseSoftmaxCrossEntropyGrad: dy has ${dy.size} values`)
   const native = runNative(logits, labels, dy, true)
   if (native) {
     native.loss.dispose()

@@ -81,8 +81,14 @@ describe.skipIf(!available && !required)('native BatchMatMul vs wasm', () => {
       it(`${name}, transposeA=${ta}, transposeB=${tb}`, async () => {
         const aShape = [...ba, ...(ta ? [K, M] : [M, K])]
         const bShape = [...bb, ...(tb ? [N, K] : [K, N])]
-        const av = values(aShape.reduce((p, d) => p * d, 1), 7 + M)
-        const bv = values(bShape.reduce((p, d) => p * d, 1), 9 + N)
+        const av = values(
+          aShape.reduce((p, d) => p * d, 1),
+          7 + M,
+        )
+        const bv = values(
+          bShape.reduce((p, d) => p * d, 1),
+          9 + N,
+        )
         const f = () => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), ta, tb)
         const d = maxAbsDiff(await on('native', f), await on('wasm', f))
         console.log(`matMul ${name} tA=${ta} tB=${tb}: max |native - wasm| = ${d.toExponential(2)}`)
@@ -169,7 +175,9 @@ describe.skipIf(!available && !required)('native fused sparse softmax CE vs tfjs
       await initBackend(name)
       const logits = tf.tensor2d(z, [n, V])
       const before = tf.memory().numTensors
-      expect(() => sparseSoftmaxCrossEntropy(logits, Int32Array.from([0, 1, 2, 3, 4, V]))).toThrow(/label 1000/)
+      expect(() => sparseSoftmaxCrossEntropy(logits, Int32Array.from([0, 1, 2, 3, 4, V]))).toThrow(
+        /label 1000/,
+      )
       tf.dispose(sparseSoftmaxCrossEntropyGrad(logits, y, tf.scalar(1)))
       // The scalar dy passed in is the caller's, so one extra tensor is expected here.
       expect(tf.memory().numTensors).toBe(before + 1)
@@ -199,17 +207,26 @@ describe.skipIf(!available && !required)('native SPD inverse (EASE)', () => {
       d = Math.max(d, Math.abs(js[i] - native[i]))
       scale = Math.max(scale, Math.abs(js[i]))
     }
-    console.log(`spdInverse n=${n}: max |native - JS| = ${d.toExponential(2)} (max entry ${scale.toFixed(2)})`)
+    console.log(
+      `spdInverse n=${n}: max |native - JS| = ${d.toExponential(2)} (max entry ${scale.toFixed(2)})`,
+    )
     expect(d).toBeLessThan(1e-9 * scale)
   })
 })
 
 describe('without the addon', () => {
-  const run = (env: Record<string, string>, prefer: string): { name: string; reason: string; tried: { name: string; error: string }[] } => {
+  const run = (
+    env: Record<string, string>,
+    prefer: string,
+  ): { name: string; reason: string; tried: { name: string; error: string }[] } => {
     const e = { ...process.env, ...env }
     delete e.CLLM4REC_BACKEND
     const script = `import('./main/engine/backend.ts').then(async (m) => { try { console.log(JSON.stringify(await m.initBackend('${prefer}'))) } catch (err) { console.log(JSON.stringify({ error: err.message })) } })`
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env: e, encoding: 'utf8' })
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: root,
+      env: e,
+      encoding: 'utf8',
+    })
     return JSON.parse(out.trim().split('\n').pop() as string)
   }
 
