@@ -92,7 +92,11 @@ export function loadNative(): NativeAddon {
       const require = createRequire(import.meta.url)
       // A variable name keeps bundlers from resolving this optional package at build time.
       const pkg = '@cllm4rec/native'
-      addon = require(pkg) as NativeAddon
+      const loaded = require(pkg) as Partial<NativeAddon>
+      for (const fn of ['info', 'setThreads', 'sgemm', 'softmaxCe', 'spdInverse'] as const) {
+        if (typeof loaded[fn] !== 'function') throw new Error(`not the workbench addon (no ${fn}())`)
+      }
+      addon = loaded as NativeAddon
       return addon
     } catch (err) {
       addonError = err instanceof Error ? err.message.split('\n')[0] : String(err)

@@ -44,7 +44,10 @@ export function sparseSoftmaxCrossEntropyGrad(
     return native.grad as tf.Tensor2D
   }
   return tf.tidy(() => {
-    const g = tf.softmax(logits).sub(tf.oneHot(tf.tensor1d(labels, 'int32'), V, 1, 0, 'float32'))
+    // The one-hot is built here: wasm's OneHot kernel gave all-zero rows for these arguments.
+    const hot = new Float32Array(n * V)
+    labels.forEach((y, i) => (hot[i * V + y] = 1))
+    const g = tf.softmax(logits).sub(tf.tensor2d(hot, [n, V]))
     return g.mul(dy.size === 1 ? dy.reshape([]) : dy.reshape([n, 1])) as tf.Tensor2D
   })
 }

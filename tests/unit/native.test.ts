@@ -99,11 +99,12 @@ describe.skipIf(!available && !required)('native BatchMatMul vs wasm', () => {
 
   it('gradients through matMul equal wasm', async () => {
     const av = values(4 * 12 * 10, 1)
-    const bv = values(10 * 6, 2)
+    const bv = values(4 * 6 * 10, 2)
+    // tfjs's matMul gradient does not reduce broadcast batch dims, so both sides carry the batch.
     const f = () =>
-      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b).square().sum())([
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, false, true).square().sum())([
         tf.tensor3d(av, [4, 12, 10]),
-        tf.tensor2d(bv, [10, 6]),
+        tf.tensor3d(bv, [4, 6, 10]),
       ])
     const d = maxAbsDiff(await on('native', f), await on('wasm', f))
     console.log(`matMul gradients: max |native - wasm| = ${d.toExponential(2)}`)
