@@ -2,8 +2,10 @@
 // our transpose fix) and forward+backward tokens/s of a 4-layer, 256-wide GPT-2 at vocab 50257, batch 4x64,
 // with the loss through the full vocabulary head and gradients to the input embeddings (the CLLM4Rec
 // content-LLM step, CLLM4REC.md §4), and a scratch-backbone training step (all weights trainable).
+// 'native' is wasm with the BLAS addon; numpy's sgemm (when python3 has numpy) is printed as a reference.
 // Flags: --iters N (wasm/node; cpu runs fewer), --backends a,b.
 import * as tf from '@tensorflow/tfjs'
+import { execFileSync } from 'node:child_process'
 import { initBackend, setWasmMatMulFix, type BackendName } from '../main/engine/backend'
 import { Gpt2 } from '../main/engine/gpt2/model'
 import { parseArgs } from '../main/cli/args'
@@ -126,11 +128,11 @@ export async function run(argv: string[]): Promise<void> {
     iters: { type: 'int', help: 'timed iterations per measurement on fast backends (default 5)' },
     backends: {
       type: 'string',
-      help: 'comma-separated list (default node-gpu,node,wasm,cpu: those available)',
+      help: 'comma-separated list (default node-gpu,node,native,wasm,cpu: those available)',
     },
   })
   const iters = f.iters ?? 5
-  const wanted = (f.backends ?? 'node-gpu,node,wasm,cpu').split(',') as BackendName[]
+  const wanted = (f.backends ?? 'node-gpu,node,native,wasm,cpu').split(',') as BackendName[]
   const rows: Row[] = []
   for (const name of wanted) {
     try {
@@ -175,6 +177,17 @@ export async function run(argv: string[]): Promise<void> {
   }
   const wasm = rows.find((r) => r.backend === 'wasm')
   const cpu = rows.find((r) => r.backend === 'cpu')
+  const native = rows.find((r) => r.backend === 'native')
+  if (native && wasm) {
+    const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`
+    console.log(
+      `native/wasm: matMul A·B ${x(native.plain, wasm.plain)}, A·Bᵀ ${x(native.transB, wasm.transB)}, ` +
+        `Aᵀ·B ${x(native.transA, wasm.transA)}; GPT-2 fwd+bwd ${x(native.tokensPerSec, wasm.tokensPerSec)}; ` +
+        `scratch training ${x(native.scratch, wasm.scratch)}`,
+    )
+  }
+  const numpy = numpyGflops()
+  console.log(numpy ? `numpy sgemm 1024x1024 (same machine): ${numpy}` : 'numpy: not available (python3 + numpy)')
   if (wasm?.transBRaw && wasm.transARaw) {
     console.log(
       `wasm transpose fix: A·Bᵀ ${(wasm.transB / wasm.transBRaw).toFixed(1)}x, Aᵀ·B ${(wasm.transA / wasm.transARaw).toFixed(1)}x faster than raw`,
@@ -194,5 +207,25 @@ export async function run(argv: string[]): Promise<void> {
     console.log(
       `wasm vs cpu: matMul ${(wasm.plain / cpu.plain).toFixed(1)}x, GPT-2 fwd+bwd ${(wasm.tokensPerSec / cpu.tokensPerSec).toFixed(1)}x`,
     )
+  }
+}
+
+/** numpy's float32 A·B, A·Bᵀ, Aᵀ·B GFLOP/s at 1024², or undefined when python3 or numpy is missing. */
+function numpyGflops(): string | undefined {
+  const py = [
+    'import numpy as np, time',
+    'n = 1024; r = np.random.default_rng(1)',
+    'a = r.standard_normal((n, n), dtype=np.float32); b = r.standard_normal((n, n), dtype=np.float32)',
+    'out = []',
+    'for name, f in (("A·B", lambda: a @ b), ("A·Bᵀ", lambda: a @ b.T), ("Aᵀ·B", lambda: a.T @ b)):',
+    '    f(); t = time.perf_counter()',
+    '    for _ in range(5): f()',
+    '    out.append("%s %.2f" % (name, 2 * n ** 3 / ((time.perf_counter() - t) / 5) / 1e9))',
+    'print(", ".join(out) + " GFLOP/s (numpy " + np.__version__ + ")")',
+  ].join('\n')
+  try {
+    return execFileSync('python3', ['-c', py], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return undefined
   }
 }

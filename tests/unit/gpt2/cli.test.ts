@@ -59,7 +59,7 @@ describe('cli gpt2 commands', () => {
   it('generate: greedy ids and text equal to in-process generation; auto backend reported', async () => {
     const r = cli('generate', '--model', TINY, '--text', 'Hello world', '--max-new-tokens', '4')
     expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/backend: (wasm|node|node-gpu) /)
+    expect(r.stderr).toMatch(/backend: (native|wasm|node|node-gpu) /)
     const out = JSON.parse(r.stdout)
     const { model, tokenizer } = await loadGpt2(TINY)
     const ids = generateGreedy(model, tokenizer.encode('Hello world'), {
@@ -134,7 +134,7 @@ describe('cli gpt2 commands', () => {
     expect(required.code).toBe(2)
     expect(required.stderr).toMatch(/missing required flag --model/)
     const badBackend = cli('logits', '--model', TINY, '--text', 'x', '--backend', 'tpu')
-    expect(badBackend.stderr).toMatch(/--backend must be one of auto, node-gpu, node, wasm, cpu/)
+    expect(badBackend.stderr).toMatch(/--backend must be one of auto, node-gpu, node, native, wasm, cpu/)
     const badInt = cli('generate', '--model', TINY, '--text', 'x', '--max-new-tokens', 'many')
     expect(badInt.stderr).toMatch(/--max-new-tokens must be an integer, got "many"/)
   })
