@@ -11,6 +11,10 @@ const benches: Record<
     help: 'CLLM4Rec (scratch backbone) vs popularity, EASE, Mult-VAE on one split: metrics, wall time, tok/s',
     load: () => import('./quality'),
   },
+  ease: {
+    help: 'EASE seconds per λ on Beauty and Sports: native LAPACK inverse vs JS (numpy for reference)',
+    load: () => import('./ease'),
+  },
   import: {
     help: 'import rows/s and peak RSS: 5M-row TSV and 1M-line Amazon JSONL.gz',
     load: () => import('./import'),
