@@ -187,7 +187,9 @@ export async function run(argv: string[]): Promise<void> {
     )
   }
   const numpy = numpyGflops()
-  console.log(numpy ? `numpy sgemm 1024x1024 (same machine): ${numpy}` : 'numpy: not available (python3 + numpy)')
+  console.log(
+    numpy ? `numpy sgemm 1024x1024 (same machine): ${numpy}` : 'numpy: not available (python3 + numpy)',
+  )
   if (wasm?.transBRaw && wasm.transARaw) {
     console.log(
       `wasm transpose fix: A·Bᵀ ${(wasm.transB / wasm.transBRaw).toFixed(1)}x, Aᵀ·B ${(wasm.transA / wasm.transARaw).toFixed(1)}x faster than raw`,
@@ -224,7 +226,10 @@ function numpyGflops(): string | undefined {
     'print(", ".join(out) + " GFLOP/s (numpy " + np.__version__ + ")")',
   ].join('\n')
   try {
-    return execFileSync('python3', ['-c', py], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return execFileSync('python3', ['-c', py], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
   } catch {
     return undefined
   }
