@@ -5,6 +5,7 @@
 // 'native' is wasm with BatchMatMul computed by the optional @cllm4rec/native addon (OpenBLAS/Accelerate)
 // directly on the wasm heap; tfjs sees the backend named 'wasm' either way.
 import * as tf from '@tensorflow/tfjs'
+import type { NativeInfo } from '../../native/index'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
@@ -12,11 +13,7 @@ export type BackendName = 'node-gpu' | 'node' | 'native' | 'wasm' | 'cpu'
 export type BackendPreference = 'auto' | BackendName
 export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'native', 'wasm', 'cpu']
 
-export interface NativeInfo {
-  library: string
-  version: string
-  threads: number
-}
+export type { NativeInfo } from '../../native/index'
 
 export interface BackendInfo {
   name: BackendName
@@ -27,36 +24,8 @@ export interface BackendInfo {
   native?: NativeInfo
 }
 
-/** The addon's exports (native/index.d.ts); offsets are bytes into the heap. */
-export interface NativeAddon {
-  info(): NativeInfo
-  setThreads(n: number): number
-  sgemm(
-    heap: Uint8Array,
-    a: number,
-    b: number,
-    c: number,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    transA: boolean,
-    transB: boolean,
-    strideA: number,
-    strideB: number,
-  ): void
-  softmaxCe(
-    heap: Uint8Array,
-    logits: number,
-    labels: number,
-    n: number,
-    v: number,
-    loss: number,
-    dlogits: number,
-    dy: number,
-  ): number
-  spdInverse(a: Float64Array, n: number): void
-}
+/** The addon's exports, typed once in native/index.d.ts; offsets are bytes into the heap. */
+export type NativeAddon = typeof import('../../native/index')
 
 // tfjs's own registry names for our backend names.
 const TF_NAME: Record<BackendName, string> = {

@@ -1,22 +1,21 @@
 // The optional native addon: its kernels against plain wasm (same process, same inputs), memory hygiene
-// and the fallback when it cannot load. On CI (CI=true) the addon must load: those tests fail, not skip.
+// and the fallback when it cannot load. The addon is a real component CI builds: these tests never skip.
 import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { initBackend, loadNative, type WasmBackendLike } from '../../main/engine/backend'
 import { spdInverse } from '../../main/engine/baselines/spd-inverse'
+import { randomSpd } from './baselines/spd-fixture'
 import { sparseSoftmaxCrossEntropy, sparseSoftmaxCrossEntropyGrad } from '../../main/engine/fused-ce'
 
 const root = path.resolve(__dirname, '../..')
-const required = process.env.CI === 'true'
 let loadError: string | undefined
 try {
   loadNative()
 } catch (err) {
   loadError = (err as Error).message
 }
-const available = loadError === undefined
 
 function values(n: number, seed: number): Float32Array {
   let s = seed >>> 0
@@ -48,9 +47,8 @@ function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
 }
 
 describe('native addon', () => {
-  it(`loads${required ? ' (required: CI=true)' : ''} and reports its BLAS`, async () => {
-    if (required) expect(loadError).toBeUndefined()
-    if (!available) return
+  it('loads and reports its BLAS', async () => {
+    expect(loadError).toBeUndefined()
     const info = await initBackend('native')
     expect(info.name).toBe('native')
     expect(info.native?.library).toMatch(/OpenBLAS|Accelerate/)
@@ -60,7 +58,7 @@ describe('native addon', () => {
   })
 })
 
-describe.skipIf(!available && !required)('native BatchMatMul vs wasm', () => {
+describe('native BatchMatMul vs wasm', () => {
   // [a shape, b shape] before transposition flags are applied to the last two dims.
   const cases: [string, number[], number[], number[]][] = [
     // name, batch dims of a, batch dims of b, [M, K, N]
@@ -142,7 +140,7 @@ describe.skipIf(!available && !required)('native BatchMatMul vs wasm', () => {
   })
 })
 
-describe.skipIf(!available && !required)('native fused sparse softmax CE vs tfjs', () => {
+describe('native fused sparse softmax CE vs tfjs', () => {
   const n = 6
   const V = 1000
   const z = values(n * V, 5).map((x) => 8 * x)
@@ -187,17 +185,10 @@ describe.skipIf(!available && !required)('native fused sparse softmax CE vs tfjs
   })
 })
 
-describe.skipIf(!available && !required)('native SPD inverse (EASE)', () => {
+describe('native SPD inverse (EASE)', () => {
   it('equals the JS Cholesky inverse', () => {
     const n = 150
-    const X = values(n * n, 13)
-    const A = new Float64Array(n * n)
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) {
-        let v = i === j ? 0.5 : 0
-        for (let k = 0; k < n; k++) v += X[i * n + k] * X[j * n + k]
-        A[i * n + j] = v
-      }
+    const A = randomSpd(n, 13)
     const copy = Float64Array.from(A)
     const js = spdInverse(A, n, { native: false })
     const native = spdInverse(A, n)

@@ -3,20 +3,7 @@ import { Ease, gramMatrix } from '../../../main/engine/baselines/ease'
 import { Popularity } from '../../../main/engine/baselines/popularity'
 import { spdInverse } from '../../../main/engine/baselines/spd-inverse'
 import { generateDemoDataset } from '../../../main/data/demo'
-
-function randomSpd(n: number, seed: number): Float64Array {
-  let s = seed
-  const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5
-  const X = Float64Array.from({ length: n * n }, rnd)
-  const A = new Float64Array(n * n)
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) {
-      let v = i === j ? 0.5 : 0
-      for (let k = 0; k < n; k++) v += X[i * n + k] * X[j * n + k]
-      A[i * n + j] = v
-    }
-  return A
-}
+import { randomSpd } from './spd-fixture'
 
 describe('spdInverse', () => {
   it.each([1, 5, 64, 67, 150])('A·A⁻¹ = I for n = %i (padding and block edges)', (n) => {
