@@ -2,6 +2,7 @@
 // no validation/test review reaches training, no stray space before soft tokens (real GPT-2 BPE),
 // official masking, official-sum strength (model.test.ts), seeded training-only dropout, and a seeded
 // shuffled evaluation prompt.
+import * as tf from '@tensorflow/tfjs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { preprocess } from '../../../main/data/preprocess'
@@ -152,6 +153,24 @@ describe('fix 5: GPT-2 dropout in training steps only, seeded', () => {
     expect(diff(trainA, trainA2)).toBe(0)
     expect(diff(trainA, trainB)).toBeGreaterThan(1e-4)
     expect(diff(hidden(), evalA)).toBe(0)
+  })
+
+  it('leaves no tensor behind in a training step with dropout (forward and gradient)', () => {
+    const opt = tf.train.adam(1e-3)
+    const stepOnce = (seed: number) => {
+      model.setTrainingStep(seed)
+      opt.minimize(
+        () => model.hiddenAt(inputs, 1, 8, 'collab', rows).square().mean() as tf.Scalar,
+        false,
+        model.vars('collab'),
+      )
+      model.setTrainingStep(null)
+    }
+    stepOnce(1) // creates the optimizer moments
+    const n = tf.memory().numTensors
+    for (let i = 2; i < 6; i++) stepOnce(i)
+    expect(tf.memory().numTensors).toBe(n)
+    opt.dispose()
   })
 
   it('reads embd/attn/resid_pdrop from config.json (0.1 when absent) and the config can override it', () => {
