@@ -89,3 +89,21 @@ function runNative(
     grad: grad ? (engine.makeTensorFromTensorInfo(grad) as tf.Tensor2D) : undefined,
   }
 }
+
+/**
+ * Σ_i CE(logits[i], labels[i]) as a differentiable op: the forward and the gradient wrt logits are the
+ * fused kernels above (no log-softmax, one-hot or [n, V] gather on the tape); the matMul that made the
+ * logits keeps its own gradient.
+ */
+export function sparseCrossEntropySum(logits: tf.Tensor2D, labels: Int32Array): tf.Scalar {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const z = args[0] as tf.Tensor2D
+    ;(args[1] as tf.GradSaveFunc)([z])
+    return {
+      value: tf.tidy(() => sparseSoftmaxCrossEntropy(z, labels).sum() as tf.Scalar),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        sparseSoftmaxCrossEntropyGrad(saved[0] as tf.Tensor2D, labels, dy),
+    }
+  })
+  return op(logits) as tf.Scalar
+}

@@ -4,6 +4,7 @@
 // gather gradient is UnsortedSegmentSum, which engine/backend.ts provides on wasm), and the three heads:
 // item head tied to z^l_item (collaborative + RecLLM), frozen vocabulary head (content, chunked).
 import * as tf from '@tensorflow/tfjs'
+import { sparseCrossEntropySum, sparseSoftmaxCrossEntropy, sparseSoftmaxCrossEntropyGrad } from '../fused-ce'
 import type { DropoutRates, Gpt2 } from '../gpt2/model'
 import type { PackedBatch } from './documents'
 import type { SoftVocab } from './vocab'
@@ -124,25 +125,21 @@ export class Cllm4recModel {
     return tf.matMul(h, side === 'collab' ? this.zlItem : this.zcItem, false, true)
   }
 
-  /** Collaborative LM loss: CE over the J items at main-text positions, mean per token. */
+  /** Collaborative LM loss: CE over the J items at main-text positions, mean per token (fused CE). */
   collabLoss(batch: PackedBatch): tf.Scalar {
     const M = batch.positions.length
     if (M === 0) throw new Error('collabLoss: batch has no target positions')
     const J = this.vocab.nItems
     const offset = this.vocab.base + this.vocab.nUsers
-    const flat = new Int32Array(M)
+    const labels = new Int32Array(M)
     for (let m = 0; m < M; m++) {
       const j = batch.targets[m] - offset
       if (j < 0 || j >= J) throw new Error(`collabLoss: target ${batch.targets[m]} is not an item token`)
-      flat[m] = m * J + j
+      labels[m] = j
     }
     return tf.tidy(() => {
       const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
-      const logp = tf.logSoftmax(this.itemLogits(h)) // [M, J]
-      return tf
-        .gather(logp.reshape([-1]), tf.tensor1d(flat, 'int32'))
-        .mean()
-        .neg() as tf.Scalar
+      return sparseCrossEntropySum(this.itemLogits(h), labels).div(M) as tf.Scalar
     })
   }
 
@@ -185,29 +182,21 @@ export class Cllm4recModel {
       const hc = args[0] as tf.Tensor2D
       const save = args[1] as tf.GradSaveFunc
       save([hc])
-      const y = tf.tensor1d(targets, 'int32')
-      // The forward runs inside the op, untaped; its temporaries (y too) die with the op's own tidy.
-      // CE = logsumexp(logits) − logits[y]: one [n, V] tensor lives beside logSumExp's own temporaries.
-      // The target logit h·W[y] is taken from [n, C] rows (a gather on the flattened [n, V] logits would
-      // copy them).
+      // The forward runs inside the op, untaped; its [n, V] logits die with the op's own tidy.
       const logits = this.backbone.logits(hc)
-      const picked = hc.mul(tf.gather(wte, y)).sum()
-      const value = tf.logSumExp(logits, 1).sum().sub(picked) as tf.Scalar
+      const value = sparseSoftmaxCrossEntropy(logits, targets).sum() as tf.Scalar
       probe?.('forward')
       return {
         value,
-        // tfjs calls gradFunc outside any per-node tidy, so the [n, V] recomputation is tidied here.
-        // (softmax − onehot(y))·W = softmax·W − W[y]: no [n, V] one-hot, and the logits are freed as
-        // soon as the softmax exists, so at most two [n, V] tensors live at once.
+        // tfjs calls gradFunc outside any per-node tidy, so the [n, V] recomputation is tidied here;
+        // the logits are freed as soon as their gradient exists: at most two [n, V] tensors at once.
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
           tf.tidy(() => {
             const z = this.backbone.logits(saved[0] as tf.Tensor2D)
-            const p = tf.softmax(z)
+            const g = sparseSoftmaxCrossEntropyGrad(z, targets, dy)
             z.dispose()
             probe?.('backward')
-            const pw = tf.matMul(p, wte)
-            p.dispose()
-            return pw.sub(tf.gather(wte, tf.tensor1d(targets, 'int32'))).mul(dy)
+            return tf.matMul(g, wte)
           }),
       }
     })
@@ -216,23 +205,30 @@ export class Cllm4recModel {
 
   /**
    * RecLLM loss: last prompt hidden state -> item logits tied to z^l_item; multinomial log-likelihood
-   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users.
+   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users. A user's hidden row is
+   * repeated once per target so the fused single-label CE serves the multi-hot target exactly.
    */
   recLoss(
     prompts: { inputs: Int32Array; B: number; T: number; last: Int32Array },
     targets: number[][],
   ): tf.Scalar {
     const J = this.vocab.nItems
-    const flat: number[] = []
-    targets.forEach((ts, b) => ts.forEach((j) => flat.push(b * J + j)))
-    if (flat.length === 0) throw new Error('recLoss: no targets')
+    const rowOf: number[] = []
+    const labels: number[] = []
+    targets.forEach((ts, b) =>
+      ts.forEach((j) => {
+        if (!(j >= 0 && j < J)) throw new Error(`recLoss: target item ${j} is outside [0, ${J})`)
+        rowOf.push(b)
+        labels.push(j)
+      }),
+    )
+    if (labels.length === 0) throw new Error('recLoss: no targets')
     return tf.tidy(() => {
       const h = this.hiddenAt(prompts.inputs, prompts.B, prompts.T, 'collab', prompts.last)
-      const logp = tf.logSoftmax(this.itemLogits(h))
-      return tf
-        .gather(logp.reshape([-1]), tf.tensor1d(Int32Array.from(flat), 'int32'))
-        .sum()
-        .div(-prompts.B) as tf.Scalar
+      const perTarget = tf.gather(h, tf.tensor1d(Int32Array.from(rowOf), 'int32')) as tf.Tensor2D
+      return sparseCrossEntropySum(this.itemLogits(perTarget), Int32Array.from(labels)).div(
+        prompts.B,
+      ) as tf.Scalar
     })
   }
 

@@ -10,6 +10,7 @@ import { Gpt2 } from './model'
 import { encodeSafetensors } from './safetensors'
 import { Gpt2Tokenizer } from './tokenizer'
 import { mulberry32 } from '../../data/prng'
+import { sparseCrossEntropySum } from '../fused-ce'
 
 export interface ScratchProgress {
   step: number
@@ -197,27 +198,16 @@ function trainStep(model: Gpt2, optimizer: tf.Optimizer, batch: number[][]): num
   return tf.tidy(() => {
     const B = batch.length
     const T = batch[0].length - 1
-    const V = model.config.vocabSize
     const inputs = tf.tensor2d(
       batch.map((w) => w.slice(0, T)),
       [B, T],
       'int32',
     )
-    const targets = tf.oneHot(
-      tf.tensor1d(
-        batch.flatMap((w) => w.slice(1)),
-        'int32',
-      ),
-      V,
-    )
+    const targets = Int32Array.from(batch.flatMap((w) => w.slice(1)))
     const { value, grads } = tf.variableGrads(() => {
       const { hidden } = model.forwardEmbeds(model.embedTokens(inputs))
       const logits = model.logits(hidden.reshape([B * T, model.config.nEmbd]) as tf.Tensor2D)
-      return logits
-        .logSoftmax()
-        .mul(targets)
-        .sum()
-        .div(-B * T) as tf.Scalar
+      return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
     }, model.trainableWeights())
     optimizer.applyGradients(grads)
     return value.dataSync()[0]
