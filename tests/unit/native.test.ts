@@ -124,6 +124,18 @@ describe('native BatchMatMul vs wasm', () => {
     tf.dispose([a, b])
   })
 
+  it('flushes denormals inside its kernels only: the caller keeps IEEE denormals afterwards', async () => {
+    const tiny = 1e-39 // a float32 denormal
+    const f = () => tf.matMul(tf.fill([32, 64], tiny), tf.ones([64, 16]))
+    const [got] = await on('native', f)
+    // Flushed to zero inside sgemm (64·1e-39 stays far below any tolerance); never NaN or garbage.
+    for (const x of got) expect(Math.abs(x)).toBeLessThanOrEqual(64 * tiny * 1.01)
+    // The process' own float mode is restored: wasm and JS arithmetic still see denormals.
+    const [wasmSide] = await on('native', () => tf.scalar(tiny).mul(tf.scalar(2)))
+    expect(wasmSide[0]).toBeGreaterThan(0)
+    expect(Number.MIN_VALUE * 2).toBeGreaterThan(0)
+  })
+
   it('survives heap growth between allocation and the kernel (large output)', async () => {
     await initBackend('native')
     const wb = tf.backend() as unknown as WasmBackendLike
