@@ -141,11 +141,13 @@ export interface ConfigField {
 export interface RunInput {
   datasetId: number
   name?: string
-  preset: 'paper' | 'official'
+  preset: 'paper' | 'official' | 'fast'
   overrides: Record<string, unknown>
   templates: PromptTemplates
   backboneId: string
   seed: number
+  /** The sweep this run belongs to (set by `cli sweep`; Results groups a sweep's runs). */
+  sweep?: string
 }
 export interface RunEstimate {
   trainableParams: number
@@ -168,8 +170,12 @@ export interface RunSummary {
   status: RunStatus
   protocol: string
   test?: Metrics
+  /** Best validation metrics (model selection), when the run validated. */
+  val?: Metrics
   durationSec: number
   createdAt: string
+  /** The sweep the run belongs to, if any. */
+  sweep?: string
 }
 export interface RunDetail extends RunSummary {
   config: Record<string, unknown>

@@ -19,6 +19,8 @@ interface StoredRunConfig {
   backboneDir: string
   templates: A.PromptTemplates
   resolved: Record<string, unknown>
+  /** The sweep the run belongs to (cli sweep), if any. */
+  sweep?: string
 }
 
 const METRIC_NAMES = ['recall20', 'recall40', 'ndcg100'] as const
@@ -156,6 +158,7 @@ export class RunServices implements RunPersistence {
       backboneDir,
       templates: input.templates,
       resolved,
+      ...(input.sweep ? { sweep: input.sweep } : {}),
     }
     const n = store.listRuns(this.db).length + 1
     return store.createRun(this.db, {
@@ -260,8 +263,10 @@ export class RunServices implements RunPersistence {
       status: row.status,
       protocol: store.getDataset(this.db, row.datasetId).splitProtocol,
       test: this.metricsOf(row.id, 'test'),
+      val: this.metricsOf(row.id, 'val'),
       durationSec: Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0,
       createdAt: row.createdAt,
+      ...(c.sweep ? { sweep: c.sweep } : {}),
     }
   }
 

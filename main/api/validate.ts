@@ -2,6 +2,7 @@
 // hand-written HTTP request), so each handler checks its arguments and fails with an error that names
 // the argument, e.g. "argument 'runId' must be a positive integer".
 import type { ColumnMap, DocumentKind, PromptTemplates, RunInput } from '../../preload/api'
+import { PRESET_NAMES } from '../engine/cllm4rec/config'
 
 /** A client mistake (bad argument, unknown method, missing record): HTTP 400/404, never a crash. */
 export class ApiError extends Error {
@@ -97,15 +98,16 @@ export function columnMap(name: string, v: unknown): ColumnMap {
 
 export function runInput(name: string, v: unknown): RunInput {
   const r = record(name, v)
-  onlyKeys(name, r, ['datasetId', 'name', 'preset', 'overrides', 'templates', 'backboneId', 'seed'])
+  onlyKeys(name, r, ['datasetId', 'name', 'preset', 'overrides', 'templates', 'backboneId', 'seed', 'sweep'])
   return {
     datasetId: id(`${name}.datasetId`, r.datasetId),
     name: optional(r.name, (x) => str(`${name}.name`, x, 200)),
-    preset: oneOf(`${name}.preset`, r.preset, ['paper', 'official'] as const),
+    preset: oneOf(`${name}.preset`, r.preset, PRESET_NAMES),
     overrides: record(`${name}.overrides`, r.overrides),
     templates: templates(`${name}.templates`, r.templates),
     backboneId: str(`${name}.backboneId`, r.backboneId, 500, false),
     seed: int(`${name}.seed`, r.seed, 0, 2 ** 31 - 1),
+    sweep: optional(r.sweep, (x) => str(`${name}.sweep`, x, 200, false)),
   }
 }
 

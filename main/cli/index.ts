@@ -6,6 +6,7 @@ import { dataCommands } from './data-commands'
 import { gpt2Commands } from './gpt2-commands'
 import { trainCommands } from './train-commands'
 import { serveCommands } from './serve-commands'
+import { sweepCommands } from './sweep-command'
 import { UsageError, type CommandTable } from './args'
 
 export const commands: CommandTable = {
@@ -13,6 +14,7 @@ export const commands: CommandTable = {
   ...dataCommands,
   ...trainCommands,
   ...serveCommands,
+  ...sweepCommands,
 }
 
 function listCommands(): string {

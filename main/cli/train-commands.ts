@@ -5,7 +5,7 @@ import path from 'node:path'
 import { readCllm4recSplit } from '../data/cllm4rec-split'
 import { generateDemoDataset } from '../data/demo'
 import type { RecDataset } from '../data/types'
-import { resolveConfig, type ConfigOverrides, type PresetName } from '../engine/cllm4rec/config'
+import { PRESET_NAMES, resolveConfig, type ConfigOverrides, type PresetName } from '../engine/cllm4rec/config'
 import {
   openRun,
   runBaselines,
@@ -113,7 +113,7 @@ const trainFlags = {
   },
   db: { type: 'string', help: 'workbench database for store datasets (default: CLLM4REC_DB, else app data)' },
   backbone: { type: 'string', help: 'Hugging Face GPT-2 folder, or "scratch" (default)' },
-  preset: { type: 'string', choices: ['paper', 'official'], help: 'config preset (default paper)' },
+  preset: { type: 'string', choices: PRESET_NAMES, help: 'config preset (default paper)' },
   seed: { type: 'int', help: 'random seed (default 1)' },
   'epochs-scale': { type: 'number', help: 'multiply every epoch count (e.g. 0.05 for a quick run)' },
   config: { type: 'string', help: 'JSON file of config overrides' },

@@ -39,7 +39,7 @@ export interface RankingMetrics {
 }
 
 /** Model-selection score used on validation (CLLM4REC.md §6). */
-export function selectionScore(m: RankingMetrics): number {
+export function selectionScore(m: Pick<RankingMetrics, 'recall20' | 'recall40' | 'ndcg100'>): number {
   return m.recall20 + m.recall40 + m.ndcg100
 }
 

@@ -16,7 +16,10 @@ const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
 function nll(logits: tf.Tensor2D, rows: number[], labels: number[]): tf.Scalar {
   const J = logits.shape[1]
   const flat = rows.map((r, i) => r * J + labels[i])
-  return tf.gather(tf.logSoftmax(logits).reshape([-1]), tf.tensor1d(flat, 'int32')).sum().neg() as tf.Scalar
+  return tf
+    .gather(tf.logSoftmax(logits).reshape([-1]), tf.tensor1d(flat, 'int32'))
+    .sum()
+    .neg() as tf.Scalar
 }
 
 interface Case {
@@ -31,8 +34,17 @@ const collabDocs = [
   collaborativeDoc(tok, DEFAULT_PROMPTS, 2, [4], { maxLength: 64 }),
 ]
 const contentDocs = [
-  contentDoc(tok, DEFAULT_PROMPTS, 'review', { user: 0, item: 2 }, ' great red lipstick, the user will interact', { maxLength: 64 }),
-  contentDoc(tok, DEFAULT_PROMPTS, 'review', { user: 3, item: 1 }, ' red lipstick is great', { maxLength: 64 }),
+  contentDoc(
+    tok,
+    DEFAULT_PROMPTS,
+    'review',
+    { user: 0, item: 2 },
+    ' great red lipstick, the user will interact',
+    { maxLength: 64 },
+  ),
+  contentDoc(tok, DEFAULT_PROMPTS, 'review', { user: 3, item: 1 }, ' red lipstick is great', {
+    maxLength: 64,
+  }),
 ]
 const prompts = packPrompts([
   tok.encode('<user_0> has interacted with <item_1>, the user will interact with'),
@@ -50,7 +62,11 @@ const cases: Case[] = [
       const h = m.hiddenAt(b.inputs, b.B, b.T, 'collab', b.positions)
       const off = vocab.base + vocab.nUsers
       const labels = Array.from(b.targets, (t) => t - off)
-      return nll(m.itemLogits(h), labels.map((_, i) => i), labels).div(labels.length) as tf.Scalar
+      return nll(
+        m.itemLogits(h),
+        labels.map((_, i) => i),
+        labels,
+      ).div(labels.length) as tf.Scalar
     },
   },
   {
@@ -71,7 +87,11 @@ const cases: Case[] = [
       const b = packBatch(contentDocs, true)
       const h = m.hiddenAt(b.inputs, b.B, b.T, 'content', b.positions)
       const labels = Array.from(b.targets)
-      return nll(m.backbone.logits(h), labels.map((_, i) => i), labels).div(labels.length) as tf.Scalar
+      return nll(
+        m.backbone.logits(h),
+        labels.map((_, i) => i),
+        labels,
+      ).div(labels.length) as tf.Scalar
     },
   },
 ]
@@ -84,7 +104,9 @@ async function lossAndGrads(backend: 'native' | 'wasm', c: Case, which: 'fused' 
     const { value, grads } = tf.variableGrads(() => c[which](model), model.vars(c.side))
     const out = {
       loss: value.dataSync()[0],
-      grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.replace(/_\d+$/, ''), g.dataSync()])),
+      grads: Object.fromEntries(
+        Object.entries(grads).map(([k, g]) => [k.replace(/_\d+$/, ''), g.dataSync()]),
+      ),
     }
     tf.dispose([value, ...Object.values(grads)])
     return out
