@@ -9,6 +9,9 @@ import { execFileSync } from 'node:child_process'
 import { initBackend, setWasmMatMulFix, type BackendName } from '../main/engine/backend'
 import { Gpt2 } from '../main/engine/gpt2/model'
 import { parseArgs } from '../main/cli/args'
+import { resolveDataset } from '../main/cli/train-commands'
+import { sparseCrossEntropySum } from '../main/engine/fused-ce'
+import { cllm4recStageRates, firstUsers, type StageRates } from './cllm4rec-stages'
 
 interface Row {
   backend: string
@@ -21,6 +24,7 @@ interface Row {
   tokensPerSecRaw?: number
   scratch: number
   scratchRaw?: number
+  stages?: StageRates
   iters: number
 }
 
@@ -52,29 +56,19 @@ function gpt2TokensPerSec(iters: number): number {
     'int32',
   )
   const x = tf.variable(model.embedTokens(ids))
-  const targets = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: B * T }, (_, i) => (i * 31337) % V),
-      'int32',
-    ),
-    V,
-  )
+  const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 31337) % V)
   const step = () =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const { hidden } = model.forwardEmbeds(x as unknown as tf.Tensor3D)
         const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
-        return logits
-          .logSoftmax()
-          .mul(targets)
-          .sum()
-          .div(-B * T) as tf.Scalar
+        return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
       }, [x])
       grads[x.name].dataSync()
       value.dataSync()
     })
   const sec = timeIt(step, iters)
-  tf.dispose([ids, x, targets])
+  tf.dispose([ids, x])
   model.dispose()
   return (B * T) / sec
 }
@@ -94,30 +88,20 @@ function scratchTokensPerSec(iters: number): number {
     [B, T],
     'int32',
   )
-  const targets = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: B * T }, (_, i) => (i * 31337) % V),
-      'int32',
-    ),
-    V,
-  )
+  const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 31337) % V)
   const opt: tf.Optimizer = tf.train.adam(1e-3)
   const step = () =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
         const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
-        return logits
-          .logSoftmax()
-          .mul(targets)
-          .sum()
-          .div(-B * T) as tf.Scalar
+        return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
       }, model.trainableWeights())
       opt.applyGradients(grads)
       value.dataSync()
     })
   const sec = timeIt(step, iters)
-  tf.dispose([ids, targets])
+  ids.dispose()
   opt.dispose()
   model.dispose()
   return (B * T) / sec
@@ -130,7 +114,15 @@ export async function run(argv: string[]): Promise<void> {
       type: 'string',
       help: 'comma-separated list (default node-gpu,node,native,wasm,cpu: those available)',
     },
+    'stages-dataset': {
+      type: 'string',
+      help: 'split for the CLLM4Rec stage rates (default ../shared/data/amazon-cllm4rec/beauty; "none" skips)',
+    },
+    'stage-users': { type: 'int', help: 'users of that split used for the stage rates (default 1500)' },
   })
+  const stagesSpec = f['stages-dataset'] ?? '../shared/data/amazon-cllm4rec/beauty'
+  const stageData =
+    stagesSpec === 'none' ? undefined : firstUsers(await resolveDataset(stagesSpec), f['stage-users'] ?? 1500)
   const iters = f.iters ?? 5
   const wanted = (f.backends ?? 'node-gpu,node,native,wasm,cpu').split(',') as BackendName[]
   const rows: Row[] = []
@@ -162,6 +154,8 @@ export async function run(argv: string[]): Promise<void> {
     }
     row.tokensPerSec = gpt2TokensPerSec(n)
     row.scratch = scratchTokensPerSec(n)
+    // The cpu backend would take hours on a real split.
+    if (stageData && name !== 'cpu') row.stages = await cllm4recStageRates(stageData)
     rows.push(row)
   }
   const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2))
@@ -185,6 +179,23 @@ export async function run(argv: string[]): Promise<void> {
         `Aᵀ·B ${x(native.transA, wasm.transA)}; GPT-2 fwd+bwd ${x(native.tokensPerSec, wasm.tokensPerSec)}; ` +
         `scratch training ${x(native.scratch, wasm.scratch)}`,
     )
+  }
+  if (stageData) {
+    console.log(
+      `CLLM4Rec stages, one epoch each, tokens/s: ${stageData.name}, random 2x64 backbone, BPE 2000`,
+    )
+    console.log('| backend | content | collaborative | RecLLM |')
+    console.log('|' + ' --- |'.repeat(4))
+    for (const r of rows.filter((r) => r.stages))
+      console.log(
+        `| ${r.backend} | ${r.stages!.content.toFixed(0)} | ${r.stages!.collab.toFixed(0)} | ${r.stages!.rec.toFixed(0)} |`,
+      )
+    if (native?.stages && wasm?.stages) {
+      const x = (k: keyof StageRates) => `${(native.stages![k] / wasm.stages![k]).toFixed(2)}x`
+      console.log(
+        `native/wasm stages: content ${x('content')}, collaborative ${x('collab')}, RecLLM ${x('rec')}`,
+      )
+    }
   }
   const numpy = numpyGflops()
   console.log(
