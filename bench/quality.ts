@@ -1,18 +1,27 @@
 // Quality benchmark (CLLM4REC.md §7): CLLM4Rec with the built-in scratch backbone (trained on the item
 // tags; tags are also the item-text documents) against popularity, EASE and Mult-VAE on one split,
 // with wall time per model and tokens/s per training stage.
-//   npm run bench -- quality --dataset ../shared/data/amazon-cllm4rec/beauty [--epochs-scale 0.05]
+//   npm run bench -- quality --dataset ../shared/data/amazon-cllm4rec/beauty [--preset fast] [--epochs-scale 0.05]
 //     [--config overrides.json] [--vae-epochs 10] [--ease-grid 30,100,300,1000] [--no-baselines]
 import fs from 'node:fs'
 import { formatTable, resolveDataset, stderrProgress } from '../main/cli/train-commands'
 import { parseArgs, type FlagSpecs } from '../main/cli/args'
 import { initBackend, type BackendPreference } from '../main/engine/backend'
-import { resolveConfig, type ConfigOverrides } from '../main/engine/cllm4rec/config'
+import {
+  PRESET_NAMES,
+  resolveConfig,
+  type ConfigOverrides,
+  type PresetName,
+} from '../main/engine/cllm4rec/config'
 import { runBaselines, runExperiment } from '../main/engine/train/experiment'
 
 const flags = {
   dataset: { type: 'string', required: true, help: 'converted CLLM4Rec split folder, or demo' },
-  'epochs-scale': { type: 'number', help: 'multiply every CLLM4Rec epoch count (default 0.05)' },
+  preset: { type: 'string', choices: PRESET_NAMES, help: 'config preset (default paper)' },
+  'epochs-scale': {
+    type: 'number',
+    help: 'multiply every CLLM4Rec epoch count (default: 0.05 for paper/official, 1 for fast)',
+  },
   config: { type: 'string', help: 'JSON file of CLLM4Rec config overrides' },
   'vae-epochs': { type: 'int', help: 'Mult-VAE epochs (default 10)' },
   'ease-grid': { type: 'string', help: 'comma-separated EASE λ grid' },
@@ -26,8 +35,10 @@ export async function run(argv: string[]): Promise<void> {
   const t0 = performance.now()
   const data = await resolveDataset(f.dataset as string)
   const overrides: ConfigOverrides = f.config ? JSON.parse(fs.readFileSync(f.config as string, 'utf8')) : {}
-  overrides.epochsScale = (f['epochs-scale'] as number | undefined) ?? overrides.epochsScale ?? 0.05
-  const config = resolveConfig('paper', overrides)
+  const preset = (f.preset ?? 'paper') as PresetName
+  overrides.epochsScale =
+    (f['epochs-scale'] as number | undefined) ?? overrides.epochsScale ?? (preset === 'fast' ? 1 : 0.05)
+  const config = resolveConfig(preset, overrides)
   process.stderr.write(
     `backend ${info.name}; ${data.name}: ${data.userIds.length} users, ${data.itemIds.length} items\n`,
   )
@@ -60,7 +71,7 @@ export async function run(argv: string[]): Promise<void> {
       `${r.dataset}${r.synthetic && !r.dataset.includes('synthetic') ? ' (synthetic)' : ''}; protocol: ${r.protocol}`,
     ),
   )
-  process.stdout.write(`CLLM4Rec config: ${JSON.stringify(overrides)} (preset paper)\n`)
+  process.stdout.write(`CLLM4Rec config: preset ${preset}, overrides ${JSON.stringify(overrides)}\n`)
   process.stdout.write(
     `CLLM4Rec best val: ${JSON.stringify(r.cllm4rec?.val)}; truncated docs: ${JSON.stringify(r.cllm4rec?.truncated)}\n`,
   )
