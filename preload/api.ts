@@ -41,8 +41,24 @@ export interface DatasetStats {
   textCoverage: { reviews: number; itemTexts: number; userTexts: number }
   textLength: Histogram
 }
+/** What the import's filters did, in file order: dedup, rating threshold, k-core. */
+export interface ImportReport {
+  rawRows: number
+  rawUsers: number
+  rawItems: number
+  duplicateRows: number
+  belowThreshold: number
+  kcoreRemoved: number
+  keptRows: number
+  minRating: number | null
+  kcore: number | null
+}
 export interface DatasetDetail extends DatasetSummary {
   stats: DatasetStats
+  /** Absent for datasets not imported from a file (demo). */
+  importReport?: ImportReport
+  /** Plain-language warnings, e.g. a dataset so small that Recall@20 is trivial. */
+  warnings: string[]
 }
 export interface ColumnMap {
   user: string
@@ -168,8 +184,20 @@ export interface RunSummary {
   status: RunStatus
   protocol: string
   test?: Metrics
+  /** Best validation metrics (model selection), when the run validated. */
+  val?: Metrics
   durationSec: number
   createdAt: string
+  seed: number
+  /** The sweep the run belongs to, else null. */
+  sweep: string | null
+  tags: string[]
+  notes: string
+}
+export interface RunMetaPatch {
+  name?: string
+  tags?: string[]
+  notes?: string
 }
 export interface RunDetail extends RunSummary {
   config: Record<string, unknown>
@@ -189,6 +217,12 @@ export interface MetricPoint {
 export interface ResultRow {
   kind: 'run' | 'baseline'
   runId?: number
+  /** Runs only: the tracker's fields and what reproduces the run. */
+  runName?: string
+  sweep?: string | null
+  tags?: string[]
+  seed?: number
+  val?: Metrics
   model: string
   datasetId: number
   datasetName: string
@@ -266,7 +300,9 @@ export interface WorkbenchApi {
   importDataset(options: ImportOptions): Promise<{ jobId: string; datasetId: number }>
   cancelImport(jobId: string): Promise<void>
   createDemoDataset(options: DemoOptions): Promise<DatasetSummary>
+  /** Moves the dataset (and its runs) to the trash; restoreDataset undoes it. */
   deleteDataset(id: number): Promise<void>
+  restoreDataset(id: number): Promise<void>
   listUsers(datasetId: number, query: string, limit: number): Promise<UserRef[]>
   listItems(datasetId: number, query: string, limit: number): Promise<ItemRef[]>
 
@@ -292,7 +328,10 @@ export interface WorkbenchApi {
   startRun(input: RunInput): Promise<{ runId: number }>
   cancelRun(runId: number): Promise<void>
   resumeRun(runId: number): Promise<void>
+  /** Moves the run to the trash; restoreRun undoes it. */
   deleteRun(runId: number): Promise<void>
+  restoreRun(runId: number): Promise<void>
+  updateRun(runId: number, patch: RunMetaPatch): Promise<RunSummary>
   listRuns(): Promise<RunSummary[]>
   getRun(runId: number): Promise<RunDetail>
   runMetrics(runId: number): Promise<MetricPoint[]>

@@ -95,6 +95,9 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       }
       s.deleteDataset(datasetId)
     },
+    async restoreDataset(id) {
+      s.restoreDataset(v.id('id', id))
+    },
     async listUsers(datasetId, query, limit) {
       return s.listUsers(
         v.id('datasetId', datasetId),
@@ -165,6 +168,12 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async deleteRun(runId) {
       await runs.delete(v.id('runId', runId))
     },
+    async restoreRun(runId) {
+      rd.restoreRun(v.id('runId', runId))
+    },
+    async updateRun(runId, patch) {
+      return rd.updateRun(v.id('runId', runId), v.runMetaPatch('patch', patch))
+    },
     async listRuns() {
       return rd.listRuns()
     },
@@ -216,6 +225,7 @@ const ARITY: Partial<Record<ApiMethod, number>> = {
   inspectItem: 3,
   projection: 2,
   generateReview: 4,
+  updateRun: 2,
 }
 const NO_ARGS: readonly ApiMethod[] = [
   'appInfo',

@@ -226,8 +226,18 @@ export class RunServices implements RunPersistence {
     this.db.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(result.backend, runId)
   }
 
+  /** Deleting moves the run to the trash (undoable); the store purges the trash later. */
   deleteRun(runId: number): void {
-    storeCall(() => store.deleteRun(this.db, runId))
+    storeCall(() => store.trashRun(this.db, runId))
+  }
+
+  restoreRun(runId: number): void {
+    storeCall(() => store.restoreRun(this.db, runId))
+  }
+
+  updateRun(runId: number, patch: A.RunMetaPatch): A.RunSummary {
+    const row = storeCall(() => store.updateRunMeta(this.db, runId, patch))
+    return this.summary(row, store.getDataset(this.db, row.datasetId).name)
   }
 
   unfinishedRuns(): number[] {
@@ -260,8 +270,13 @@ export class RunServices implements RunPersistence {
       status: row.status,
       protocol: store.getDataset(this.db, row.datasetId).splitProtocol,
       test: this.metricsOf(row.id, 'test'),
+      val: this.metricsOf(row.id, 'val'),
       durationSec: Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0,
       createdAt: row.createdAt,
+      seed: row.seed,
+      sweep: row.sweep,
+      tags: row.tags,
+      notes: row.notes,
     }
   }
 
@@ -297,6 +312,11 @@ export class RunServices implements RunPersistence {
       out.push({
         kind: 'run',
         runId: r.id,
+        runName: r.name,
+        sweep: r.sweep,
+        tags: r.tags,
+        seed: r.seed,
+        ...(r.val ? { val: r.val } : {}),
         model: 'CLLM4Rec',
         datasetId: r.datasetId,
         datasetName: r.datasetName,
@@ -308,7 +328,7 @@ export class RunServices implements RunPersistence {
     }
     const baselines = store
       .listEvaluations(this.db)
-      .filter((e) => e.baseline !== undefined && e.split === 'test')
+      .filter((e) => e.baseline !== undefined && e.split === 'test' && datasets.has(e.datasetId))
     const groups = new Map<string, A.ResultRow>()
     for (const e of baselines) {
       const key = `${e.baseline}|${e.datasetId}|${e.protocol}`

@@ -1,7 +1,7 @@
 // Runtime argument validation for every API call. The renderer is untrusted (a compromised page, a
 // hand-written HTTP request), so each handler checks its arguments and fails with an error that names
 // the argument, e.g. "argument 'runId' must be a positive integer".
-import type { ColumnMap, DocumentKind, PromptTemplates, RunInput } from '../../preload/api'
+import type { ColumnMap, DocumentKind, PromptTemplates, RunInput, RunMetaPatch } from '../../preload/api'
 
 /** A client mistake (bad argument, unknown method, missing record): HTTP 400/404, never a crash. */
 export class ApiError extends Error {
@@ -106,6 +106,22 @@ export function runInput(name: string, v: unknown): RunInput {
     templates: templates(`${name}.templates`, r.templates),
     backboneId: str(`${name}.backboneId`, r.backboneId, 500, false),
     seed: int(`${name}.seed`, r.seed, 0, 2 ** 31 - 1),
+  }
+}
+
+export function runMetaPatch(name: string, v: unknown): RunMetaPatch {
+  const r = record(name, v)
+  onlyKeys(name, r, ['name', 'tags', 'notes'])
+  let tags: string[] | undefined
+  if (r.tags !== undefined) {
+    if (!Array.isArray(r.tags) || r.tags.length > 50)
+      throw bad(`${name}.tags`, 'an array of at most 50 strings')
+    tags = r.tags.map((t, i) => str(`${name}.tags[${i}]`, t, 50, false))
+  }
+  return {
+    name: optional(r.name, (x) => str(`${name}.name`, x, 200, false)),
+    tags,
+    notes: optional(r.notes, (x) => str(`${name}.notes`, x, 10_000)),
   }
 }
 

@@ -246,10 +246,14 @@ export class RunManager implements Runs {
             if (m.status === 'running') this.setStatus(runId, 'running')
             else end('cancelled')
             break
-          case 'progress':
-            this.progressByRun.set(runId, m.progress)
-            this.bus.emit({ type: 'run.progress', ...m.progress })
+          case 'progress': {
+            // A resumed run redoes the work after its last checkpoint: the bar never goes back.
+            const prev = this.progressByRun.get(runId)?.fraction ?? 0
+            const p = { ...m.progress, fraction: Math.max(prev, m.progress.fraction) }
+            this.progressByRun.set(runId, p)
+            this.bus.emit({ type: 'run.progress', ...p })
             break
+          }
           case 'metric':
             this.store.addMetric(runId, m.point)
             this.bus.emit({ type: 'run.metric', runId, point: m.point })

@@ -171,9 +171,16 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(d.status).toBe('done')
     expect(d.test).toEqual(reference.test)
     // The resumed run logged each epoch once, like the uninterrupted one: it did not start over.
-    const losses = async (id: number) =>
-      (await app.handlers.runMetrics(id)).filter((m) => m.name === 'loss').map((m) => `${m.stage}:${m.epoch}`)
-    expect(await losses(runId)).toEqual(await losses(reference.id))
+    // Every stored series (losses, validation, test) sits at the same steps and epochs.
+    const series = async (id: number) =>
+      (await app.handlers.runMetrics(id)).map((m) => `${m.name}@${m.stage}:${m.step}:${m.epoch}`).sort()
+    expect(await series(runId)).toEqual(await series(reference.id))
+    // The progress bar never went back across the cancel and the resume.
+    const fractions = events.flatMap((e) =>
+      e.type === 'run.progress' && e.runId === runId ? [e.fraction] : [],
+    )
+    expect(fractions.length).toBeGreaterThan(2)
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1])
     expect(store.listCheckpoints(app.services.db, runId)).toHaveLength(2)
   })
 
