@@ -40,7 +40,7 @@ describe('metric series', () => {
     name,
     value,
   })
-  it('puts losses of every stage in one chart (training order) and metrics in their own', () => {
+  it("gives each stage's loss its own panel (schedule order), metrics their own, marks single points", () => {
     const groups = chartGroups([
       p('finetune', 4, 'loss', 0.5),
       p('collaborative', 2, 'loss', 3),
@@ -50,17 +50,22 @@ describe('metric series', () => {
       p('eval', 5, 'test.ndcg100', 0.05),
       p('content', 2, 'mutual', 0.7),
     ])
-    expect(groups.map((g) => g.key)).toEqual(['loss', 'val', 'test'])
-    expect(groups[0].series.map((s) => s.name)).toEqual([
-      'Collaborative LLM (L-step)',
-      'Content LLM (C-step) · mutual',
-      'RecLLM finetuning',
+    // One panel per stage's loss, in schedule order, then validation and test.
+    expect(groups.map((g) => g.key)).toEqual([
+      'loss-collaborative',
+      'loss-content',
+      'loss-finetune',
+      'val',
+      'test',
     ])
+    expect(groups.map((g) => g.title)[0]).toBe('Collaborative LLM (L-step) loss')
+    expect(groups[1].series.map((s) => s.name)).toEqual(['mutual'])
     expect(groups[0].series[0].points).toEqual([
       [1, 4],
       [2, 3],
     ])
-    expect(groups[1].series).toEqual([
+    expect(groups.map((g) => g.single)).toEqual([false, true, true, false, true])
+    expect(groups[3].series).toEqual([
       {
         name: 'val.recall20',
         points: [
