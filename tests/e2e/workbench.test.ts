@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { buildWeb, startTestServer, type TestServer } from './helpers/server'
 import { launchBrowser, screenshot } from './helpers/browser'
-import { waitForCount, waitForText } from './helpers/wait'
+import { waitForAttr, waitForCount, waitForText } from './helpers/wait'
 
 // Tiny training: every epoch count scaled down to its minimum, so a run takes seconds, not hours.
 const TINY = { epochsScale: '0.01' }
@@ -217,11 +217,13 @@ describe('workbench in browser mode', () => {
     await page.getByTestId(`result-run-${secondRun}`).waitFor()
     await page.getByTestId(`select-run-${firstRun}`).check()
     await page.getByTestId(`select-run-${secondRun}`).check()
-    await waitForCount(page.getByTestId('overlay-chart').locator('path.line'), 2)
+    await waitForAttr(page.getByTestId('overlay-chart'), 'data-series', '2')
+    await waitForCount(page.getByTestId('overlay-chart').locator('canvas'), 1)
     await page.getByTestId('diff-prompt.collaborative').waitFor()
     expect(await page.getByTestId('diff-prompt.collaborative').textContent()).toContain('purchased')
 
-    // Baselines on the same split join the runs' protocol group.
+    // Baselines on the same split join the runs' dataset + protocol group.
+    await page.getByTestId('results-dataset').selectOption({ index: 1 })
     await page.getByTestId('run-baselines').click()
     await waitForCount(page.getByTestId('result-baseline'), 1, 120_000)
 
