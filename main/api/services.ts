@@ -167,13 +167,20 @@ export class Services {
   }
 
   private backendProbe: Promise<A.AppInfo['backend']> | undefined
+  /** The probed backend once known: new runs are labelled with it from the start, not 'auto'. */
+  knownBackend: string | undefined
 
   /** The backend training will use, asked once of a worker thread (main never loads tfjs for this). */
   backend(): Promise<A.AppInfo['backend']> {
-    this.backendProbe ??= probeBackend().catch((err) => {
-      this.backendProbe = undefined
-      throw err
-    })
+    this.backendProbe ??= probeBackend()
+      .then((b) => {
+        this.knownBackend = b.name
+        return b
+      })
+      .catch((err) => {
+        this.backendProbe = undefined
+        throw err
+      })
     return this.backendProbe
   }
 
