@@ -248,9 +248,19 @@ describe('issue 11: researcher workflows in browser mode', () => {
     const demoGroup = groups.filter({ has: page.getByTestId(`result-run-${resumed}`) })
     expect(await demoGroup.getByTestId(`result-run-${straight}`).count()).toBe(1)
     expect(await demoGroup.getByTestId('result-baseline').count()).toBe(0)
-    // Sorting by a column flips with a second click.
-    await page.getByTestId('sort-seed').click()
-    expect(await page.getByTestId('sort-seed').textContent()).toMatch(/▼|▲/)
+    const sortName = page.getByTestId('sort-name').first()
+    // Names sort A-Z first, a second click reverses.
+    await sortName.click()
+    expect(await sortName.textContent()).toMatch(/▲/)
+    const order = async () =>
+      (await demoGroup
+        .locator('[data-testid^="result-run-"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))) as string[]
+    const asc = await order()
+    expect(asc).toEqual([`result-run-${resumed}`, `result-run-${straight}`])
+    await sortName.click()
+    expect(await sortName.textContent()).toMatch(/▼/)
+    expect(await order()).toEqual([...asc].reverse())
   })
 
   it('zooms and smooths the uPlot overlay, and exports a PNG with a legend', async () => {
