@@ -124,7 +124,7 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
         if (name === 'users') continue
         const point: MetricPoint = {
           stage,
-          // The final test evaluation sits after the last task, whatever task this process began with.
+          // The final test evaluation sits at the last task's step, whatever task this process began with.
           step: m.split === 'test' ? totalTasks - 1 : taskIndex,
           epoch: m.epoch,
           name: `${m.split}.${name}`,
