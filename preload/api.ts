@@ -213,6 +213,8 @@ export interface MetricPoint {
   epoch: number
   name: string
   value: number
+  /** When main stored it (Unix ms): the charts' wall-clock axis. */
+  atMs?: number
 }
 export interface ResultRow {
   kind: 'run' | 'baseline'

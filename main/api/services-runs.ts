@@ -198,7 +198,7 @@ export class RunServices implements RunPersistence {
   }
 
   addMetric(runId: number, point: A.MetricPoint): void {
-    store.addMetrics(this.db, runId, [point])
+    store.addMetrics(this.db, runId, [{ ...point, atMs: point.atMs ?? Date.now() }])
   }
 
   saveCheckpoint(runId: number, c: CheckpointBlob): void {

@@ -158,7 +158,7 @@ CREATE TABLE recommendations (
   {
     version: 2,
     description:
-      'runs: sweep name, tags, notes; datasets and runs: deleted_at (trash, so a delete can be undone)',
+      'runs: sweep name, tags, notes; datasets and runs: deleted_at (trash, so a delete can be undone); metric points: wall-clock time',
     sql: `
 ALTER TABLE runs ADD COLUMN sweep TEXT;
 ALTER TABLE runs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
@@ -166,6 +166,7 @@ ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN deleted_at TEXT;
 ALTER TABLE datasets ADD COLUMN deleted_at TEXT;
 CREATE INDEX runs_sweep ON runs(sweep);
+ALTER TABLE metric_series ADD COLUMN at_ms INTEGER;
 `,
   },
 ]

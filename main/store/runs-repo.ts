@@ -174,23 +174,29 @@ export interface MetricPoint {
   epoch: number
   name: string
   value: number
+  /** When it was logged (Unix ms); absent for points stored before schema v2. */
+  atMs?: number
 }
 
 export function addMetrics(store: Store, runId: number, points: MetricPoint[]): void {
   const ins = store.db.prepare(
-    'INSERT INTO metric_series (run_id, stage, step, epoch, name, value) VALUES (?,?,?,?,?,?)',
+    'INSERT INTO metric_series (run_id, stage, step, epoch, name, value, at_ms) VALUES (?,?,?,?,?,?,?)',
   )
   store.db.transaction(() => {
     for (const p of points) {
       if (!Number.isFinite(p.value)) throw new StoreError(`metric ${p.name} at step ${p.step} is not finite`)
-      ins.run(runId, p.stage, p.step, p.epoch, p.name, p.value)
+      ins.run(runId, p.stage, p.step, p.epoch, p.name, p.value, p.atMs ?? null)
     }
   })()
 }
 
 export function getMetricSeries(store: Store, runId: number, name?: string): MetricPoint[] {
-  const sql = `SELECT stage, step, epoch, name, value FROM metric_series WHERE run_id = ?${name ? ' AND name = ?' : ''} ORDER BY id`
-  return (name ? store.db.prepare(sql).all(runId, name) : store.db.prepare(sql).all(runId)) as MetricPoint[]
+  const sql = `SELECT stage, step, epoch, name, value, at_ms FROM metric_series WHERE run_id = ?${name ? ' AND name = ?' : ''} ORDER BY id`
+  const rows = (name ? store.db.prepare(sql).all(runId, name) : store.db.prepare(sql).all(runId)) as (Omit<
+    MetricPoint,
+    'atMs'
+  > & { at_ms: number | null })[]
+  return rows.map(({ at_ms, ...p }) => (at_ms === null ? p : { ...p, atMs: at_ms }))
 }
 
 export interface Evaluation {

@@ -254,10 +254,13 @@ export class RunManager implements Runs {
             this.bus.emit({ type: 'run.progress', ...p })
             break
           }
-          case 'metric':
-            this.store.addMetric(runId, m.point)
-            this.bus.emit({ type: 'run.metric', runId, point: m.point })
+          case 'metric': {
+            // Stamped on arrival: the wall-clock axis of the charts (a resume shows its pause).
+            const point = { ...m.point, atMs: Date.now() }
+            this.store.addMetric(runId, point)
+            this.bus.emit({ type: 'run.metric', runId, point })
             break
+          }
           case 'checkpoint':
             this.store.saveCheckpoint(runId, m.checkpoint)
             this.post(worker, { type: 'checkpoint-ack', runId, seq: m.seq })

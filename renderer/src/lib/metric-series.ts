@@ -10,7 +10,7 @@ export const STAGE_LABEL: Record<Stage, string> = {
   collaborative: 'Collaborative LLM (L-step)',
   content: 'Content LLM (C-step)',
   finetune: 'RecLLM finetuning',
-  eval: 'Evaluation',
+  eval: 'Test evaluation',
 }
 const STAGE_ORDER = Object.keys(STAGE_LABEL) as Stage[]
 
@@ -34,7 +34,21 @@ function family(name: string): 'loss' | 'val' | 'test' {
  * One panel per stage's loss (RecLLM's ~53 would flatten the others' ~4 on a shared axis), then
  * validation and test metrics; panels in schedule order.
  */
-export function chartGroups(points: MetricPoint[]): ChartGroup[] {
+export type XAxis = 'step' | 'time'
+
+/**
+ * The x of a point: its schedule step, or minutes since the run's first logged point (wall clock,
+ * pauses included); null when the point has no time (stored before schema v2).
+ */
+export function xAccessor(points: MetricPoint[], axis: XAxis): (p: MetricPoint) => number | null {
+  if (axis === 'step') return (p) => p.step
+  const times = points.flatMap((p) => (p.atMs === undefined ? [] : [p.atMs]))
+  const t0 = times.length ? Math.min(...times) : 0
+  return (p) => (p.atMs === undefined ? null : (p.atMs - t0) / 60_000)
+}
+
+export function chartGroups(points: MetricPoint[], axis: XAxis = 'step'): ChartGroup[] {
+  const xOf = xAccessor(points, axis)
   const groups = new Map<string, { order: number; title: string; lines: Map<string, [number, number][]> }>()
   for (const p of points) {
     const fam = family(p.name)
@@ -46,7 +60,8 @@ export function chartGroups(points: MetricPoint[]): ChartGroup[] {
     groups.set(key, g)
     const line = g.lines.get(p.name) ?? []
     g.lines.set(p.name, line)
-    line.push([p.step, p.value])
+    const x = xOf(p)
+    if (x !== null) line.push([x, p.value])
   }
   return [...groups.entries()]
     .sort((a, b) => a[1].order - b[1].order)

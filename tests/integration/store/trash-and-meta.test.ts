@@ -14,6 +14,8 @@ import {
   trashDataset,
 } from '../../../main/store/datasets-repo'
 import {
+  addMetrics,
+  getMetricSeries,
   createRun,
   getRun,
   listRuns,
@@ -87,6 +89,17 @@ describe('trash, sweep, tags and re-import', () => {
     })
     expect(r).toMatchObject({ name: 'lr small', tags: ['best', 'paper'], notes: 'n', sweep: 'lr-grid' })
     expect(() => updateRunMeta(store, runId, { name: '  ' })).toThrow(/cannot be empty/)
+  })
+
+  it('keeps the wall-clock time of metric points, and none for untimed ones', () => {
+    addMetrics(store, runId, [
+      { stage: 'content', step: 1, epoch: 0, name: 'loss', value: 4, atMs: 1_700_000_000_123 },
+      { stage: 'content', step: 2, epoch: 1, name: 'loss', value: 3 },
+    ])
+    expect(getMetricSeries(store, runId)).toEqual([
+      { stage: 'content', step: 1, epoch: 0, name: 'loss', value: 4, atMs: 1_700_000_000_123 },
+      { stage: 'content', step: 2, epoch: 1, name: 'loss', value: 3 },
+    ])
   })
 
   it('a trashed run disappears from the list and comes back on restore', () => {

@@ -148,7 +148,7 @@ describe('CLLM4Rec runs in the worker', () => {
     const stages = new Set(
       events.flatMap((e) => (e.type === 'run.progress' && e.runId === runId ? [e.stage] : [])),
     )
-    for (const s of ['warmup', 'collaborative', 'content', 'finetune'] as const)
+    for (const s of ['warmup', 'collaborative', 'content', 'finetune', 'eval'] as const)
       expect(stages.has(s), s).toBe(true)
     const metrics = await app.handlers.runMetrics(runId)
     expect(metrics.filter((m) => m.name === 'loss').length).toBeGreaterThanOrEqual(5)

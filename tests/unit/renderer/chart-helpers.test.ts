@@ -1,7 +1,7 @@
 // Pure renderer helpers: chart scales/ticks, metric grouping per training stage, CSV export, formats.
 import { describe, expect, it } from 'vitest'
 import { extent, linearScale, niceTicks, tickLabel } from '../../../renderer/src/lib/scale'
-import { chartGroups, metricKeys } from '../../../renderer/src/lib/metric-series'
+import { chartGroups, metricKeys, xAccessor } from '../../../renderer/src/lib/metric-series'
 import { toCsv } from '../../../renderer/src/lib/download'
 import { fmtDuration, fmtEta, fmtPct } from '../../../renderer/src/lib/format'
 import type { MetricPoint } from '../../../preload/api'
@@ -73,6 +73,19 @@ describe('metric series', () => {
           [4, 0.1],
         ],
       },
+    ])
+  })
+  it('puts points on a wall-clock axis in minutes since the first, skipping untimed ones', () => {
+    const at = (step: number, atMs: number | undefined): MetricPoint => ({
+      ...p('content', step, 'loss', step),
+      ...(atMs === undefined ? {} : { atMs }),
+    })
+    const pts = [at(1, 60_000), at(2, 180_000), at(3, undefined)]
+    expect(xAccessor(pts, 'time')(pts[1])).toBe(2)
+    expect(xAccessor(pts, 'step')(pts[2])).toBe(3)
+    expect(chartGroups(pts, 'time')[0].series[0].points).toEqual([
+      [0, 1],
+      [2, 2],
     ])
   })
   it('lists stage/name keys once', () => {
