@@ -224,7 +224,9 @@ export interface ResultRow {
   sweep?: string | null
   tags?: string[]
   seed?: number
+  /** Best validation (the epoch model selection kept) and the last validation logged. */
   val?: Metrics
+  lastVal?: Metrics
   model: string
   datasetId: number
   datasetName: string

@@ -280,6 +280,20 @@ export class RunServices implements RunPersistence {
     }
   }
 
+  /** The last validation point of each metric (beside the best one that model selection kept). */
+  private lastVal(runId: number): { lastVal?: A.Metrics } {
+    const m = { recall20: NaN, recall40: NaN, ndcg100: NaN }
+    let any = false
+    for (const p of store.getMetricSeries(this.db, runId)) {
+      const key = p.name.startsWith('val.') ? p.name.slice(4) : ''
+      if (key in m) {
+        m[key as keyof A.Metrics] = p.value
+        any = true
+      }
+    }
+    return any ? { lastVal: m } : {}
+  }
+
   listRuns(): A.RunSummary[] {
     const names = new Map(store.listDatasets(this.db).map((d) => [d.id, d.name]))
     return store.listRuns(this.db).map((r) => this.summary(r, names.get(r.datasetId) ?? '?'))
@@ -317,6 +331,7 @@ export class RunServices implements RunPersistence {
         tags: r.tags,
         seed: r.seed,
         ...(r.val ? { val: r.val } : {}),
+        ...this.lastVal(r.id),
         model: 'CLLM4Rec',
         datasetId: r.datasetId,
         datasetName: r.datasetName,

@@ -9,6 +9,7 @@ export type SortKey =
   | 'recall40'
   | 'ndcg100'
   | 'valRecall20'
+  | 'lastValRecall20'
   | 'seed'
   | 'durationSec'
 
@@ -36,6 +37,8 @@ function sortValue(r: ResultRow, key: SortKey): number | string {
       return r.model.toLowerCase()
     case 'valRecall20':
       return r.val?.recall20 ?? NaN
+    case 'lastValRecall20':
+      return r.lastVal?.recall20 ?? NaN
     case 'seed':
       return r.seed ?? NaN
     case 'durationSec':

@@ -56,6 +56,8 @@ describe('tracker API', () => {
     const row = (await app.handlers.results()).find((r) => r.runId === runId)!
     expect(row).toMatchObject({ runName: 'bpr small', tags: ['ref'], sweep: 'dim-grid', seed: 5 })
     expect(row.val!.recall20).toBeGreaterThanOrEqual(0)
+    // The BPR self-check logs no validation series: no 'last' to show beside the best.
+    expect(row.lastVal).toBeUndefined()
     await expect(callApi(app.handlers, 'updateRun', [runId, { colour: 'red' }])).rejects.toThrow(
       /argument 'patch' has unknown field 'colour'/,
     )

@@ -153,6 +153,12 @@ describe('CLLM4Rec runs in the worker', () => {
     const metrics = await app.handlers.runMetrics(runId)
     expect(metrics.filter((m) => m.name === 'loss').length).toBeGreaterThanOrEqual(5)
     expect(metrics.some((m) => m.name === 'val.recall20')).toBe(true)
+    // Results show the best validation (model selection) beside the last one logged.
+    const row = (await app.handlers.results()).find((r) => r.runId === runId)!
+    expect(row.lastVal!.recall20).toBe(metrics.filter((m) => m.name === 'val.recall20').at(-1)!.value)
+    const sum = (m: { recall20: number; recall40: number; ndcg100: number }) =>
+      m.recall20 + m.recall40 + m.ndcg100
+    expect(sum(row.val!)).toBeGreaterThanOrEqual(sum(row.lastVal!))
   })
 
   it('cancel + resume ends with the same test metrics as the uninterrupted run', async () => {
