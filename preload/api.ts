@@ -250,6 +250,8 @@ export interface ItemInspection {
   neighborsContent: ScoredItem[]
   /** ||z^l - z^c|| for this item. */
   distance: number
+  /** The item's own reviews in the dataset (the first few), with the real user id. */
+  reviews: { user: number; userId: string; text: string }[]
 }
 export interface ProjectionPoint {
   item: number

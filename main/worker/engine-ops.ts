@@ -83,13 +83,21 @@ export function inspectItem(s: Cllm4recSession, item: number, k: number): A.Item
   const zc = s.embeddings('zc_item')
   let sq = 0
   for (let c = 0; c < zl.dim; c++) sq += (zl.data[item * zl.dim + c] - zc.data[item * zc.dim + c]) ** 2
+  const reviews = d.reviews
+    .filter((r) => r.item === item)
+    .slice(0, MAX_ITEM_REVIEWS)
+    .map((r) => ({ user: r.user, userId: d.userIds[r.user], text: r.text }))
   return {
     item: itemRef(d, item),
     neighborsCollaborative: near('zl_item'),
     neighborsContent: near('zc_item'),
     distance: Math.sqrt(sq),
+    reviews,
   }
 }
+
+/** Reviews shown with an item: enough to read what the content LLM saw, not the whole corpus. */
+const MAX_ITEM_REVIEWS = 20
 
 /** PCA of both item tables, on the maxItems most-interacted items (all when fewer). */
 export function projection(s: Cllm4recSession, maxItems: number): A.Projection {

@@ -209,6 +209,12 @@ describe('CLLM4Rec runs in the worker', () => {
     const it3 = await app.handlers.inspectItem(done.id, 3, 4)
     expect(it3.neighborsCollaborative.map((n) => n.item)).not.toContain(3)
     expect(it3.neighborsContent).toHaveLength(4)
+    // The item's own reviews, with the real user ids.
+    const own = data.reviews.filter((r) => r.item === 3).slice(0, 20)
+    expect(own.length).toBeGreaterThan(0)
+    expect(it3.reviews).toEqual(
+      own.map((r) => ({ user: r.user, userId: data.userIds[r.user], text: r.text })),
+    )
     const proj = await app.handlers.projection(done.id, 25)
     expect(proj.points).toHaveLength(25)
     const [pc1, pc2] = proj.explainedVariance.collaborative
