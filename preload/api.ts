@@ -265,6 +265,14 @@ export interface Projection {
   explainedVariance: { collaborative: [number, number]; content: [number, number] }
 }
 
+export interface Sampling {
+  /** > 0; lower is sharper. */
+  temperature: number
+  /** Only the k most likely tokens (0 = all). */
+  topK: number
+  seed: number
+}
+
 // ---- events (main -> renderer) ----
 export interface RunProgress {
   runId: number
@@ -347,11 +355,13 @@ export interface WorkbenchApi {
   inspectUser(runId: number, user: number, k: number): Promise<UserInspection>
   inspectItem(runId: number, item: number, k: number): Promise<ItemInspection>
   projection(runId: number, maxItems: number): Promise<Projection>
+  /** Greedy without `sampling`; else temperature / top-k sampling from `seed` (same seed, same text). */
   generateReview(
     runId: number,
     user: number,
     item: number,
     maxNewTokens: number,
+    sampling?: Sampling,
   ): Promise<{ prompt: string; text: string }>
 
   /** Subscribe to events; returns an unsubscribe function. */

@@ -202,12 +202,13 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async projection(runId, maxItems) {
       return e.projection(v.id('runId', runId), v.int('maxItems', maxItems, 2, 100_000))
     },
-    async generateReview(runId, user, item, maxNewTokens) {
+    async generateReview(runId, user, item, maxNewTokens, sampling) {
       return e.generateReview(
         v.id('runId', runId),
         v.int('user', user, 0),
         v.int('item', item, 0),
         v.int('maxNewTokens', maxNewTokens, 1, 512),
+        v.optional(sampling, (x) => v.sampling('sampling', x)),
       )
     },
   }
@@ -224,7 +225,7 @@ const ARITY: Partial<Record<ApiMethod, number>> = {
   inspectUser: 3,
   inspectItem: 3,
   projection: 2,
-  generateReview: 4,
+  generateReview: 5,
   updateRun: 2,
 }
 const NO_ARGS: readonly ApiMethod[] = [

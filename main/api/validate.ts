@@ -1,7 +1,14 @@
 // Runtime argument validation for every API call. The renderer is untrusted (a compromised page, a
 // hand-written HTTP request), so each handler checks its arguments and fails with an error that names
 // the argument, e.g. "argument 'runId' must be a positive integer".
-import type { ColumnMap, DocumentKind, PromptTemplates, RunInput, RunMetaPatch } from '../../preload/api'
+import type {
+  ColumnMap,
+  DocumentKind,
+  PromptTemplates,
+  RunInput,
+  RunMetaPatch,
+  Sampling,
+} from '../../preload/api'
 
 /** A client mistake (bad argument, unknown method, missing record): HTTP 400/404, never a crash. */
 export class ApiError extends Error {
@@ -105,6 +112,18 @@ export function runInput(name: string, v: unknown): RunInput {
     overrides: record(`${name}.overrides`, r.overrides),
     templates: templates(`${name}.templates`, r.templates),
     backboneId: str(`${name}.backboneId`, r.backboneId, 500, false),
+    seed: int(`${name}.seed`, r.seed, 0, 2 ** 31 - 1),
+  }
+}
+
+export function sampling(name: string, v: unknown): Sampling {
+  const r = record(name, v)
+  onlyKeys(name, r, ['temperature', 'topK', 'seed'])
+  const temperature = num(`${name}.temperature`, r.temperature, 0, 10)
+  if (temperature === 0) throw bad(`${name}.temperature`, 'a number > 0 (leave sampling out for greedy)')
+  return {
+    temperature,
+    topK: int(`${name}.topK`, r.topK, 0, 100_000),
     seed: int(`${name}.seed`, r.seed, 0, 2 ** 31 - 1),
   }
 }

@@ -1,6 +1,7 @@
 // Engine work the API asks for outside training: inspecting a trained run (recommendations from both
 // LLMs, neighbours, PCA of the embeddings, generated reviews), token previews of prompt templates, and
 // the baselines. Runs in the engine worker (engine-worker.ts) so main's event loop never does tensor work.
+import type { Sampling } from '../engine/gpt2/sampling'
 import * as tf from '@tensorflow/tfjs'
 import type * as A from '../../preload/api'
 import type { RecDataset } from '../data/types'
@@ -135,10 +136,11 @@ export function generateReview(
   user: number,
   item: number,
   n: number,
+  sampling?: Sampling,
 ): { prompt: string; text: string } {
   checkIndex('user', user, s.data.userIds.length)
   checkIndex('item', item, s.data.itemIds.length)
-  const r = s.generateReview(user, item, n)
+  const r = s.generateReview(user, item, n, undefined, sampling)
   return { prompt: r.prompt, text: r.text }
 }
 

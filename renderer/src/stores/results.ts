@@ -88,6 +88,18 @@ export const useResultsStore = defineStore('results', () => {
     await load(runId)
   }
 
+  /** Selects every run the filters show (e.g. all runs of a sweep, for the hyperparameter table). */
+  async function selectVisible(): Promise<void> {
+    const ids = groups.value.flatMap((g) => g.rows.flatMap((r) => (r.runId !== undefined ? [r.runId] : [])))
+    const added = ids.filter((id) => !selected.value.includes(id))
+    selected.value.push(...added)
+    await Promise.all(added.map(load))
+  }
+
+  function clearSelection(): void {
+    selected.value = []
+  }
+
   /** Details (config, prompts) of every run, for the CSV export. */
   async function allDetails(): Promise<Record<number, RunDetail>> {
     const ids = rows.value.flatMap((r) => (r.runId !== undefined && !details.value[r.runId] ? [r.runId] : []))
@@ -127,6 +139,8 @@ export const useResultsStore = defineStore('results', () => {
     refresh,
     runBaselines,
     toggle,
+    selectVisible,
+    clearSelection,
     allDetails,
     updateMeta,
   }

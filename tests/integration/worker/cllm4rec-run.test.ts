@@ -9,6 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppEvent, RunDetail, RunInput } from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
+import { callApi } from '../../../main/api/handlers'
 import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
 import { RunManager, createRunManager } from '../../../main/worker/run-manager'
@@ -225,6 +226,15 @@ describe('CLLM4Rec runs in the worker', () => {
     const review = await app.handlers.generateReview(done.id, 5, 3, 8)
     expect(review.prompt).toContain('<user_5>')
     expect(review.prompt).toContain('<item_3>')
+    // Sampling from a seed repeats itself; a near-zero temperature is the greedy text.
+    const s = { temperature: 1.5, topK: 0, seed: 9 }
+    const a = await app.handlers.generateReview(done.id, 5, 3, 8, s)
+    expect(await app.handlers.generateReview(done.id, 5, 3, 8, s)).toEqual(a)
+    const cold = await app.handlers.generateReview(done.id, 5, 3, 8, { temperature: 1e-4, topK: 5, seed: 1 })
+    expect(cold.text).toBe(review.text)
+    await expect(
+      callApi(app.handlers, 'generateReview', [done.id, 5, 3, 8, { temperature: 0, topK: 1, seed: 1 }]),
+    ).rejects.toThrow(/argument 'sampling.temperature' must be a number > 0/)
     await expect(app.handlers.inspectUser(done.id, 60, 5)).rejects.toThrow(/argument 'user' must be < 60/)
     const cancelledOrOther = (await app.handlers.listRuns()).find((r) => r.status !== 'done')
     if (cancelledOrOther)
