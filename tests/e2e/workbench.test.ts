@@ -190,8 +190,18 @@ describe('workbench in browser mode', () => {
     await waitForText(page.getByTestId('item-distance'), (t) => /= \S+/.test(t), 30_000, 'item distance')
     await waitForCount(page.getByTestId('scatter-collaborative').getByTestId('scatter-highlight'), 1)
     await waitForCount(page.getByTestId('scatter-content').getByTestId('scatter-highlight'), 1)
+    // A new K applies at once, to the user's lists and the item's neighbours.
+    await page.getByTestId('inspect-k').fill('3')
+    for (const list of ['rec-collaborative', 'rec-content', 'nn-collaborative', 'nn-content']) {
+      const items = page.getByTestId(list).locator('li')
+      for (let t = 0; (await items.count()) !== 3 && t < 150; t++) await page.waitForTimeout(200)
+      expect(await items.count(), list).toBe(3)
+    }
     await page.getByTestId('generate-review').click()
     await page.getByTestId('review-text').waitFor({ timeout: 120_000 })
+    // Sampled beside greedy, and the prompt's soft tokens named by the real ids.
+    await page.getByTestId('review-sampled').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('review-for').textContent()).toMatch(/for user \S+ and item \S+/)
     await screenshot(page, 'inspect')
   })
 
