@@ -41,8 +41,24 @@ export interface DatasetStats {
   textCoverage: { reviews: number; itemTexts: number; userTexts: number }
   textLength: Histogram
 }
+/** What the import's filters did, in file order: dedup, rating threshold, k-core. */
+export interface ImportReport {
+  rawRows: number
+  rawUsers: number
+  rawItems: number
+  duplicateRows: number
+  belowThreshold: number
+  kcoreRemoved: number
+  keptRows: number
+  minRating: number | null
+  kcore: number | null
+}
 export interface DatasetDetail extends DatasetSummary {
   stats: DatasetStats
+  /** Absent for datasets not imported from a file (demo). */
+  importReport?: ImportReport
+  /** Plain-language warnings, e.g. a dataset so small that Recall@20 is trivial. */
+  warnings: string[]
 }
 export interface ColumnMap {
   user: string
@@ -174,8 +190,16 @@ export interface RunSummary {
   val?: Metrics
   durationSec: number
   createdAt: string
-  /** The sweep the run belongs to, if any. */
-  sweep?: string
+  seed: number
+  /** The sweep the run belongs to, else null. */
+  sweep: string | null
+  tags: string[]
+  notes: string
+}
+export interface RunMetaPatch {
+  name?: string
+  tags?: string[]
+  notes?: string
 }
 export interface RunDetail extends RunSummary {
   config: Record<string, unknown>
@@ -191,10 +215,20 @@ export interface MetricPoint {
   epoch: number
   name: string
   value: number
+  /** When main stored it (Unix ms): the charts' wall-clock axis. */
+  atMs?: number
 }
 export interface ResultRow {
   kind: 'run' | 'baseline'
   runId?: number
+  /** Runs only: the tracker's fields and what reproduces the run. */
+  runName?: string
+  sweep?: string | null
+  tags?: string[]
+  seed?: number
+  /** Best validation (the epoch model selection kept) and the last validation logged. */
+  val?: Metrics
+  lastVal?: Metrics
   model: string
   datasetId: number
   datasetName: string
@@ -218,6 +252,8 @@ export interface ItemInspection {
   neighborsContent: ScoredItem[]
   /** ||z^l - z^c|| for this item. */
   distance: number
+  /** The item's own reviews in the dataset (the first few), with the real user id. */
+  reviews: { user: number; userId: string; text: string }[]
 }
 export interface ProjectionPoint {
   item: number
@@ -229,6 +265,14 @@ export interface ProjectionPoint {
 export interface Projection {
   points: ProjectionPoint[]
   explainedVariance: { collaborative: [number, number]; content: [number, number] }
+}
+
+export interface Sampling {
+  /** > 0; lower is sharper. */
+  temperature: number
+  /** Only the k most likely tokens (0 = all). */
+  topK: number
+  seed: number
 }
 
 // ---- events (main -> renderer) ----
@@ -272,7 +316,9 @@ export interface WorkbenchApi {
   importDataset(options: ImportOptions): Promise<{ jobId: string; datasetId: number }>
   cancelImport(jobId: string): Promise<void>
   createDemoDataset(options: DemoOptions): Promise<DatasetSummary>
+  /** Moves the dataset (and its runs) to the trash; restoreDataset undoes it. */
   deleteDataset(id: number): Promise<void>
+  restoreDataset(id: number): Promise<void>
   listUsers(datasetId: number, query: string, limit: number): Promise<UserRef[]>
   listItems(datasetId: number, query: string, limit: number): Promise<ItemRef[]>
 
@@ -298,7 +344,10 @@ export interface WorkbenchApi {
   startRun(input: RunInput): Promise<{ runId: number }>
   cancelRun(runId: number): Promise<void>
   resumeRun(runId: number): Promise<void>
+  /** Moves the run to the trash; restoreRun undoes it. */
   deleteRun(runId: number): Promise<void>
+  restoreRun(runId: number): Promise<void>
+  updateRun(runId: number, patch: RunMetaPatch): Promise<RunSummary>
   listRuns(): Promise<RunSummary[]>
   getRun(runId: number): Promise<RunDetail>
   runMetrics(runId: number): Promise<MetricPoint[]>
@@ -308,11 +357,13 @@ export interface WorkbenchApi {
   inspectUser(runId: number, user: number, k: number): Promise<UserInspection>
   inspectItem(runId: number, item: number, k: number): Promise<ItemInspection>
   projection(runId: number, maxItems: number): Promise<Projection>
+  /** Greedy without `sampling`; else temperature / top-k sampling from `seed` (same seed, same text). */
   generateReview(
     runId: number,
     user: number,
     item: number,
     maxNewTokens: number,
+    sampling?: Sampling,
   ): Promise<{ prompt: string; text: string }>
 
   /** Subscribe to events; returns an unsubscribe function. */

@@ -50,7 +50,11 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
   const bus = new EventBus()
   const files = new FileAccess(o)
   const services = new Services({ dbPath: o.dbPath, bus, files })
-  const runData = new RunServices(services, { version: o.version, trainer: o.trainer })
+  const runData = new RunServices(services, {
+    version: o.version,
+    trainer: o.trainer,
+    backendLabel: () => services.knownBackend ?? 'auto',
+  })
   const engine = new EngineServices(services, runData)
   const runs = o.createRuns ? o.createRuns(runData, bus) : NO_RUNS
   const ctx: ApiContext = {

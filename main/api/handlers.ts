@@ -95,6 +95,9 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       }
       s.deleteDataset(datasetId)
     },
+    async restoreDataset(id) {
+      s.restoreDataset(v.id('id', id))
+    },
     async listUsers(datasetId, query, limit) {
       return s.listUsers(
         v.id('datasetId', datasetId),
@@ -165,6 +168,12 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async deleteRun(runId) {
       await runs.delete(v.id('runId', runId))
     },
+    async restoreRun(runId) {
+      rd.restoreRun(v.id('runId', runId))
+    },
+    async updateRun(runId, patch) {
+      return rd.updateRun(v.id('runId', runId), v.runMetaPatch('patch', patch))
+    },
     async listRuns() {
       return rd.listRuns()
     },
@@ -193,12 +202,13 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async projection(runId, maxItems) {
       return e.projection(v.id('runId', runId), v.int('maxItems', maxItems, 2, 100_000))
     },
-    async generateReview(runId, user, item, maxNewTokens) {
+    async generateReview(runId, user, item, maxNewTokens, sampling) {
       return e.generateReview(
         v.id('runId', runId),
         v.int('user', user, 0),
         v.int('item', item, 0),
         v.int('maxNewTokens', maxNewTokens, 1, 512),
+        v.optional(sampling, (x) => v.sampling('sampling', x)),
       )
     },
   }
@@ -215,7 +225,8 @@ const ARITY: Partial<Record<ApiMethod, number>> = {
   inspectUser: 3,
   inspectItem: 3,
   projection: 2,
-  generateReview: 4,
+  generateReview: 5,
+  updateRun: 2,
 }
 const NO_ARGS: readonly ApiMethod[] = [
   'appInfo',

@@ -141,6 +141,7 @@ export class EngineServices {
     user: number,
     item: number,
     n: number,
+    sampling?: A.Sampling,
   ): Promise<{ prompt: string; text: string }> {
     this.finished(runId)
     return this.s.engine.call({
@@ -150,6 +151,7 @@ export class EngineServices {
       user,
       item,
       maxNewTokens: n,
+      ...(sampling ? { sampling } : {}),
     })
   }
 

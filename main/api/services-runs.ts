@@ -19,8 +19,6 @@ interface StoredRunConfig {
   backboneDir: string
   templates: A.PromptTemplates
   resolved: Record<string, unknown>
-  /** The sweep the run belongs to (cli sweep), if any. */
-  sweep?: string
 }
 
 const METRIC_NAMES = ['recall20', 'recall40', 'ndcg100'] as const
@@ -158,7 +156,6 @@ export class RunServices implements RunPersistence {
       backboneDir,
       templates: input.templates,
       resolved,
-      ...(input.sweep ? { sweep: input.sweep } : {}),
     }
     const n = store.listRuns(this.db).length + 1
     return store.createRun(this.db, {
@@ -169,6 +166,7 @@ export class RunServices implements RunPersistence {
       dataHash: ds.dataHash,
       backend: this.o.backendLabel?.() ?? 'auto',
       appVersion: this.o.version,
+      ...(input.sweep ? { sweep: input.sweep } : {}),
     })
   }
 
@@ -201,7 +199,7 @@ export class RunServices implements RunPersistence {
   }
 
   addMetric(runId: number, point: A.MetricPoint): void {
-    store.addMetrics(this.db, runId, [point])
+    store.addMetrics(this.db, runId, [{ ...point, atMs: point.atMs ?? Date.now() }])
   }
 
   saveCheckpoint(runId: number, c: CheckpointBlob): void {
@@ -229,8 +227,18 @@ export class RunServices implements RunPersistence {
     this.db.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(result.backend, runId)
   }
 
+  /** Deleting moves the run to the trash (undoable); the store purges the trash later. */
   deleteRun(runId: number): void {
-    storeCall(() => store.deleteRun(this.db, runId))
+    storeCall(() => store.trashRun(this.db, runId))
+  }
+
+  restoreRun(runId: number): void {
+    storeCall(() => store.restoreRun(this.db, runId))
+  }
+
+  updateRun(runId: number, patch: A.RunMetaPatch): A.RunSummary {
+    const row = storeCall(() => store.updateRunMeta(this.db, runId, patch))
+    return this.summary(row, store.getDataset(this.db, row.datasetId).name)
   }
 
   unfinishedRuns(): number[] {
@@ -266,8 +274,25 @@ export class RunServices implements RunPersistence {
       val: this.metricsOf(row.id, 'val'),
       durationSec: Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0,
       createdAt: row.createdAt,
-      ...(c.sweep ? { sweep: c.sweep } : {}),
+      seed: row.seed,
+      sweep: row.sweep,
+      tags: row.tags,
+      notes: row.notes,
     }
+  }
+
+  /** The last validation point of each metric (beside the best one that model selection kept). */
+  private lastVal(runId: number): { lastVal?: A.Metrics } {
+    const m = { recall20: NaN, recall40: NaN, ndcg100: NaN }
+    let any = false
+    for (const p of store.getMetricSeries(this.db, runId)) {
+      const key = p.name.startsWith('val.') ? p.name.slice(4) : ''
+      if (key in m) {
+        m[key as keyof A.Metrics] = p.value
+        any = true
+      }
+    }
+    return any ? { lastVal: m } : {}
   }
 
   listRuns(): A.RunSummary[] {
@@ -302,6 +327,12 @@ export class RunServices implements RunPersistence {
       out.push({
         kind: 'run',
         runId: r.id,
+        runName: r.name,
+        sweep: r.sweep,
+        tags: r.tags,
+        seed: r.seed,
+        ...(r.val ? { val: r.val } : {}),
+        ...this.lastVal(r.id),
         model: 'CLLM4Rec',
         datasetId: r.datasetId,
         datasetName: r.datasetName,
@@ -313,7 +344,7 @@ export class RunServices implements RunPersistence {
     }
     const baselines = store
       .listEvaluations(this.db)
-      .filter((e) => e.baseline !== undefined && e.split === 'test')
+      .filter((e) => e.baseline !== undefined && e.split === 'test' && datasets.has(e.datasetId))
     const groups = new Map<string, A.ResultRow>()
     for (const e of baselines) {
       const key = `${e.baseline}|${e.datasetId}|${e.protocol}`

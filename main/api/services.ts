@@ -51,6 +51,7 @@ export async function loadDatasetFromDb(dbPath: string, datasetId: number): Prom
   }
 }
 
+const TRASH_KEEP_MS = 24 * 3600 * 1000
 const FORMATS: readonly string[] = ['amazon', 'movielens', 'csv', 'recbole', 'cllm4rec']
 const TEXT_EDGES = [0, 50, 100, 200, 500, 1000, 2000, 5000]
 
@@ -107,6 +108,43 @@ export async function previewImportFile(file: string, format?: FormatName): Prom
   return { format: p.format, columns: p.columns, rows: p.rows, suggestedMap }
 }
 
+/** The import's filter counts, from the stored preprocessing report and options. */
+export function importReport(r: store.DatasetRow): A.ImportReport | undefined {
+  const p = r.stats.preprocessing
+  if (!p) return undefined
+  const opt = (k: string): number | null =>
+    typeof r.options[k] === 'number' ? (r.options[k] as number) : null
+  return {
+    rawRows: p.rawRows,
+    rawUsers: p.rawUsers ?? NaN,
+    rawItems: p.rawItems ?? NaN,
+    duplicateRows: p.duplicateRows,
+    belowThreshold: p.belowThreshold,
+    kcoreRemoved: p.kcoreRemoved,
+    keptRows: p.keptRows,
+    minRating: opt('minRating'),
+    kcore: opt('kcore'),
+  }
+}
+
+/** Below these the top-K metrics say little: Recall@20 over 24 items is close to 1 by construction. */
+const MIN_ITEMS = 100
+const MIN_USERS = 100
+
+export function datasetWarnings(r: store.DatasetRow, report?: A.ImportReport): string[] {
+  const out: string[] = []
+  if (r.items < MIN_ITEMS)
+    out.push(
+      `only ${r.items} items: Recall@20 / Recall@40 rank among so few items that they are close to trivial`,
+    )
+  if (r.users < MIN_USERS) out.push(`only ${r.users} users: test metrics average over very few users`)
+  if (report && report.keptRows < report.rawRows / 2) {
+    const pct = Math.round((100 * (report.rawRows - report.keptRows)) / report.rawRows)
+    out.push(`the import filters removed ${pct}% of the file's rows`)
+  }
+  return out
+}
+
 export class Services {
   readonly dbPath: string
   readonly db: store.Store
@@ -123,17 +161,26 @@ export class Services {
     this.bus = options.bus
     this.files = options.files
     this.db = store.openStore(options.dbPath)
+    // The trash is an undo buffer, not an archive: what has sat there a day goes at the next start.
+    store.purgeTrash(this.db, new Date(Date.now() - TRASH_KEEP_MS).toISOString())
     this.backbones = new Backbones(options.files)
   }
 
   private backendProbe: Promise<A.AppInfo['backend']> | undefined
+  /** The probed backend once known: new runs are labelled with it from the start, not 'auto'. */
+  knownBackend: string | undefined
 
   /** The backend training will use, asked once of a worker thread (main never loads tfjs for this). */
   backend(): Promise<A.AppInfo['backend']> {
-    this.backendProbe ??= probeBackend().catch((err) => {
-      this.backendProbe = undefined
-      throw err
-    })
+    this.backendProbe ??= probeBackend()
+      .then((b) => {
+        this.knownBackend = b.name
+        return b
+      })
+      .catch((err) => {
+        this.backendProbe = undefined
+        throw err
+      })
     return this.backendProbe
   }
 
@@ -161,16 +208,7 @@ export class Services {
   getDataset(id: number): A.DatasetDetail {
     const r = storeCall(() => store.getDataset(this.db, id))
     const s = r.stats
-    const lengths = this.db.db
-      .prepare("SELECT length(text) FROM texts WHERE dataset_id = ? AND kind = 'review'")
-      .pluck()
-      .all(id) as number[]
-    const counts = TEXT_EDGES.map(() => 0)
-    for (const n of lengths) {
-      let b = TEXT_EDGES.length - 1
-      while (b > 0 && n < TEXT_EDGES[b]) b--
-      counts[b]++
-    }
+    const report = importReport(r)
     return {
       ...this.summary(r),
       stats: {
@@ -182,9 +220,26 @@ export class Services {
           itemTexts: s.text.itemTexts.coverage,
           userTexts: s.text.userTexts.coverage,
         },
-        textLength: { edges: TEXT_EDGES, counts },
+        textLength: this.textLengths(id),
       },
+      ...(report ? { importReport: report } : {}),
+      warnings: datasetWarnings(r, report),
     }
+  }
+
+  /** Lengths (characters) of every text the content LLM reads: reviews, item and user texts. */
+  private textLengths(id: number): A.Histogram {
+    const lengths = this.db.db
+      .prepare('SELECT length(text) FROM texts WHERE dataset_id = ?')
+      .pluck()
+      .all(id) as number[]
+    const counts = TEXT_EDGES.map(() => 0)
+    for (const n of lengths) {
+      let b = TEXT_EDGES.length - 1
+      while (b > 0 && n < TEXT_EDGES[b]) b--
+      counts[b]++
+    }
+    return { edges: TEXT_EDGES, counts }
   }
 
   private format(f: string | undefined): FormatName | undefined {
@@ -309,7 +364,11 @@ export class Services {
   }
 
   deleteDataset(id: number): void {
-    storeCall(() => store.deleteDataset(this.db, id, { force: true }))
+    storeCall(() => store.trashDataset(this.db, id))
+  }
+
+  restoreDataset(id: number): void {
+    storeCall(() => store.restoreDataset(this.db, id))
   }
 
   listUsers(datasetId: number, query: string, limit: number): A.UserRef[] {

@@ -1,7 +1,14 @@
 // Runtime argument validation for every API call. The renderer is untrusted (a compromised page, a
 // hand-written HTTP request), so each handler checks its arguments and fails with an error that names
 // the argument, e.g. "argument 'runId' must be a positive integer".
-import type { ColumnMap, DocumentKind, PromptTemplates, RunInput } from '../../preload/api'
+import type {
+  ColumnMap,
+  DocumentKind,
+  PromptTemplates,
+  RunInput,
+  RunMetaPatch,
+  Sampling,
+} from '../../preload/api'
 import { PRESET_NAMES } from '../engine/cllm4rec/config'
 
 /** A client mistake (bad argument, unknown method, missing record): HTTP 400/404, never a crash. */
@@ -108,6 +115,34 @@ export function runInput(name: string, v: unknown): RunInput {
     backboneId: str(`${name}.backboneId`, r.backboneId, 500, false),
     seed: int(`${name}.seed`, r.seed, 0, 2 ** 31 - 1),
     sweep: optional(r.sweep, (x) => str(`${name}.sweep`, x, 200, false)),
+  }
+}
+
+export function sampling(name: string, v: unknown): Sampling {
+  const r = record(name, v)
+  onlyKeys(name, r, ['temperature', 'topK', 'seed'])
+  const temperature = num(`${name}.temperature`, r.temperature, 0, 10)
+  if (temperature === 0) throw bad(`${name}.temperature`, 'a number > 0 (leave sampling out for greedy)')
+  return {
+    temperature,
+    topK: int(`${name}.topK`, r.topK, 0, 100_000),
+    seed: int(`${name}.seed`, r.seed, 0, 2 ** 31 - 1),
+  }
+}
+
+export function runMetaPatch(name: string, v: unknown): RunMetaPatch {
+  const r = record(name, v)
+  onlyKeys(name, r, ['name', 'tags', 'notes'])
+  let tags: string[] | undefined
+  if (r.tags !== undefined) {
+    if (!Array.isArray(r.tags) || r.tags.length > 50)
+      throw bad(`${name}.tags`, 'an array of at most 50 strings')
+    tags = r.tags.map((t, i) => str(`${name}.tags[${i}]`, t, 50, false))
+  }
+  return {
+    name: optional(r.name, (x) => str(`${name}.name`, x, 200, false)),
+    tags,
+    notes: optional(r.notes, (x) => str(`${name}.notes`, x, 10_000)),
   }
 }
 

@@ -30,6 +30,9 @@ export interface PreprocessOptions {
 
 export interface PreprocessReport {
   rawRows: number
+  /** Distinct users / items in the file, before any filter. */
+  rawUsers: number
+  rawItems: number
   duplicateRows: number
   duplicatePairs: number
   belowThreshold: number
@@ -301,6 +304,8 @@ export function preprocess(
     values: interactionValues(raw, keptRaw, keptU, keptI, nu, I.outIds.length),
     report: {
       rawRows: n,
+      rawUsers: raw.userIds.length,
+      rawItems: raw.itemIds.length,
       duplicateRows,
       duplicatePairs,
       belowThreshold,

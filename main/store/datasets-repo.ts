@@ -42,7 +42,9 @@ export class DuplicateImportError extends StoreError {
     readonly existing: { id: number; name: string },
     source: string,
   ) {
-    super(`${source}: this file was already imported as dataset '${existing.name}' (id ${existing.id})`)
+    super(
+      `${source}: this file was already imported as dataset '${existing.name}' (id ${existing.id}) with the same settings; change the threshold, k-core or split to import it again`,
+    )
     this.name = 'DuplicateImportError'
   }
 }
@@ -111,10 +113,18 @@ export class BatchInserter {
   }
 }
 
-export function findByFileHash(store: Store, fileHash: string): { id: number; name: string } | undefined {
-  return store.db.prepare('SELECT id, name FROM datasets WHERE file_hash = ?').get(fileHash) as
-    | { id: number; name: string }
-    | undefined
+/**
+ * The dataset already imported from this file, outside the trash. With dataHash, only one imported with
+ * the same settings (another threshold, k-core or split gives another data hash, and is a new dataset).
+ */
+export function findByFileHash(
+  store: Store,
+  fileHash: string,
+  dataHash?: string,
+): { id: number; name: string } | undefined {
+  const sql = `SELECT id, name FROM datasets WHERE file_hash = ? AND deleted_at IS NULL${dataHash ? ' AND data_hash = ?' : ''}`
+  const args = dataHash ? [fileHash, dataHash] : [fileHash]
+  return store.db.prepare(sql).get(...args) as { id: number; name: string } | undefined
 }
 
 /**
@@ -130,14 +140,14 @@ export function insertDataset(
   const ds = d.dataset
   const total = d.stats.interactions.total
   const write = db.transaction((): number => {
-    const dup = findByFileHash(store, d.fileHash)
+    const dup = findByFileHash(store, d.fileHash, ds.hash)
     if (dup) throw new DuplicateImportError(dup, d.source)
     const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(ds.name) as
       | { id: number }
       | undefined
     if (taken)
       throw new StoreError(
-        `a dataset named '${ds.name}' already exists (id ${taken.id}); choose another --name`,
+        `a dataset named '${ds.name}' already exists (id ${taken.id}${isDatasetTrashed(store, taken.id) ? ', in the trash' : ''}); choose another name`,
       )
     const info = db
       .prepare(
@@ -221,8 +231,46 @@ function resolveId(store: Store, nameOrId: string | number): number {
   return r.id
 }
 
+/** Datasets outside the trash, oldest first. */
 export function listDatasets(store: Store): DatasetRow[] {
-  return (store.db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toRow)
+  return (store.db.prepare('SELECT * FROM datasets WHERE deleted_at IS NULL ORDER BY id').all() as Row[]).map(
+    toRow,
+  )
+}
+
+export function isDatasetTrashed(store: Store, id: number): boolean {
+  const r = store.db.prepare('SELECT deleted_at FROM datasets WHERE id = ?').get(id) as
+    | { deleted_at: string | null }
+    | undefined
+  return r?.deleted_at != null
+}
+
+/** Moves a dataset (and so its runs) to the trash: one UPDATE, never half a dataset. */
+export function trashDataset(store: Store, nameOrId: string | number): DatasetRow {
+  const row = getDataset(store, nameOrId)
+  store.db.prepare('UPDATE datasets SET deleted_at = ? WHERE id = ?').run(nowIso(), row.id)
+  return row
+}
+
+export function restoreDataset(store: Store, id: number): DatasetRow {
+  const res = store.db
+    .prepare('UPDATE datasets SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL')
+    .run(id)
+  if (res.changes === 0) throw new StoreError(`no dataset with id ${id} in the trash`)
+  return getDataset(store, id)
+}
+
+/** Deletes for good what has been in the trash since before `before` (ISO time), in one transaction. */
+export function purgeTrash(store: Store, before: string): { datasets: number; runs: number } {
+  return store.db
+    .transaction(() => ({
+      runs: store.db.prepare('DELETE FROM runs WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(before)
+        .changes,
+      datasets: store.db
+        .prepare('DELETE FROM datasets WHERE deleted_at IS NOT NULL AND deleted_at < ?')
+        .run(before).changes,
+    }))
+    .immediate()
 }
 
 export function getDataset(store: Store, nameOrId: string | number): DatasetRow {

@@ -35,7 +35,7 @@ export async function importDataset(store: Store, opts: ImportDatasetOptions): P
   const name = opts.name ?? freeName(store, defaultName(opts.path))
   const built = await buildDataset(opts.path, { ...opts, name })
   throwIfAborted(opts.signal)
-  const dup = findByFileHash(store, built.fileHash)
+  const dup = findByFileHash(store, built.fileHash, built.dataset.hash)
   if (dup) throw new DuplicateImportError(dup, opts.path)
   const t = new ProgressTracker(opts.onProgress, 'write', built.stats.interactions.total)
   const options = {

@@ -155,4 +155,18 @@ CREATE TABLE recommendations (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    description:
+      'runs: sweep name, tags, notes; datasets and runs: deleted_at (trash, so a delete can be undone); metric points: wall-clock time',
+    sql: `
+ALTER TABLE runs ADD COLUMN sweep TEXT;
+ALTER TABLE runs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN deleted_at TEXT;
+ALTER TABLE datasets ADD COLUMN deleted_at TEXT;
+CREATE INDEX runs_sweep ON runs(sweep);
+ALTER TABLE metric_series ADD COLUMN at_ms INTEGER;
+`,
+  },
 ]

@@ -18,6 +18,10 @@ export interface RunRow {
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** The sweep this run belongs to (runs created together by `sweep`), else null. */
+  sweep: string | null
+  tags: string[]
+  notes: string
 }
 
 export interface NewRun {
@@ -29,6 +33,7 @@ export interface NewRun {
   backend: string
   appVersion: string
   status?: RunStatus
+  sweep?: string
 }
 
 type Row = Record<string, unknown>
@@ -47,6 +52,9 @@ const toRun = (r: Row): RunRow => ({
   startedAt: (r.started_at as string | null) ?? null,
   finishedAt: (r.finished_at as string | null) ?? null,
   error: (r.error as string | null) ?? null,
+  sweep: (r.sweep as string | null) ?? null,
+  tags: JSON.parse((r.tags_json as string | undefined) ?? '[]') as string[],
+  notes: (r.notes as string | undefined) ?? '',
 })
 
 export function createRun(store: Store, run: NewRun): number {
@@ -58,8 +66,8 @@ export function createRun(store: Store, run: NewRun): number {
     throw new StoreError(`run data hash ${run.dataHash.slice(0, 12)} does not match dataset ${run.datasetId}`)
   const info = store.db
     .prepare(
-      `INSERT INTO runs (name, dataset_id, config_json, seed, data_hash, backend, app_version, status, created_at)
-       VALUES (?,?,?,?,?,?,?,?,?)`,
+      `INSERT INTO runs (name, dataset_id, config_json, seed, data_hash, backend, app_version, status, created_at, sweep)
+       VALUES (?,?,?,?,?,?,?,?,?,?)`,
     )
     .run(
       run.name,
@@ -71,6 +79,7 @@ export function createRun(store: Store, run: NewRun): number {
       run.appVersion,
       run.status ?? 'queued',
       nowIso(),
+      run.sweep ?? null,
     )
   return Number(info.lastInsertRowid)
 }
@@ -81,13 +90,56 @@ export function getRun(store: Store, id: number): RunRow {
   return toRun(r)
 }
 
-export function listRuns(store: Store, datasetId?: number): RunRow[] {
-  const rows = (
-    datasetId === undefined
-      ? store.db.prepare('SELECT * FROM runs ORDER BY id').all()
-      : store.db.prepare('SELECT * FROM runs WHERE dataset_id = ? ORDER BY id').all(datasetId)
-  ) as Row[]
-  return rows.map(toRun)
+/** Runs in the store, oldest first; runs in the trash (or of a trashed dataset) only when asked for. */
+export function listRuns(store: Store, datasetId?: number, opts: { trashed?: boolean } = {}): RunRow[] {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (!opts.trashed)
+    where.push('deleted_at IS NULL AND dataset_id IN (SELECT id FROM datasets WHERE deleted_at IS NULL)')
+  if (datasetId !== undefined) {
+    where.push('dataset_id = ?')
+    args.push(datasetId)
+  }
+  const sql = `SELECT * FROM runs${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY id`
+  return (store.db.prepare(sql).all(...args) as Row[]).map(toRun)
+}
+
+export interface RunMetaPatch {
+  name?: string
+  tags?: string[]
+  notes?: string
+}
+
+/** Rename, tag or annotate a run (the experiment tracker's fields; nothing that affects results). */
+export function updateRunMeta(store: Store, id: number, patch: RunMetaPatch): RunRow {
+  const run = getRun(store, id)
+  if (patch.name !== undefined && patch.name.trim() === '') throw new StoreError('a run name cannot be empty')
+  const tags = patch.tags ? [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))] : run.tags
+  store.db
+    .prepare('UPDATE runs SET name = ?, tags_json = ?, notes = ? WHERE id = ?')
+    .run(patch.name?.trim() ?? run.name, JSON.stringify(tags), patch.notes ?? run.notes, id)
+  return getRun(store, id)
+}
+
+/** Moves a run to the trash: one UPDATE, so it is either wholly there or wholly not. */
+export function trashRun(store: Store, id: number): void {
+  if (store.db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ?').run(nowIso(), id).changes === 0)
+    throw new StoreError(`no run with id ${id}`)
+}
+
+export function restoreRun(store: Store, id: number): void {
+  const res = store.db
+    .prepare('UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL')
+    .run(id)
+  if (res.changes === 0) throw new StoreError(`no run with id ${id} in the trash`)
+}
+
+export function isRunTrashed(store: Store, id: number): boolean {
+  const r = store.db.prepare('SELECT deleted_at FROM runs WHERE id = ?').get(id) as
+    | { deleted_at: string | null }
+    | undefined
+  if (!r) throw new StoreError(`no run with id ${id}`)
+  return r.deleted_at !== null
 }
 
 /** Status transitions stamp started_at / finished_at; an error message is kept for failed runs. */
@@ -122,23 +174,29 @@ export interface MetricPoint {
   epoch: number
   name: string
   value: number
+  /** When it was logged (Unix ms); absent for points stored before schema v2. */
+  atMs?: number
 }
 
 export function addMetrics(store: Store, runId: number, points: MetricPoint[]): void {
   const ins = store.db.prepare(
-    'INSERT INTO metric_series (run_id, stage, step, epoch, name, value) VALUES (?,?,?,?,?,?)',
+    'INSERT INTO metric_series (run_id, stage, step, epoch, name, value, at_ms) VALUES (?,?,?,?,?,?,?)',
   )
   store.db.transaction(() => {
     for (const p of points) {
       if (!Number.isFinite(p.value)) throw new StoreError(`metric ${p.name} at step ${p.step} is not finite`)
-      ins.run(runId, p.stage, p.step, p.epoch, p.name, p.value)
+      ins.run(runId, p.stage, p.step, p.epoch, p.name, p.value, p.atMs ?? null)
     }
   })()
 }
 
 export function getMetricSeries(store: Store, runId: number, name?: string): MetricPoint[] {
-  const sql = `SELECT stage, step, epoch, name, value FROM metric_series WHERE run_id = ?${name ? ' AND name = ?' : ''} ORDER BY id`
-  return (name ? store.db.prepare(sql).all(runId, name) : store.db.prepare(sql).all(runId)) as MetricPoint[]
+  const sql = `SELECT stage, step, epoch, name, value, at_ms FROM metric_series WHERE run_id = ?${name ? ' AND name = ?' : ''} ORDER BY id`
+  const rows = (name ? store.db.prepare(sql).all(runId, name) : store.db.prepare(sql).all(runId)) as (Omit<
+    MetricPoint,
+    'atMs'
+  > & { at_ms: number | null })[]
+  return rows.map(({ at_ms, ...p }) => (at_ms === null ? p : { ...p, atMs: at_ms }))
 }
 
 export interface Evaluation {

@@ -57,9 +57,14 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
       ? path.join(ctx.backbone.cacheDir, path.basename(scratchCacheDir(ctx.dataset, config)))
       : undefined
   const started = Date.now()
-  const totalTasks = Math.max(1, planTasks(config).length)
+  const plan = planTasks(config)
+  const totalTasks = Math.max(1, plan.length)
+  // Metric steps are the task's index in the plan, not a count of tasks seen by this process, so a
+  // resumed run logs every series at the same steps as an uninterrupted one.
+  const planIndex = (p: ProgressEvent): number =>
+    plan.findIndex((t) => t.series.stage === p.stage && t.series.epoch === p.epoch)
   let task = { key: '', stage: 'warmup' as Stage, epoch: 0, lossSum: 0, n: 0 }
-  let taskIndex = 0
+  let taskIndex = ctx.resume ? ctx.resume.step : 0
   const flushLoss = (): void => {
     if (task.n > 0) {
       ctx.metric({
@@ -76,7 +81,8 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
     const key = `${p.stage}/${p.epoch}`
     if (stage !== 'backbone' && key !== task.key) {
       flushLoss()
-      if (task.key) taskIndex++
+      const i = planIndex(p)
+      taskIndex = i >= 0 ? i : taskIndex + 1
       task = { key, stage, epoch: p.epoch, lossSum: 0, n: 0 }
     }
     if (stage !== 'backbone' && Number.isFinite(p.loss)) {
@@ -118,7 +124,8 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
         if (name === 'users') continue
         const point: MetricPoint = {
           stage,
-          step: taskIndex,
+          // The final test evaluation sits at the last task's step, whatever task this process began with.
+          step: m.split === 'test' ? totalTasks - 1 : taskIndex,
           epoch: m.epoch,
           name: `${m.split}.${name}`,
           value,

@@ -1,4 +1,5 @@
 // Typed requests and replies of the engine worker (inspection, previews, baselines). Unknown ops throw.
+import type { Sampling } from '../engine/gpt2/sampling'
 import type { DocumentKind, PromptTemplates } from '../../preload/api'
 import type { FormatName } from '../data/import-source'
 
@@ -8,7 +9,18 @@ export type EngineRequest =
   | Req<'inspectUser', { dbPath: string; runId: number; user: number; k: number }>
   | Req<'inspectItem', { dbPath: string; runId: number; item: number; k: number }>
   | Req<'projection', { dbPath: string; runId: number; maxItems: number }>
-  | Req<'generateReview', { dbPath: string; runId: number; user: number; item: number; maxNewTokens: number }>
+  | Req<
+      'generateReview',
+      {
+        dbPath: string
+        runId: number
+        user: number
+        item: number
+        maxNewTokens: number
+        /** Absent: greedy. */
+        sampling?: Sampling
+      }
+    >
   | Req<
       'checkTemplates',
       { templates: PromptTemplates; tokenizerDir: string | null; dbPath: string; datasetId: number | null }

@@ -1,6 +1,7 @@
 // Engine work the API asks for outside training: inspecting a trained run (recommendations from both
 // LLMs, neighbours, PCA of the embeddings, generated reviews), token previews of prompt templates, and
 // the baselines. Runs in the engine worker (engine-worker.ts) so main's event loop never does tensor work.
+import type { Sampling } from '../engine/gpt2/sampling'
 import * as tf from '@tensorflow/tfjs'
 import type * as A from '../../preload/api'
 import type { RecDataset } from '../data/types'
@@ -83,13 +84,21 @@ export function inspectItem(s: Cllm4recSession, item: number, k: number): A.Item
   const zc = s.embeddings('zc_item')
   let sq = 0
   for (let c = 0; c < zl.dim; c++) sq += (zl.data[item * zl.dim + c] - zc.data[item * zc.dim + c]) ** 2
+  const reviews = d.reviews
+    .filter((r) => r.item === item)
+    .slice(0, MAX_ITEM_REVIEWS)
+    .map((r) => ({ user: r.user, userId: d.userIds[r.user], text: r.text }))
   return {
     item: itemRef(d, item),
     neighborsCollaborative: near('zl_item'),
     neighborsContent: near('zc_item'),
     distance: Math.sqrt(sq),
+    reviews,
   }
 }
+
+/** Reviews shown with an item: enough to read what the content LLM saw, not the whole corpus. */
+const MAX_ITEM_REVIEWS = 20
 
 /** PCA of both item tables, on the maxItems most-interacted items (all when fewer). */
 export function projection(s: Cllm4recSession, maxItems: number): A.Projection {
@@ -127,10 +136,11 @@ export function generateReview(
   user: number,
   item: number,
   n: number,
+  sampling?: Sampling,
 ): { prompt: string; text: string } {
   checkIndex('user', user, s.data.userIds.length)
   checkIndex('item', item, s.data.itemIds.length)
-  const r = s.generateReview(user, item, n)
+  const r = s.generateReview(user, item, n, undefined, sampling)
   return { prompt: r.prompt, text: r.text }
 }
 

@@ -92,7 +92,13 @@ async function handle(req: EngineRequest): Promise<unknown> {
     case 'projection':
       return ops.projection(await session(req.dbPath, req.runId), req.maxItems)
     case 'generateReview':
-      return ops.generateReview(await session(req.dbPath, req.runId), req.user, req.item, req.maxNewTokens)
+      return ops.generateReview(
+        await session(req.dbPath, req.runId),
+        req.user,
+        req.item,
+        req.maxNewTokens,
+        req.sampling,
+      )
     case 'checkTemplates':
       return ops.checkTemplates(
         req.templates,

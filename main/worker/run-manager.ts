@@ -246,14 +246,21 @@ export class RunManager implements Runs {
             if (m.status === 'running') this.setStatus(runId, 'running')
             else end('cancelled')
             break
-          case 'progress':
-            this.progressByRun.set(runId, m.progress)
-            this.bus.emit({ type: 'run.progress', ...m.progress })
+          case 'progress': {
+            // A resumed run redoes the work after its last checkpoint: the bar never goes back.
+            const prev = this.progressByRun.get(runId)?.fraction ?? 0
+            const p = { ...m.progress, fraction: Math.max(prev, m.progress.fraction) }
+            this.progressByRun.set(runId, p)
+            this.bus.emit({ type: 'run.progress', ...p })
             break
-          case 'metric':
-            this.store.addMetric(runId, m.point)
-            this.bus.emit({ type: 'run.metric', runId, point: m.point })
+          }
+          case 'metric': {
+            // Stamped on arrival: the wall-clock axis of the charts (a resume shows its pause).
+            const point = { ...m.point, atMs: Date.now() }
+            this.store.addMetric(runId, point)
+            this.bus.emit({ type: 'run.metric', runId, point })
             break
+          }
           case 'checkpoint':
             this.store.saveCheckpoint(runId, m.checkpoint)
             this.post(worker, { type: 'checkpoint-ack', runId, seq: m.seq })

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { buildWeb, startTestServer, type TestServer } from './helpers/server'
 import { launchBrowser, screenshot } from './helpers/browser'
-import { waitForCount, waitForText } from './helpers/wait'
+import { waitForAttr, waitForCount, waitForText } from './helpers/wait'
 
 // Tiny training: every epoch count scaled down to its minimum, so a run takes seconds, not hours.
 const TINY = { epochsScale: '0.01' }
@@ -190,8 +190,18 @@ describe('workbench in browser mode', () => {
     await waitForText(page.getByTestId('item-distance'), (t) => /= \S+/.test(t), 30_000, 'item distance')
     await waitForCount(page.getByTestId('scatter-collaborative').getByTestId('scatter-highlight'), 1)
     await waitForCount(page.getByTestId('scatter-content').getByTestId('scatter-highlight'), 1)
+    // A new K applies at once, to the user's lists and the item's neighbours.
+    await page.getByTestId('inspect-k').fill('3')
+    for (const list of ['rec-collaborative', 'rec-content', 'nn-collaborative', 'nn-content']) {
+      const items = page.getByTestId(list).locator('li')
+      for (let t = 0; (await items.count()) !== 3 && t < 150; t++) await page.waitForTimeout(200)
+      expect(await items.count(), list).toBe(3)
+    }
     await page.getByTestId('generate-review').click()
     await page.getByTestId('review-text').waitFor({ timeout: 120_000 })
+    // Sampled beside greedy, and the prompt's soft tokens named by the real ids.
+    await page.getByTestId('review-sampled').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('review-for').textContent()).toMatch(/for user \S+ and item \S+/)
     await screenshot(page, 'inspect')
   })
 
@@ -217,11 +227,13 @@ describe('workbench in browser mode', () => {
     await page.getByTestId(`result-run-${secondRun}`).waitFor()
     await page.getByTestId(`select-run-${firstRun}`).check()
     await page.getByTestId(`select-run-${secondRun}`).check()
-    await waitForCount(page.getByTestId('overlay-chart').locator('path.line'), 2)
+    await waitForAttr(page.getByTestId('overlay-chart'), 'data-series', '2')
+    await waitForCount(page.getByTestId('overlay-chart').locator('canvas'), 1)
     await page.getByTestId('diff-prompt.collaborative').waitFor()
     expect(await page.getByTestId('diff-prompt.collaborative').textContent()).toContain('purchased')
 
-    // Baselines on the same split join the runs' protocol group.
+    // Baselines on the same split join the runs' dataset + protocol group.
+    await page.getByTestId('results-dataset').selectOption({ index: 1 })
     await page.getByTestId('run-baselines').click()
     await waitForCount(page.getByTestId('result-baseline'), 1, 120_000)
 

@@ -232,8 +232,7 @@ export function resolveConfig(
   preset: PresetName = 'paper',
   overrides: ConfigOverrides = {},
 ): Readonly<Cllm4recConfig> {
-  if (!(preset in PRESETS))
-    throw new Error(`config: unknown preset "${preset}" (${PRESET_NAMES.join(', ')})`)
+  if (!(preset in PRESETS)) throw new Error(`config: unknown preset "${preset}" (${PRESET_NAMES.join(', ')})`)
   const structured = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>
   const withPreset = merge(structured, PRESETS[preset] as Record<string, unknown>, '')
   const c = merge(withPreset, overrides as Record<string, unknown>, '') as unknown as Cllm4recConfig

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
 import { disposeCache, type KvCache } from '../gpt2/model'
+import { tokenPicker, type Sampling } from '../gpt2/sampling'
 import type { Scorer } from '../eval/evaluate'
 import { topKRow } from '../eval/topk'
 import { Rng } from '../train/rng'
@@ -113,13 +114,18 @@ export class Cllm4recSession implements Scorer {
     return Array.from(top, (j) => ({ item: j, similarity: sims[j] }))
   }
 
-  /** Greedy review text from the content LLM for (user, item), KV-cached, stops at end-of-text. */
+  /**
+   * Review text from the content LLM for (user, item), KV-cached, stops at end-of-text: greedy, or
+   * sampled (temperature, top-k, seed) when `sampling` is given.
+   */
   generateReview(
     user: number,
     item: number,
     maxNewTokens = 30,
     signal?: AbortSignal,
+    sampling?: Sampling,
   ): { prompt: string; text: string; ids: number[] } {
+    const pick = tokenPicker(sampling)
     const promptIds = this.tok.encode(fillTemplate(this.config.prompts.review, { user, item }))
     const stop = (this.tok.text as { eosId?: number }).eosId
     const out: number[] = []
@@ -138,7 +144,7 @@ export class Cllm4recSession implements Scorer {
         const next = tf.tidy(() => {
           const T = r.hidden.shape[1]
           const last = r.hidden.slice([0, T - 1, 0], [1, 1, -1]).reshape([1, -1]) as tf.Tensor2D
-          return this.model.backbone.logits(last).argMax(-1).dataSync()[0]
+          return pick(this.model.backbone.logits(last).dataSync() as Float32Array)
         })
         r.hidden.dispose()
         if (next === stop) break

@@ -135,6 +135,19 @@ export async function trainCllm4rec(
       if (opts.sink) await opts.sink.save(await snapshot(run, ti + 1, run.tasks[ti].stage))
     }
     restoreBest(run)
+    // Say so before the (possibly long) test evaluation, so a progress bar names it: every epoch
+    // task is done (fraction 1), only the ranking of the test users is left.
+    if (!opts.skipTest)
+      opts.onProgress?.({
+        stage: 'eval:test',
+        epoch: 0,
+        step: 0,
+        totalSteps: 1,
+        loss: NaN,
+        tokensPerSec: 0,
+        etaSec: 0,
+        fraction: 1,
+      })
     const test = opts.skipTest ? null : await evaluate(session, data, 'test', { signal: opts.signal })
     if (test) opts.onMetric?.({ stage: 'final', epoch: 0, split: 'test', metrics: { ...test } })
     return {

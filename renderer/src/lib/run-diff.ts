@@ -47,3 +47,35 @@ export function diffRuns(a: DiffInput, b: DiffInput): DiffRow[] {
   }
   return out
 }
+
+export interface TableRow {
+  key: string
+  values: string[]
+}
+
+/** Every setting as a flat key -> value map (config keys, prompt.<kind>, seed, backbone, data). */
+export function settingsOf(d: DiffInput): Record<string, string> {
+  const out: Record<string, string> = {}
+  const c = flatten(
+    Object.fromEntries(Object.entries(d.config).filter(([k]) => k !== 'prompts' && k !== 'templates')),
+  )
+  for (const [k, v] of Object.entries(c)) out[k] = show(v)
+  for (const [k, v] of Object.entries(d.templates)) out[`prompt.${k}`] = show(v)
+  for (const key of ['seed', 'backbone', 'datasetName', 'dataHash'] as const) out[key] = show(d[key])
+  return out
+}
+
+/**
+ * The hyperparameter table of any number of runs: one row per setting that differs between them (all
+ * settings when `all`), one column per run, in the order given.
+ */
+export function hyperparameterTable(runs: DiffInput[], all = false): TableRow[] {
+  const maps = runs.map(settingsOf)
+  const keys = [...new Set(maps.flatMap((m) => Object.keys(m)))].sort()
+  const rows: TableRow[] = []
+  for (const key of keys) {
+    const values = maps.map((m) => m[key] ?? '–')
+    if (all || new Set(values).size > 1) rows.push({ key, values })
+  }
+  return rows
+}

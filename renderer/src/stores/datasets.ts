@@ -4,6 +4,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { DatasetDetail, DatasetSummary } from '../../../preload/api'
 import { api, errorText } from '../api'
+import { useUndoStore } from './undo'
 
 export const useDatasetsStore = defineStore('datasets', () => {
   const list = ref<DatasetSummary[]>([])
@@ -44,11 +45,18 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** To the trash, with an undo offer: the dataset and its runs come back whole. */
   async function remove(id: number): Promise<void> {
+    const name = list.value.find((d) => d.id === id)?.name ?? `#${id}`
     try {
       await api.deleteDataset(id)
       if (selected.value?.id === id) selected.value = null
       await refresh()
+      useUndoStore().show(`Dataset '${name}' deleted.`, async () => {
+        await api.restoreDataset(id)
+        await refresh()
+        await select(id)
+      })
     } catch (err) {
       listError.value = errorText(err)
     }

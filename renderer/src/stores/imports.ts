@@ -24,6 +24,8 @@ export const useImportsStore = defineStore('imports', () => {
   const error = ref('')
   const job = ref<ImportJob | null>(null)
   const dataFiles = ref<FileRef[]>([])
+  /** The file of the last finished import: the user may import it again with other settings. */
+  const lastFile = ref<FileRef | null>(null)
 
   useAppEvent('import.progress', (e) => {
     const j = job.value
@@ -77,10 +79,13 @@ export const useImportsStore = defineStore('imports', () => {
       const datasets = useDatasetsStore()
       await datasets.refresh()
       await datasets.select(res.datasetId)
+      lastFile.value = file.value
       file.value = null
       preview.value = null
     } catch (err) {
       error.value = errorText(err)
+      // The bar of a failed import says nothing true any more: the error replaces it.
+      job.value = null
     } finally {
       if (job.value) job.value.running = false
     }
@@ -96,5 +101,25 @@ export const useImportsStore = defineStore('imports', () => {
     }
   }
 
-  return { file, preview, error, job, dataFiles, loadDataFiles, useFile, setFormat, upload, run, cancel }
+  /** Back to the form with the last imported file (another threshold, k-core or split). */
+  async function reimport(): Promise<void> {
+    job.value = null
+    await useFile(lastFile.value)
+  }
+
+  return {
+    file,
+    preview,
+    error,
+    job,
+    dataFiles,
+    lastFile,
+    loadDataFiles,
+    useFile,
+    setFormat,
+    upload,
+    run,
+    cancel,
+    reimport,
+  }
 })

@@ -1,10 +1,11 @@
-// Results: every run and baseline in one table grouped by evaluation protocol (never ranked across
-// protocols, paper §7), run selection for curve overlays, and a config/prompt diff of two runs.
+// Results as an experiment tracker: every run and baseline grouped by dataset, then evaluation protocol
+// (never ranked across either, paper §7), filtered by dataset, sweep and a search, sorted by any column;
+// run selection for curve overlays, the hyperparameter table and the diff of any number of runs.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { MetricPoint, ResultRow, RunDetail } from '../../../preload/api'
+import type { MetricPoint, ResultRow, RunDetail, RunMetaPatch } from '../../../preload/api'
 import { api, errorText } from '../api'
-import { diffRuns, type DiffRow } from '../lib/run-diff'
+import { groupResults, type SortKey } from '../lib/result-groups'
 
 export const useResultsStore = defineStore('results', () => {
   const rows = ref<ResultRow[]>([])
@@ -14,37 +15,49 @@ export const useResultsStore = defineStore('results', () => {
   const error = ref('')
   const baselineError = ref('')
   const baselinesBusy = ref(false)
-  /** Run names by id: result rows carry only the model name, and every run is "CLLM4Rec". */
-  const runNames = ref<Record<number, string>>({})
+  /** null = every dataset (each still in its own group). */
+  const datasetId = ref<number | null>(null)
+  const sweep = ref<string | null>(null)
+  const search = ref('')
+  const sortKey = ref<SortKey>('recall20')
+  const sortDesc = ref(true)
 
-  const byProtocol = computed(() => {
-    const groups = new Map<string, ResultRow[]>()
-    for (const r of rows.value) {
-      const g = groups.get(r.protocol) ?? []
-      g.push(r)
-      groups.set(r.protocol, g)
+  const sweeps = computed(() => [...new Set(rows.value.flatMap((r) => (r.sweep ? [r.sweep] : [])))])
+
+  const groups = computed(() =>
+    groupResults(rows.value, {
+      datasetId: datasetId.value,
+      sweep: sweep.value,
+      search: search.value,
+      sortKey: sortKey.value,
+      sortDesc: sortDesc.value,
+    }),
+  )
+
+  function sortBy(key: SortKey): void {
+    if (sortKey.value === key) sortDesc.value = !sortDesc.value
+    else {
+      sortKey.value = key
+      sortDesc.value = key !== 'name' && key !== 'model'
     }
-    // Within one protocol, best Recall@20 first.
-    for (const g of groups.values()) g.sort((a, b) => b.test.recall20 - a.test.recall20)
-    return [...groups.entries()].map(([protocol, list]) => ({ protocol, rows: list }))
-  })
+  }
 
   async function refresh(): Promise<void> {
     try {
-      const [r, runs] = await Promise.all([api.results(), api.listRuns()])
-      rows.value = r
-      runNames.value = Object.fromEntries(runs.map((x) => [x.id, x.name]))
+      rows.value = await api.results()
       error.value = ''
+      // Selections from a deep link load their curves and details once the rows are known.
+      await Promise.all(selected.value.filter((id) => !details.value[id]).map(load))
     } catch (err) {
       error.value = errorText(err)
     }
   }
 
   /** Popularity / EASE on the dataset's split, scored by the same evaluator as the runs. */
-  async function runBaselines(datasetId: number): Promise<void> {
+  async function runBaselines(id: number): Promise<void> {
     baselinesBusy.value = true
     try {
-      await api.runBaselines(datasetId)
+      await api.runBaselines(id)
       baselineError.value = ''
       await refresh()
     } catch (err) {
@@ -54,13 +67,7 @@ export const useResultsStore = defineStore('results', () => {
     }
   }
 
-  async function toggle(runId: number): Promise<void> {
-    const i = selected.value.indexOf(runId)
-    if (i >= 0) {
-      selected.value.splice(i, 1)
-      return
-    }
-    selected.value.push(runId)
+  async function load(runId: number): Promise<void> {
     try {
       const [m, d] = await Promise.all([api.runMetrics(runId), api.getRun(runId)])
       curves.value[runId] = m
@@ -71,26 +78,70 @@ export const useResultsStore = defineStore('results', () => {
     }
   }
 
-  /** Config keys and prompt phrases that differ between the first two selected runs. */
-  const diff = computed<DiffRow[] | null>(() => {
-    if (selected.value.length < 2) return null
-    const [a, b] = selected.value.slice(0, 2).map((id) => details.value[id])
-    return a && b ? diffRuns(a, b) : null
-  })
+  async function toggle(runId: number): Promise<void> {
+    const i = selected.value.indexOf(runId)
+    if (i >= 0) {
+      selected.value.splice(i, 1)
+      return
+    }
+    selected.value.push(runId)
+    await load(runId)
+  }
+
+  /** Selects every run the filters show (e.g. all runs of a sweep, for the hyperparameter table). */
+  async function selectVisible(): Promise<void> {
+    const ids = groups.value.flatMap((g) => g.rows.flatMap((r) => (r.runId !== undefined ? [r.runId] : [])))
+    const added = ids.filter((id) => !selected.value.includes(id))
+    selected.value.push(...added)
+    await Promise.all(added.map(load))
+  }
+
+  function clearSelection(): void {
+    selected.value = []
+  }
+
+  /** Details (config, prompts) of every run, for the CSV export. */
+  async function allDetails(): Promise<Record<number, RunDetail>> {
+    const ids = rows.value.flatMap((r) => (r.runId !== undefined && !details.value[r.runId] ? [r.runId] : []))
+    const got = await Promise.all(ids.map((id) => api.getRun(id)))
+    for (const d of got) details.value[d.id] = d
+    return details.value
+  }
+
+  async function updateMeta(runId: number, patch: RunMetaPatch): Promise<boolean> {
+    try {
+      await api.updateRun(runId, patch)
+      await refresh()
+      details.value[runId] = await api.getRun(runId)
+      return true
+    } catch (err) {
+      error.value = errorText(err)
+      return false
+    }
+  }
 
   return {
     rows,
     selected,
     curves,
     details,
-    runNames,
     error,
     baselineError,
     baselinesBusy,
-    byProtocol,
-    diff,
+    datasetId,
+    sweep,
+    sweeps,
+    search,
+    sortKey,
+    sortDesc,
+    groups,
+    sortBy,
     refresh,
     runBaselines,
     toggle,
+    selectVisible,
+    clearSelection,
+    allDetails,
+    updateMeta,
   }
 })

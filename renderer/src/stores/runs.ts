@@ -4,6 +4,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { MetricPoint, RunDetail, RunInput, RunProgress, RunSummary } from '../../../preload/api'
 import { api, errorText } from '../api'
+import { useUndoStore } from './undo'
 import { useAppEvents } from '../composables/use-app-events'
 
 export const useRunsStore = defineStore('runs', () => {
@@ -75,7 +76,12 @@ export const useRunsStore = defineStore('runs', () => {
       if (kind === 'cancel') await api.cancelRun(id)
       else if (kind === 'resume') await api.resumeRun(id)
       else {
+        const name = runs.value.find((r) => r.id === id)?.name ?? `#${id}`
         await api.deleteRun(id)
+        useUndoStore().show(`Run '${name}' deleted.`, async () => {
+          await api.restoreRun(id)
+          await refresh()
+        })
         if (selectedId.value === id) {
           selectedId.value = null
           detail.value = null

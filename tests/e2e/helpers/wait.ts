@@ -32,3 +32,24 @@ export async function waitForCount(locator: Locator, min: number, timeoutMs = 30
     await new Promise((r) => setTimeout(r, 200))
   }
 }
+
+export async function waitForAttr(
+  locator: Locator,
+  name: string,
+  want: string | ((v: string) => boolean),
+  timeoutMs = 30_000,
+): Promise<string> {
+  const ok = typeof want === 'string' ? (v: string) => v === want : want
+  const deadline = Date.now() + timeoutMs
+  let last = ''
+  for (;;) {
+    last =
+      (await locator
+        .first()
+        .getAttribute(name, { timeout: 1000 })
+        .catch(() => null)) ?? ''
+    if (ok(last)) return last
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}; last: "${last}"`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}

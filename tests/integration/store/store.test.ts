@@ -64,12 +64,13 @@ afterAll(() => {
 
 describe('openStore', () => {
   it('creates the folder, applies migrations once, and sets WAL / foreign keys / busy timeout', () => {
-    expect(store.db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SCHEMA_VERSION])
+    const versions = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
+    expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1))
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000)
     const again = openStore(store.file)
-    expect(again.db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(1)
+    expect(again.db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(SCHEMA_VERSION)
     again.close()
   })
   it('refuses a database from a newer app version', () => {

@@ -90,17 +90,18 @@ describe('cli sweep', () => {
 
     const sql = new Database(db, { readonly: true })
     try {
-      const runs = sql.prepare('SELECT id, name, status, config_json FROM runs ORDER BY id').all() as {
+      const runs = sql.prepare('SELECT id, name, status, sweep, config_json FROM runs ORDER BY id').all() as {
         id: number
         name: string
         status: string
+        sweep: string | null
         config_json: string
       }[]
       expect(runs).toHaveLength(2)
       for (const [i, run] of runs.entries()) {
         const c = JSON.parse(run.config_json)
         expect(run.status).toBe('done')
-        expect(c.sweep).toBe('lc')
+        expect(run.sweep).toBe('lc')
         expect(c.resolved.lambdaC).toBe([1, 10][i])
         expect(c.resolved.epochsScale).toBe(0.02)
         expect(run.name).toBe(`lc: lambdaC=${[1, 10][i]}`)

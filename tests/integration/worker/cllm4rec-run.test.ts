@@ -9,6 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppEvent, RunDetail, RunInput } from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
+import { callApi } from '../../../main/api/handlers'
 import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
 import { RunManager, createRunManager } from '../../../main/worker/run-manager'
@@ -148,11 +149,17 @@ describe('CLLM4Rec runs in the worker', () => {
     const stages = new Set(
       events.flatMap((e) => (e.type === 'run.progress' && e.runId === runId ? [e.stage] : [])),
     )
-    for (const s of ['warmup', 'collaborative', 'content', 'finetune'] as const)
+    for (const s of ['warmup', 'collaborative', 'content', 'finetune', 'eval'] as const)
       expect(stages.has(s), s).toBe(true)
     const metrics = await app.handlers.runMetrics(runId)
     expect(metrics.filter((m) => m.name === 'loss').length).toBeGreaterThanOrEqual(5)
     expect(metrics.some((m) => m.name === 'val.recall20')).toBe(true)
+    // Results show the best validation (model selection) beside the last one logged.
+    const row = (await app.handlers.results()).find((r) => r.runId === runId)!
+    expect(row.lastVal!.recall20).toBe(metrics.filter((m) => m.name === 'val.recall20').at(-1)!.value)
+    const sum = (m: { recall20: number; recall40: number; ndcg100: number }) =>
+      m.recall20 + m.recall40 + m.ndcg100
+    expect(sum(row.val!)).toBeGreaterThanOrEqual(sum(row.lastVal!))
   })
 
   it('cancel + resume ends with the same test metrics as the uninterrupted run', async () => {
@@ -171,9 +178,16 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(d.status).toBe('done')
     expect(d.test).toEqual(reference.test)
     // The resumed run logged each epoch once, like the uninterrupted one: it did not start over.
-    const losses = async (id: number) =>
-      (await app.handlers.runMetrics(id)).filter((m) => m.name === 'loss').map((m) => `${m.stage}:${m.epoch}`)
-    expect(await losses(runId)).toEqual(await losses(reference.id))
+    // Every stored series (losses, validation, test) sits at the same steps and epochs.
+    const series = async (id: number) =>
+      (await app.handlers.runMetrics(id)).map((m) => `${m.name}@${m.stage}:${m.step}:${m.epoch}`).sort()
+    expect(await series(runId)).toEqual(await series(reference.id))
+    // The progress bar never went back across the cancel and the resume.
+    const fractions = events.flatMap((e) =>
+      e.type === 'run.progress' && e.runId === runId ? [e.fraction] : [],
+    )
+    expect(fractions.length).toBeGreaterThan(2)
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1])
     expect(store.listCheckpoints(app.services.db, runId)).toHaveLength(2)
   })
 
@@ -196,6 +210,12 @@ describe('CLLM4Rec runs in the worker', () => {
     const it3 = await app.handlers.inspectItem(done.id, 3, 4)
     expect(it3.neighborsCollaborative.map((n) => n.item)).not.toContain(3)
     expect(it3.neighborsContent).toHaveLength(4)
+    // The item's own reviews, with the real user ids.
+    const own = data.reviews.filter((r) => r.item === 3).slice(0, 20)
+    expect(own.length).toBeGreaterThan(0)
+    expect(it3.reviews).toEqual(
+      own.map((r) => ({ user: r.user, userId: data.userIds[r.user], text: r.text })),
+    )
     const proj = await app.handlers.projection(done.id, 25)
     expect(proj.points).toHaveLength(25)
     const [pc1, pc2] = proj.explainedVariance.collaborative
@@ -206,6 +226,15 @@ describe('CLLM4Rec runs in the worker', () => {
     const review = await app.handlers.generateReview(done.id, 5, 3, 8)
     expect(review.prompt).toContain('<user_5>')
     expect(review.prompt).toContain('<item_3>')
+    // Sampling from a seed repeats itself; a near-zero temperature is the greedy text.
+    const s = { temperature: 1.5, topK: 0, seed: 9 }
+    const a = await app.handlers.generateReview(done.id, 5, 3, 8, s)
+    expect(await app.handlers.generateReview(done.id, 5, 3, 8, s)).toEqual(a)
+    const cold = await app.handlers.generateReview(done.id, 5, 3, 8, { temperature: 1e-4, topK: 5, seed: 1 })
+    expect(cold.text).toBe(review.text)
+    await expect(
+      callApi(app.handlers, 'generateReview', [done.id, 5, 3, 8, { temperature: 0, topK: 1, seed: 1 }]),
+    ).rejects.toThrow(/argument 'sampling.temperature' must be a number > 0/)
     await expect(app.handlers.inspectUser(done.id, 60, 5)).rejects.toThrow(/argument 'user' must be < 60/)
     const cancelledOrOther = (await app.handlers.listRuns()).find((r) => r.status !== 'done')
     if (cancelledOrOther)

@@ -1,7 +1,7 @@
 // Pure renderer helpers: chart scales/ticks, metric grouping per training stage, CSV export, formats.
 import { describe, expect, it } from 'vitest'
 import { extent, linearScale, niceTicks, tickLabel } from '../../../renderer/src/lib/scale'
-import { chartGroups, metricKeys } from '../../../renderer/src/lib/metric-series'
+import { chartGroups, metricKeys, xAccessor } from '../../../renderer/src/lib/metric-series'
 import { toCsv } from '../../../renderer/src/lib/download'
 import { fmtDuration, fmtEta, fmtPct } from '../../../renderer/src/lib/format'
 import type { MetricPoint } from '../../../preload/api'
@@ -40,7 +40,7 @@ describe('metric series', () => {
     name,
     value,
   })
-  it('puts losses of every stage in one chart (training order) and metrics in their own', () => {
+  it("gives each stage's loss its own panel (schedule order), metrics their own, marks single points", () => {
     const groups = chartGroups([
       p('finetune', 4, 'loss', 0.5),
       p('collaborative', 2, 'loss', 3),
@@ -50,17 +50,22 @@ describe('metric series', () => {
       p('eval', 5, 'test.ndcg100', 0.05),
       p('content', 2, 'mutual', 0.7),
     ])
-    expect(groups.map((g) => g.key)).toEqual(['loss', 'val', 'test'])
-    expect(groups[0].series.map((s) => s.name)).toEqual([
-      'Collaborative LLM (L-step)',
-      'Content LLM (C-step) · mutual',
-      'RecLLM finetuning',
+    // One panel per stage's loss, in schedule order, then validation and test.
+    expect(groups.map((g) => g.key)).toEqual([
+      'loss-collaborative',
+      'loss-content',
+      'loss-finetune',
+      'val',
+      'test',
     ])
+    expect(groups.map((g) => g.title)[0]).toBe('Collaborative LLM (L-step) loss')
+    expect(groups[1].series.map((s) => s.name)).toEqual(['mutual'])
     expect(groups[0].series[0].points).toEqual([
       [1, 4],
       [2, 3],
     ])
-    expect(groups[1].series).toEqual([
+    expect(groups.map((g) => g.single)).toEqual([false, true, true, false, true])
+    expect(groups[3].series).toEqual([
       {
         name: 'val.recall20',
         points: [
@@ -68,6 +73,19 @@ describe('metric series', () => {
           [4, 0.1],
         ],
       },
+    ])
+  })
+  it('puts points on a wall-clock axis in minutes since the first, skipping untimed ones', () => {
+    const at = (step: number, atMs: number | undefined): MetricPoint => ({
+      ...p('content', step, 'loss', step),
+      ...(atMs === undefined ? {} : { atMs }),
+    })
+    const pts = [at(1, 60_000), at(2, 180_000), at(3, undefined)]
+    expect(xAccessor(pts, 'time')(pts[1])).toBe(2)
+    expect(xAccessor(pts, 'step')(pts[2])).toBe(3)
+    expect(chartGroups(pts, 'time')[0].series[0].points).toEqual([
+      [0, 1],
+      [2, 2],
     ])
   })
   it('lists stage/name keys once', () => {
