@@ -2,6 +2,7 @@
 // modules goes through here (and services-runs.ts for runs), so a change in their signatures is fixed
 // in these files only. Handlers have already validated argument types; this layer checks existence.
 import { createHash, randomUUID } from 'node:crypto'
+import os from 'node:os'
 import path from 'node:path'
 import type * as A from '../../preload/api'
 import { generateDemoDataset } from '../data/demo'
@@ -13,7 +14,8 @@ import { PRESETS } from '../engine/cllm4rec/config'
 import { DEFAULT_PROMPTS, PROMPT_PRESETS, validateTemplate } from '../engine/cllm4rec/prompts'
 import * as store from '../store'
 import { EngineClient } from '../worker/engine-client'
-import { probeBackend } from '../worker/run-manager'
+import type { EngineCall } from '../worker/engine-messages'
+import { probeBackend, workerEntry } from '../worker/run-manager'
 import { configFields } from './config-schema'
 import { Backbones } from './services-backbones'
 import type { EventBus } from './events'
@@ -34,6 +36,8 @@ export interface ServicesOptions {
   dbPath: string
   bus: EventBus
   files: FileAccess
+  /** Heap cap (MiB) of import / demo workers (default JOB_HEAP_MB). */
+  jobHeapMb?: number
 }
 
 /** --db flag, else CLLM4REC_DB, else the per-user app-data folder (the store decides). */
@@ -87,6 +91,51 @@ export async function importDatasetToDb(
   }
 }
 
+export interface DemoArgs {
+  seed: number
+  users?: number
+  items?: number
+}
+
+/** Worker side: generates a demo dataset and stores it (an identical earlier one is reused). */
+export function createDemoDatasetInDb(dbPath: string, o: DemoArgs): { datasetId: number } {
+  let dataset: RecDataset
+  try {
+    dataset = generateDemoDataset(o)
+  } catch (err) {
+    // The generator's own limits (e.g. too few items for the interactions per user) are bad input.
+    throw new ApiError((err as Error).message)
+  }
+  const fileHash = createHash('sha256')
+    .update(JSON.stringify({ demo: 1, ...o }))
+    .digest('hex')
+  const s = store.openStore(dbPath)
+  try {
+    const existing = store.findByFileHash(s, fileHash)
+    if (existing) return { datasetId: existing.id }
+    const name = `demo-seed${o.seed}-${dataset.userIds.length}x${dataset.itemIds.length}`
+    const id = storeCall(() =>
+      store.insertDataset(s, {
+        dataset: { ...dataset, name },
+        stats: computeStats(dataset),
+        source: 'generated demo',
+        format: 'demo',
+        fileHash,
+        options: { ...o },
+      }),
+    )
+    return { datasetId: id }
+  } finally {
+    s.close()
+  }
+}
+
+/**
+ * Heap cap of the one-off import / demo workers: half the machine's memory (at least 1 GiB), so a
+ * runaway parse ends that worker with a clear error instead of the OS killing the whole server.
+ */
+export const JOB_HEAP_MB = Math.max(1024, Math.floor(os.totalmem() / 2 ** 21))
+
 /** Worker side: preview rows plus a suggested column map for delimited text. */
 export async function previewImportFile(file: string, format?: FormatName): Promise<A.ImportPreview> {
   const p = await previewFile(file, 10, { format })
@@ -118,8 +167,11 @@ export class Services {
   /** The long-lived engine worker: previews, inspection, baselines (never main's event loop). */
   readonly engine = new EngineClient()
 
+  private readonly jobHeapMb: number
+
   constructor(options: ServicesOptions) {
     this.dbPath = options.dbPath
+    this.jobHeapMb = options.jobHeapMb ?? JOB_HEAP_MB
     this.bus = options.bus
     this.files = options.files
     this.db = store.openStore(options.dbPath)
@@ -212,8 +264,7 @@ export class Services {
     const jobId = randomUUID()
     const cancelFlag = new SharedArrayBuffer(4)
     // A dedicated worker per import: parsing millions of rows never blocks main or the inspection worker.
-    const client = new EngineClient()
-    this.imports.set(jobId, { flag: new Int32Array(cancelFlag), client })
+    const flag = new Int32Array(cancelFlag)
     const started = Date.now()
     const weights: Record<string, [number, number]> = {
       hash: [0, 0.05],
@@ -251,9 +302,11 @@ export class Services {
       seed: o.seed,
     }
     try {
-      const r = await client.call<{ datasetId: number }>(
+      const r = await this.inJobWorker<{ datasetId: number }>(
+        `import of ${path.basename(file)}`,
         { op: 'importDataset', dbPath: this.dbPath, file, options, cancelFlag },
         onProgress,
+        (client) => this.imports.set(jobId, { flag, client }),
       )
       this.bus.emit({
         type: 'import.progress',
@@ -265,13 +318,13 @@ export class Services {
       })
       return { jobId, datasetId: r.datasetId }
     } catch (err) {
+      if (err instanceof ApiError) throw err
       const msg = err instanceof Error ? err.message : String(err)
       if (/cancel/i.test(msg)) throw new ApiError(`import ${jobId} cancelled`, 409)
       // Bad files are the user's to fix: the data layer's messages name file, line and field.
       throw new ApiError(msg, /already imported/.test(msg) ? 409 : 400)
     } finally {
       this.imports.delete(jobId)
-      await client.close()
     }
   }
 
@@ -281,31 +334,47 @@ export class Services {
     Atomics.store(job.flag, 0, 1)
   }
 
-  async createDemoDataset(o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
-    let dataset: RecDataset
-    try {
-      dataset = generateDemoDataset(o)
-    } catch (err) {
-      // The generator's own limits (e.g. too few items for the interactions per user) are bad input.
-      throw new ApiError((err as Error).message)
-    }
-    const fileHash = createHash('sha256')
-      .update(JSON.stringify({ demo: 1, ...o }))
-      .digest('hex')
-    const existing = store.findByFileHash(this.db, fileHash)
-    if (existing) return this.summary(store.getDataset(this.db, existing.id))
-    const base = `demo-seed${o.seed}-${dataset.userIds.length}x${dataset.itemIds.length}`
-    const id = storeCall(() =>
-      store.insertDataset(this.db, {
-        dataset: { ...dataset, name: base },
-        stats: computeStats(dataset),
-        source: 'generated demo',
-        format: 'demo',
-        fileHash,
-        options: { ...o },
-      }),
+  /** Generation and the write run in a one-off worker: a large demo never blocks main's event loop. */
+  async createDemoDataset(o: DemoArgs): Promise<A.DatasetSummary> {
+    const r = await this.inJobWorker<{ datasetId: number }>('demo dataset', {
+      op: 'createDemoDataset',
+      dbPath: this.dbPath,
+      options: o,
+    })
+    return this.summary(storeCall(() => store.getDataset(this.db, r.datasetId)))
+  }
+
+  /**
+   * One call in a fresh worker with a heap cap, closed afterwards. A worker that dies (out of memory,
+   * a crash) fails only this call, with a message saying what it was doing; main keeps serving.
+   */
+  private async inJobWorker<T>(
+    what: string,
+    call: EngineCall,
+    onProgress?: (p: unknown) => void,
+    register?: (client: EngineClient) => void,
+  ): Promise<T> {
+    const heapMb = this.jobHeapMb
+    const client = new EngineClient(() =>
+      workerEntry('engine-worker', { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
     )
-    return this.summary(store.getDataset(this.db, id))
+    register?.(client)
+    try {
+      return await client.call<T>(call, onProgress)
+    } catch (err) {
+      if (err instanceof ApiError) throw err
+      const msg = err instanceof Error ? err.message : String(err)
+      if (/memory limit|out of memory/i.test(msg))
+        throw new ApiError(
+          `${what}: its worker ran out of memory (heap limit ${heapMb} MiB) and was stopped; nothing was stored`,
+          400,
+        )
+      if (/^engine worker stopped/.test(msg))
+        throw new ApiError(`${what}: its worker stopped unexpectedly (${msg}); nothing was stored`, 503)
+      throw err
+    } finally {
+      await client.close()
+    }
   }
 
   deleteDataset(id: number): void {

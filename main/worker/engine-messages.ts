@@ -39,6 +39,7 @@ export type EngineRequest =
         cancelFlag: SharedArrayBuffer
       }
     >
+  | Req<'createDemoDataset', { dbPath: string; options: { seed: number; users?: number; items?: number } }>
 
 /** A request without the envelope, as the client builds it. */
 export type EngineCall = EngineRequest extends infer R
@@ -63,6 +64,7 @@ const OPS: Record<EngineRequest['op'], true> = {
   baselines: true,
   previewImport: true,
   importDataset: true,
+  createDemoDataset: true,
 }
 
 export function parseEngineRequest(x: unknown): EngineRequest {

@@ -119,6 +119,10 @@ async function handle(req: EngineRequest): Promise<unknown> {
       const { previewImportFile } = await import('../api/services')
       return previewImportFile(req.file, req.format)
     }
+    case 'createDemoDataset': {
+      const { createDemoDatasetInDb } = await import('../api/services')
+      return createDemoDatasetInDb(req.dbPath, req.options)
+    }
     case 'importDataset': {
       const { importDatasetToDb } = await import('../api/services')
       const flag = new Int32Array(req.cancelFlag)

@@ -74,7 +74,7 @@ export function zip(members: ZipMember[]): Buffer {
  * A raw-deflate stream of `mib` MiB of zeros in about mib KB, built without ever holding the zeros:
  * one fully flushed 1 MiB block (no final bit) repeated, then an empty final block.
  */
-export function zeroBomb(mib: number, prefix = Buffer.alloc(0)): Buffer {
+export function zeroBomb(mib: number, prefix: Buffer = Buffer.alloc(0)): Buffer {
   const block = zlib.deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: zlib.constants.Z_FULL_FLUSH })
   const head = prefix.length
     ? [zlib.deflateRawSync(prefix, { finishFlush: zlib.constants.Z_FULL_FLUSH })]
