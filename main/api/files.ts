@@ -27,6 +27,8 @@ interface Entry {
   path: string
   name: string
   size: number
+  /** Folders an import of this file may read from (siblings included); none for dialog picks. */
+  roots?: string[]
 }
 
 /** Keeps a file name readable but free of separators, dot-dot and control characters. */
@@ -59,7 +61,7 @@ export class FileAccess {
   }
 
   /** Issues a token for a path main itself chose (dialog result, upload, allow-list scan). */
-  register(absPath: string, name = path.basename(absPath)): FileRef {
+  register(absPath: string, name = path.basename(absPath), roots?: string[]): FileRef {
     const st = statSync(absPath)
     const known = this.byPath.get(absPath)
     const e = known ? this.refs.get(known) : undefined
@@ -68,7 +70,7 @@ export class FileAccess {
       return { fileRef: known, name: e.name, size: st.size }
     }
     const token = 'f_' + randomBytes(16).toString('hex')
-    this.refs.set(token, { path: absPath, name, size: st.size })
+    this.refs.set(token, { path: absPath, name, size: st.size, roots })
     this.byPath.set(absPath, token)
     return { fileRef: token, name, size: st.size }
   }
@@ -89,7 +91,7 @@ export class FileAccess {
         if (d.name.startsWith('.')) continue
         const p = path.join(dir, d.name)
         if (d.isDirectory() && depth < 3) walk(p, root, depth + 1)
-        else if (d.isFile()) out.push(this.register(p, path.relative(root, p)))
+        else if (d.isFile()) out.push(this.register(p, path.relative(root, p), [root]))
       }
     }
     for (const root of this.dataDirs) walk(root, root, 0)
@@ -142,7 +144,7 @@ export class FileAccess {
       rmSync(tmp, { force: true })
       throw err
     }
-    return this.register(final, safe)
+    return this.register(final, safe, [dir])
   }
 
   /** Removes the private upload dir (on shutdown). */

@@ -50,6 +50,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       return s.previewImport(
         f.path,
         v.optional(format, (x) => v.str('format', x, 50)),
+        f.roots,
       )
     },
     async importDataset(options) {
@@ -74,7 +75,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       }
       // Arguments first, then the file: a bad request never touches the disk.
       const f = files.resolve(fileRef)
-      return s.importDataset(f.path, { ...args, name: args.name ?? f.name })
+      return s.importDataset(f.path, { ...args, name: args.name ?? f.name, allowedRoots: f.roots })
     },
     async cancelImport(jobId) {
       s.cancelImport(v.str('jobId', jobId, 100, false))

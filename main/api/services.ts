@@ -30,6 +30,8 @@ export interface ImportArgs {
   kcore?: number
   split?: [number, number, number]
   seed?: number
+  /** Folders every file the import reads must resolve into (symlinks followed). */
+  allowedRoots?: string[]
 }
 
 export interface ServicesOptions {
@@ -137,8 +139,12 @@ export function createDemoDatasetInDb(dbPath: string, o: DemoArgs): { datasetId:
 export const JOB_HEAP_MB = Math.max(1024, Math.floor(os.totalmem() / 2 ** 21))
 
 /** Worker side: preview rows plus a suggested column map for delimited text. */
-export async function previewImportFile(file: string, format?: FormatName): Promise<A.ImportPreview> {
-  const p = await previewFile(file, 10, { format })
+export async function previewImportFile(
+  file: string,
+  format?: FormatName,
+  allowedRoots?: string[],
+): Promise<A.ImportPreview> {
+  const p = await previewFile(file, 10, { format, allowedRoots })
   let suggestedMap: A.ColumnMap | undefined
   if (p.mapping && p.mapping.user !== undefined && p.mapping.item !== undefined) {
     const col = (role: string): string | undefined => {
@@ -246,12 +252,13 @@ export class Services {
   }
 
   /** The first rows of a file, read in the engine worker (some formats decompress whole archives). */
-  async previewImport(file: string, format?: string): Promise<A.ImportPreview> {
+  async previewImport(file: string, format?: string, allowedRoots?: string[]): Promise<A.ImportPreview> {
     try {
       return await this.engine.call<A.ImportPreview>({
         op: 'previewImport',
         file,
         format: this.format(format),
+        allowedRoots,
       })
     } catch (err) {
       if (err instanceof ApiError) throw err
@@ -300,6 +307,7 @@ export class Services {
       kcore: o.kcore,
       split: o.split,
       seed: o.seed,
+      allowedRoots: o.allowedRoots,
     }
     try {
       const r = await this.inJobWorker<{ datasetId: number }>(

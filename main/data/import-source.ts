@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { createHash } from 'node:crypto'
+import { assertAllowed } from './allow-list'
 import { DataError, throwIfAborted } from './errors'
 import { headLines } from './line-reader'
 import { RawData, type RawInteraction, type RawSink } from './raw'
@@ -88,6 +89,7 @@ export async function readSource(
   sink: RawSink,
   opts: ReadOptions & { format?: FormatName } = {},
 ): Promise<ReadResult> {
+  assertAllowed(p, opts.allowedRoots)
   const format = opts.format ?? (await detectFormat(p))
   throwIfAborted(opts.signal)
   switch (format) {
@@ -146,6 +148,7 @@ export async function previewFile(
   n = 10,
   opts: ReadOptions & { format?: FormatName } = {},
 ): Promise<FilePreview> {
+  assertAllowed(p, opts.allowedRoots)
   const format = opts.format ?? (await detectFormat(p))
   if (format === 'csv') {
     const lines = await headLines(p, n + 1, opts.encoding)

@@ -28,7 +28,7 @@ export type EngineRequest =
       }
     >
   | Req<'baselines', { dbPath: string; datasetId: number }>
-  | Req<'previewImport', { file: string; format?: FormatName }>
+  | Req<'previewImport', { file: string; format?: FormatName; allowedRoots?: string[] }>
   | Req<
       'importDataset',
       {

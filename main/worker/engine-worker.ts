@@ -117,7 +117,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       return ops.runBaselines(await dataset(req.dbPath, req.datasetId))
     case 'previewImport': {
       const { previewImportFile } = await import('../api/services')
-      return previewImportFile(req.file, req.format)
+      return previewImportFile(req.file, req.format, req.allowedRoots)
     }
     case 'createDemoDataset': {
       const { createDemoDatasetInDb } = await import('../api/services')

@@ -5,6 +5,7 @@
 // The split is provided by the authors and kept as is (paper §7 protocol).
 import fs from 'node:fs'
 import path from 'node:path'
+import { assertAllowed } from '../allow-list'
 import { DataError, throwIfAborted } from '../errors'
 import { readLineBatches } from '../line-reader'
 import { ProgressTracker, tick } from '../progress'
@@ -44,7 +45,8 @@ export function cllm4recLayout(p: string): Cllm4RecLayout | null {
   return null
 }
 
-function readSmall(file: string): Buffer {
+function readSmall(file: string, opts: ReadOptions): Buffer {
+  assertAllowed(file, opts.allowedRoots)
   let st: fs.Stats
   try {
     st = fs.statSync(file)
@@ -56,8 +58,8 @@ function readSmall(file: string): Buffer {
   return fs.readFileSync(file)
 }
 
-function readJson(file: string): unknown {
-  const text = readSmall(file).toString('utf8')
+function readJson(file: string, opts: ReadOptions): unknown {
+  const text = readSmall(file, opts).toString('utf8')
   try {
     return JSON.parse(text)
   } catch (err) {
@@ -103,13 +105,13 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
   let counts: { users: number; items: number }
   if (layout.kind === 'npz') {
     const metaFile = path.join(dir, 'meta.pkl')
-    counts = metaCounts(readPickle(readSmall(metaFile), metaFile), metaFile)
+    counts = metaCounts(readPickle(readSmall(metaFile, opts), metaFile), metaFile)
     files.push(metaFile)
     for (const [name, label] of SPLITS) {
       throwIfAborted(opts.signal)
       const file = path.join(dir, `${name}_matrix.npz`)
       // meta.pkl's counts go in first: a lying shape is refused before the large members are read.
-      const m = readCsrNpz(readSmall(file), file, { rows: counts.users, cols: counts.items })
+      const m = readCsrNpz(readSmall(file, opts), file, { rows: counts.users, cols: counts.items })
       for (let u = 0; u < m.rows; u++) {
         const us = String(u)
         for (let k = m.indptr[u]; k < m.indptr[u + 1]; k++)
@@ -130,8 +132,8 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
     const idToTag = path.join(dir, 'id_to_tag.json')
     const tagToItem = path.join(dir, 'tag_to_item.json')
     if (fs.existsSync(idToTag) && fs.existsSync(tagToItem)) {
-      const tags = readJson(idToTag) as Record<string, unknown>
-      const t2i = readJson(tagToItem) as Record<string, unknown>
+      const tags = readJson(idToTag, opts) as Record<string, unknown>
+      const t2i = readJson(tagToItem, opts) as Record<string, unknown>
       const perItem: string[][] = Array.from({ length: counts.items }, () => [])
       // Ascending tag id, as in the converted items.jsonl, so both layouts give the same item text.
       for (const tid of Object.keys(t2i).sort((a, b) => Number(a) - Number(b))) {
@@ -152,7 +154,7 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
     }
   } else {
     const metaFile = path.join(dir, 'meta.json')
-    counts = metaCounts(readJson(metaFile), metaFile)
+    counts = metaCounts(readJson(metaFile, opts), metaFile)
     files.push(metaFile)
     for (const [name, label] of SPLITS) {
       const file = path.join(dir, `${name}.tsv`)
@@ -162,6 +164,7 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
         signal: opts.signal,
         maxLineBytes: opts.maxLineBytes,
         onBytes: tracker.onBytes,
+        allowedRoots: opts.allowedRoots,
       })) {
         for (let i = 0; i < b.lines.length; i++) {
           const t = b.lines[i]
@@ -193,6 +196,7 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
       for await (const b of readLineBatches(itemsFile, {
         signal: opts.signal,
         maxLineBytes: opts.maxLineBytes,
+        allowedRoots: opts.allowedRoots,
       })) {
         for (let i = 0; i < b.lines.length; i++) {
           if (b.lines[i] === '') continue

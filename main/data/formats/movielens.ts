@@ -57,6 +57,7 @@ async function eachLine(
     signal: opts.signal,
     maxLineBytes: opts.maxLineBytes,
     onBytes: tracker.onBytes,
+    allowedRoots: opts.allowedRoots,
   })) {
     throwIfAborted(opts.signal)
     for (let i = 0; i < b.lines.length; i++) {

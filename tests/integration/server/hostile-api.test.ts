@@ -47,6 +47,11 @@ beforeAll(async () => {
   const lines = ['user\titem']
   for (let k = 0; k < 600_000; k++) lines.push(`user-${k}-${'x'.repeat(20)}\titem-${k % 50_000}`)
   t.file('data/big/big.tsv', lines.join('\n') + '\n')
+  // An allowed meta.pkl whose train_matrix.npz links to a file outside --data.
+  t.file('outside/secret.npz', zip(csrMembers()))
+  t.file('data/linked/meta.pkl', metaPickle(2, 3))
+  for (const s of ['val', 'test']) t.file(`data/linked/${s}_matrix.npz`, zip(csrMembers()))
+  fs.symlinkSync(path.join(t.dir, 'outside/secret.npz'), path.join(t.dir, 'data/linked/train_matrix.npz'))
   dbFile = path.join(t.dir, 'wb.db')
   app = createApiApp({
     mode: 'browser',
@@ -76,6 +81,15 @@ describe('hostile work over the API', () => {
       /^400 .*train_matrix\.npz, field 'data\.npy': zip member data\.npy declares \d+ bytes/,
     )
     expect(await call<DatasetSummary[]>('listDatasets')).toEqual([])
+    expect(dbBytes().equals(before)).toBe(true)
+  })
+
+  it('a sibling symlink out of --data is refused over the API', async () => {
+    const before = dbBytes()
+    const meta = await ref(path.join('linked', 'meta.pkl'))
+    await expect(call('importDataset', { fileRef: meta.fileRef })).rejects.toThrow(
+      /^400 .*linked\/train_matrix\.npz: resolves to a file outside the allowed data folders/,
+    )
     expect(dbBytes().equals(before)).toBe(true)
   })
 
