@@ -65,6 +65,7 @@ function storeCall<T>(fn: () => T): T {
   try {
     return fn()
   } catch (err) {
+    if (err instanceof store.BusyError) throw new ApiError(err.message, 503)
     if (err instanceof store.StoreError)
       throw new ApiError(err.message, /^no \w+ (with id|named)/.test(err.message) ? 404 : 409)
     throw err
@@ -330,7 +331,7 @@ export class Services {
       const msg = err instanceof Error ? err.message : String(err)
       if (/cancel/i.test(msg)) throw new ApiError(`import ${jobId} cancelled`, 409)
       // Bad files are the user's to fix: the data layer's messages name file, line and field.
-      throw new ApiError(msg, /already imported/.test(msg) ? 409 : 400)
+      throw new ApiError(msg, /already imported/.test(msg) ? 409 : /database busy/.test(msg) ? 503 : 400)
     } finally {
       this.imports.delete(jobId)
     }

@@ -6,6 +6,7 @@ import type { RecDataset } from '../data/types'
 import type { DatasetStats } from '../data/stats'
 import { datasetHash } from '../data/dataset-hash'
 import type { InteractionValues } from '../data/preprocess'
+import { withWriterNote } from './busy'
 import { nowIso, StoreError, type Store } from './db'
 
 export interface DatasetRow {
@@ -129,7 +130,7 @@ export function insertDataset(
   const db = store.db
   const ds = d.dataset
   const total = d.stats.interactions.total
-  const write = db.transaction((): number => {
+  const write = (): number => {
     const dup = findByFileHash(store, d.fileHash)
     if (dup) throw new DuplicateImportError(dup, d.source)
     const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(ds.name) as
@@ -205,8 +206,9 @@ export function insertDataset(
     texts.flush()
     hooks.onRows?.(n, total)
     return id
-  })
-  return write.immediate()
+  }
+  const what = `importing dataset '${ds.name}' from ${d.source}`
+  return withWriterNote(store.file, what, () => store.write(what, write))
 }
 
 function resolveId(store: Store, nameOrId: string | number): number {
@@ -241,7 +243,9 @@ export function deleteDataset(
   ).n
   if (runs > 0 && !opts.force)
     throw new StoreError(`dataset '${row.name}' has ${runs} run(s); delete them first or pass force`)
-  store.db.transaction(() => store.db.prepare('DELETE FROM datasets WHERE id = ?').run(row.id)).immediate()
+  store.write(`deleting dataset '${row.name}'`, () =>
+    store.db.prepare('DELETE FROM datasets WHERE id = ?').run(row.id),
+  )
   return row
 }
 

@@ -56,12 +56,12 @@ export function createRun(store: Store, run: NewRun): number {
   if (!ds) throw new StoreError(`no dataset with id ${run.datasetId}`)
   if (ds.data_hash !== run.dataHash)
     throw new StoreError(`run data hash ${run.dataHash.slice(0, 12)} does not match dataset ${run.datasetId}`)
-  const info = store.db
-    .prepare(
-      `INSERT INTO runs (name, dataset_id, config_json, seed, data_hash, backend, app_version, status, created_at)
+  const ins = store.db.prepare(
+    `INSERT INTO runs (name, dataset_id, config_json, seed, data_hash, backend, app_version, status, created_at)
        VALUES (?,?,?,?,?,?,?,?,?)`,
-    )
-    .run(
+  )
+  const info = store.write(`creating run '${run.name}'`, () =>
+    ins.run(
       run.name,
       run.datasetId,
       JSON.stringify(run.config),
@@ -71,7 +71,8 @@ export function createRun(store: Store, run: NewRun): number {
       run.appVersion,
       run.status ?? 'queued',
       nowIso(),
-    )
+    ),
+  )
   return Number(info.lastInsertRowid)
 }
 
@@ -93,26 +94,29 @@ export function listRuns(store: Store, datasetId?: number): RunRow[] {
 /** Status transitions stamp started_at / finished_at; an error message is kept for failed runs. */
 export function setRunStatus(store: Store, id: number, status: RunStatus, error?: string): void {
   const now = nowIso()
-  const res = store.db
-    .prepare(
-      `UPDATE runs SET status = ?, error = ?,
+  const up = store.db.prepare(
+    `UPDATE runs SET status = ?, error = ?,
          started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
          finished_at = CASE WHEN ? IN ('done', 'failed', 'cancelled', 'interrupted') THEN ? ELSE finished_at END
        WHERE id = ?`,
-    )
-    .run(status, error ?? null, status, now, status, now, id)
+  )
+  const res = store.write(`setting run ${id} to '${status}'`, () =>
+    up.run(status, error ?? null, status, now, status, now, id),
+  )
   if (res.changes === 0) throw new StoreError(`no run with id ${id}`)
 }
 
 /** On start-up: runs left 'running' by a crash become 'interrupted'. Returns how many. */
 export function markInterruptedRuns(store: Store): number {
-  return store.db
-    .prepare("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status IN ('running', 'queued')")
-    .run(nowIso()).changes
+  const up = store.db.prepare(
+    "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status IN ('running', 'queued')",
+  )
+  return store.write('marking interrupted runs', () => up.run(nowIso()).changes)
 }
 
 export function deleteRun(store: Store, id: number): void {
-  if (store.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes === 0)
+  const del = store.db.prepare('DELETE FROM runs WHERE id = ?')
+  if (store.write(`deleting run ${id}`, () => del.run(id).changes) === 0)
     throw new StoreError(`no run with id ${id}`)
 }
 
@@ -128,12 +132,12 @@ export function addMetrics(store: Store, runId: number, points: MetricPoint[]): 
   const ins = store.db.prepare(
     'INSERT INTO metric_series (run_id, stage, step, epoch, name, value) VALUES (?,?,?,?,?,?)',
   )
-  store.db.transaction(() => {
+  store.write(`saving metrics of run ${runId}`, () => {
     for (const p of points) {
       if (!Number.isFinite(p.value)) throw new StoreError(`metric ${p.name} at step ${p.step} is not finite`)
       ins.run(runId, p.stage, p.step, p.epoch, p.name, p.value)
     }
-  })()
+  })
 }
 
 export function getMetricSeries(store: Store, runId: number, name?: string): MetricPoint[] {
@@ -157,13 +161,13 @@ export function addEvaluations(store: Store, evals: Evaluation[]): void {
      VALUES (?,?,?,?,?,?,?,?)`,
   )
   const now = nowIso()
-  store.db.transaction(() => {
+  store.write('saving evaluations', () => {
     for (const e of evals) {
       if ((e.runId === undefined) === (e.baseline === undefined))
         throw new StoreError('an evaluation belongs to exactly one of a run or a baseline')
       ins.run(e.runId ?? null, e.datasetId, e.baseline ?? null, e.split, e.protocol, e.metric, e.value, now)
     }
-  })()
+  })
 }
 
 export function listEvaluations(

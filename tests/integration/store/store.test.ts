@@ -1,5 +1,6 @@
 // The store on a real SQLite file: migrations and pragmas, dataset round trip, delete cascade,
 // tamper detection, runs / metrics / evaluations, checksummed checkpoints, recommendations, prompts.
+import { BUSY_TIMEOUT_MS } from '../../../main/store/busy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -67,7 +68,7 @@ describe('openStore', () => {
     expect(store.db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SCHEMA_VERSION])
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1)
-    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000)
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS) // per attempt; retryBusy waits longer
     const again = openStore(store.file)
     expect(again.db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(1)
     again.close()
