@@ -41,6 +41,36 @@ export function safeFileName(name: string): string {
   return cleaned || 'upload'
 }
 
+const UPLOAD_PREFIX = 'cllm4rec-uploads-'
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Upload folders of this user's earlier processes that are gone (they could not clean up). */
+export function removeStaleUploadDirs(tmp = os.tmpdir()): string[] {
+  const removed: string[] = []
+  const uid = process.getuid?.()
+  for (const name of readdirSync(tmp)) {
+    const m = new RegExp(`^${UPLOAD_PREFIX}(\\d+)-`).exec(name)
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue
+    const p = path.join(tmp, name)
+    try {
+      if (uid !== undefined && statSync(p).uid !== uid) continue
+      rmSync(p, { recursive: true, force: true })
+      removed.push(p)
+    } catch {
+      // raced with another cleanup, or not ours to remove
+    }
+  }
+  return removed
+}
+
 export class FileAccess {
   readonly dataDirs: string[]
   readonly modelDirs: string[]
@@ -112,8 +142,11 @@ export class FileAccess {
   }
 
   private ensureUploadDir(): string {
-    // mkdtemp gives a fresh 0700 directory: other local users cannot read uploads.
-    this.uploadDir ??= mkdtempSync(path.join(os.tmpdir(), 'cllm4rec-uploads-'))
+    if (this.uploadDir) return this.uploadDir
+    removeStaleUploadDirs()
+    // mkdtemp gives a fresh 0700 directory: other local users cannot read uploads. The pid in the
+    // name lets a later start remove it if this process dies without dispose() (killed, out of memory).
+    this.uploadDir = mkdtempSync(path.join(os.tmpdir(), `${UPLOAD_PREFIX}${process.pid}-`))
     return this.uploadDir
   }
 

@@ -75,7 +75,8 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       }
       // Arguments first, then the file: a bad request never touches the disk.
       const f = files.resolve(fileRef)
-      return s.importDataset(f.path, { ...args, name: args.name ?? f.name, allowedRoots: f.roots })
+      // No name given: the file's name, made unique when the import commits.
+      return s.importDataset(f.path, { ...args, fallbackName: f.name, allowedRoots: f.roots })
     },
     async cancelImport(jobId) {
       s.cancelImport(v.str('jobId', jobId, 100, false))

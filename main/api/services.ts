@@ -23,7 +23,9 @@ import type { FileAccess } from './files'
 import { ApiError, DOCUMENT_KINDS } from './validate'
 
 export interface ImportArgs {
-  name: string
+  /** Explicit: must be free. Else fallbackName, with a -2, -3 ... suffix where taken. */
+  name?: string
+  fallbackName?: string
   format?: string
   map?: A.ColumnMap
   minRating?: number
@@ -79,7 +81,7 @@ export async function importDatasetToDb(
   options: Record<string, unknown>,
   signal: AbortSignal,
   onProgress: (p: ImportProgress) => void,
-): Promise<{ datasetId: number }> {
+): Promise<{ datasetId: number; warnings: string[] }> {
   const s = store.openStore(dbPath)
   try {
     const r = await store.importDataset(s, {
@@ -88,7 +90,7 @@ export async function importDatasetToDb(
       signal,
       onProgress,
     })
-    return { datasetId: r.datasetId }
+    return { datasetId: r.datasetId, warnings: r.warnings }
   } finally {
     s.close()
   }
@@ -268,7 +270,10 @@ export class Services {
     }
   }
 
-  async importDataset(file: string, o: ImportArgs): Promise<{ jobId: string; datasetId: number }> {
+  async importDataset(
+    file: string,
+    o: ImportArgs,
+  ): Promise<{ jobId: string; datasetId: number; warnings: string[] }> {
     const jobId = randomUUID()
     const cancelFlag = new SharedArrayBuffer(4)
     // A dedicated worker per import: parsing millions of rows never blocks main or the inspection worker.
@@ -302,6 +307,7 @@ export class Services {
     }
     const options = {
       name: o.name,
+      fallbackName: o.fallbackName,
       format: this.format(o.format),
       map: o.map,
       minRating: o.minRating,
@@ -311,7 +317,7 @@ export class Services {
       allowedRoots: o.allowedRoots,
     }
     try {
-      const r = await this.inJobWorker<{ datasetId: number }>(
+      const r = await this.inJobWorker<{ datasetId: number; warnings: string[] }>(
         `import of ${path.basename(file)}`,
         { op: 'importDataset', dbPath: this.dbPath, file, options, cancelFlag },
         onProgress,
@@ -325,7 +331,7 @@ export class Services {
         etaSec: 0,
         message: 'done',
       })
-      return { jobId, datasetId: r.datasetId }
+      return { jobId, datasetId: r.datasetId, warnings: r.warnings }
     } catch (err) {
       if (err instanceof ApiError) throw err
       const msg = err instanceof Error ? err.message : String(err)

@@ -36,6 +36,18 @@ export interface NewDataset {
   options?: Record<string, unknown>
   /** Optional ratings / timestamps of the kept interactions (from preprocess). */
   values?: InteractionValues
+  /**
+   * The name was not chosen by the user: where it is taken, store under `<name>-2`, `-3`, ... (picked
+   * inside the write transaction, so two concurrent imports of the same file name both succeed).
+   */
+  autoName?: boolean
+}
+
+/** `base`, or the first free `base-N`; call inside the write transaction. */
+function freeName(db: Database.Database, base: string): string {
+  const taken = db.prepare('SELECT 1 FROM datasets WHERE name = ?').pluck()
+  if (!taken.get(base)) return base
+  for (let i = 2; ; i++) if (!taken.get(`${base}-${i}`)) return `${base}-${i}`
 }
 
 export class DuplicateImportError extends StoreError {
@@ -133,9 +145,8 @@ export function insertDataset(
   const write = (): number => {
     const dup = findByFileHash(store, d.fileHash)
     if (dup) throw new DuplicateImportError(dup, d.source)
-    const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(ds.name) as
-      | { id: number }
-      | undefined
+    const name = d.autoName ? freeName(db, ds.name) : ds.name
+    const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number } | undefined
     if (taken)
       throw new StoreError(
         `a dataset named '${ds.name}' already exists (id ${taken.id}); choose another --name`,
@@ -146,7 +157,7 @@ export function insertDataset(
            synthetic, n_users, n_items, n_interactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
-        ds.name,
+        name,
         d.source,
         d.format,
         d.fileHash,

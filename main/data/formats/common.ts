@@ -27,6 +27,8 @@ export interface ReadResult {
   /** Every file that was read, in order (used for the file hash). */
   files: string[]
   rows: number
+  /** Accepted but suspicious input (duplicate header columns, ...), for the import report. */
+  warnings?: string[]
 }
 
 /**
