@@ -8,7 +8,7 @@ import { StoreError } from './store-error'
 export const DEFAULT_BUSY_WAIT_MS = 10 * 60_000
 
 /** SQLite's own wait per attempt (busy_timeout); the retry loop's backoff comes on top. */
-export const BUSY_TIMEOUT_MS = 1000
+export const BUSY_TIMEOUT_MS = 200
 
 const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED'])
 
@@ -41,6 +41,26 @@ export class BusyError extends StoreError {
 }
 
 const noteFile = (dbFile: string) => `${dbFile}-writer.json`
+const waitingFile = (dbFile: string) => `${dbFile}-waiting`
+
+/** Tells long writers (a chunked import) that someone waits for the lock; they then pause between chunks. */
+function markWaiting(dbFile: string): void {
+  if (dbFile === ':memory:') return
+  try {
+    fs.writeFileSync(waitingFile(dbFile), '')
+  } catch {
+    // a read-only folder: the long writer just will not pause
+  }
+}
+
+/** Whether a writer reported waiting within the last two seconds. */
+export function writersWaiting(dbFile: string): boolean {
+  try {
+    return Date.now() - fs.statSync(waitingFile(dbFile)).mtimeMs < 2000
+  } catch {
+    return false
+  }
+}
 
 /** Marks a long write ("importing big.tsv") for the messages of writers that wait on it. */
 export function withWriterNote<T>(dbFile: string, what: string, fn: () => T): T {
@@ -84,6 +104,7 @@ export function retryBusy<T>(
       return attempt()
     } catch (err) {
       if (!isBusyError(err)) throw err
+      markWaiting(dbFile)
       const waited = Date.now() - t0
       if (waited >= policy.maxWaitMs)
         throw new BusyError(

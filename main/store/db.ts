@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { BUSY_TIMEOUT_MS, DEFAULT_BUSY_POLICY, retryBusy, type BusyPolicy } from './busy'
+import { removeAbandonedStaging } from './dataset-writer'
 import { MIGRATIONS } from './migrations'
 import { StoreError } from './store-error'
 
@@ -83,13 +84,15 @@ export function openStore(file: string, opts: { readonly?: boolean; busy?: BusyP
     throw new StoreError(`${resolved}: not a usable workbench database (${(err as Error).message})`)
   }
   const policy = opts.busy ?? DEFAULT_BUSY_POLICY
-  return {
+  const store: Store = {
     db,
     file: resolved,
     write: <T>(what: string, fn: () => T): T =>
       db.inTransaction ? fn() : retryBusy(resolved, what, () => db.transaction(fn).immediate(), policy),
     close: () => db.close(),
   }
+  if (!opts.readonly) removeAbandonedStaging(store)
+  return store
 }
 
 export const nowIso = (): string => new Date().toISOString()

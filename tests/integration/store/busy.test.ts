@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../../main/store/db'
 import { addMetrics, createRun, getMetricSeries } from '../../../main/store/runs-repo'
 import { importDataset } from '../../../main/store/import-dataset'
+import { listDatasets } from '../../../main/store/datasets-repo'
 import { tempDir } from '../../unit/data/helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -64,6 +65,43 @@ describe('busy database', () => {
     const r = await importDataset(s, { path: t.file('b.tsv', 'user\titem\n1\t1\n2\t2\n'), name: 'b' })
     expect(r.stats.users).toBe(2)
     await released
+    s.close()
+  })
+
+  it('a large import holds the lock per chunk: a metric write waits one chunk, not the whole write', async () => {
+    const file = path.join(t.dir, 'chunks.db')
+    const s = openStore(file)
+    const ds = await importDataset(s, { path: t.file('c.tsv', 'user\titem\n1\t1\n1\t2\n2\t1\n'), name: 'c' })
+    const runId = createRun(s, {
+      name: 'r',
+      datasetId: ds.datasetId,
+      config: {},
+      seed: 1,
+      dataHash: ds.hash,
+      backend: 'cpu',
+      appVersion: 'test',
+    })
+    const lines = ['user\titem']
+    for (let k = 0; k < 400_000; k++) lines.push(`u${k % 20_000}\ti${Math.floor(k / 20_000)}`)
+    const input = t.file('big.tsv', lines.join('\n') + '\n')
+    const w = new Worker(path.resolve(here, '../../../main/worker/tsx-bootstrap.mjs'), {
+      workerData: { entryUrl: pathToFileURL(path.join(here, 'import-child.ts')).href, dbFile: file, input },
+    })
+    const committed = new Promise<number>((resolve, reject) => {
+      w.on('message', (m) => m?.committedAt && resolve(m.committedAt))
+      w.on('error', reject)
+    })
+    await new Promise<void>((resolve) => w.on('message', (m) => m?.write && resolve()))
+    const t0 = Date.now()
+    addMetrics(s, runId, [{ stage: 'rec', step: 1, epoch: 1, name: 'loss', value: 1 }])
+    const metricMs = Date.now() - t0
+    // One chunk's wait, not the rest of the write phase (a single transaction would make it wait all).
+    expect(metricMs).toBeLessThan(((await committed) - t0) / 2)
+    // Until the commit the import was invisible; now it is complete.
+    expect(listDatasets(s).map((d) => [d.name, d.interactions])).toEqual([
+      ['c', 3],
+      ['big', 400_000],
+    ])
     s.close()
   })
 
