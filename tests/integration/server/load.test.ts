@@ -116,6 +116,20 @@ describe('load on one database', () => {
       map: { user: 'user', item: 'item', rating: 'rating' },
       kcore: 0,
     })
+    let importDone = false
+    void imported.then(
+      () => (importDone = true),
+      () => (importDone = true),
+    )
+    // The run starts once the import writes (its metric and checkpoint writes then meet the import's).
+    const w0 = Date.now()
+    while (
+      !importDone &&
+      Date.now() - w0 < 120_000 &&
+      !events.some((e) => e.type === 'import.progress' && e.message.startsWith('write'))
+    )
+      await new Promise((r) => setTimeout(r, 10))
+    const startedDuringWrite = !importDone
     const { runId } = await call<{ runId: number }>('startRun', {
       datasetId: demo.id,
       preset: 'paper',
@@ -150,6 +164,7 @@ describe('load on one database', () => {
       p99Ms: Math.round(pct(latencies, 0.99)),
       maxMs: Math.round(Math.max(...latencies)),
       runStatus: run.status,
+      runStartedDuringImportWrite: startedDuringWrite,
       metricsDuringLoad: events.filter((e) => e.type === 'run.metric' && e.runId === runId).length,
     }
     console.log(`load: ${JSON.stringify(report)}`)
