@@ -1,23 +1,20 @@
 // The ONE adapter between the API and the other layers (store, data, engine). Every call into those
-// modules goes through here (and services-runs.ts for runs), so a change in their signatures is fixed
+// modules goes through here (and services-runs.ts for runs, services-jobs.ts for job workers), so a change in their signatures is fixed
 // in these files only. Handlers have already validated argument types; this layer checks existence.
-import { createHash, randomUUID } from 'node:crypto'
-import os from 'node:os'
+import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type * as A from '../../preload/api'
-import { generateDemoDataset } from '../data/demo'
 import { previewFile, type FormatName } from '../data/import-source'
 import type { ImportProgress } from '../data/progress'
-import { computeStats } from '../data/stats'
 import type { RecDataset } from '../data/types'
 import { PRESETS } from '../engine/cllm4rec/config'
 import { DEFAULT_PROMPTS, PROMPT_PRESETS, validateTemplate } from '../engine/cllm4rec/prompts'
 import * as store from '../store'
 import { EngineClient } from '../worker/engine-client'
-import type { EngineCall } from '../worker/engine-messages'
-import { probeBackend, workerEntry } from '../worker/run-manager'
+import { probeBackend } from '../worker/run-manager'
 import { configFields } from './config-schema'
 import { Backbones } from './services-backbones'
+import { JOB_HEAP_MB, runInJobWorker, type DemoArgs } from './services-jobs'
 import type { EventBus } from './events'
 import type { FileAccess } from './files'
 import { ApiError, DOCUMENT_KINDS } from './validate'
@@ -73,73 +70,6 @@ function storeCall<T>(fn: () => T): T {
     throw err
   }
 }
-
-/** Worker side: one import into the database with the worker's own connection (WAL beside main). */
-export async function importDatasetToDb(
-  dbPath: string,
-  file: string,
-  options: Record<string, unknown>,
-  signal: AbortSignal,
-  onProgress: (p: ImportProgress) => void,
-): Promise<{ datasetId: number; warnings: string[] }> {
-  const s = store.openStore(dbPath)
-  try {
-    const r = await store.importDataset(s, {
-      ...(options as Omit<store.ImportDatasetOptions, 'path'>),
-      path: file,
-      signal,
-      onProgress,
-    })
-    return { datasetId: r.datasetId, warnings: r.warnings }
-  } finally {
-    s.close()
-  }
-}
-
-export interface DemoArgs {
-  seed: number
-  users?: number
-  items?: number
-}
-
-/** Worker side: generates a demo dataset and stores it (an identical earlier one is reused). */
-export function createDemoDatasetInDb(dbPath: string, o: DemoArgs): { datasetId: number } {
-  let dataset: RecDataset
-  try {
-    dataset = generateDemoDataset(o)
-  } catch (err) {
-    // The generator's own limits (e.g. too few items for the interactions per user) are bad input.
-    throw new ApiError((err as Error).message)
-  }
-  const fileHash = createHash('sha256')
-    .update(JSON.stringify({ demo: 1, ...o }))
-    .digest('hex')
-  const s = store.openStore(dbPath)
-  try {
-    const existing = store.findByFileHash(s, fileHash)
-    if (existing) return { datasetId: existing.id }
-    const name = `demo-seed${o.seed}-${dataset.userIds.length}x${dataset.itemIds.length}`
-    const id = storeCall(() =>
-      store.insertDataset(s, {
-        dataset: { ...dataset, name },
-        stats: computeStats(dataset),
-        source: 'generated demo',
-        format: 'demo',
-        fileHash,
-        options: { ...o },
-      }),
-    )
-    return { datasetId: id }
-  } finally {
-    s.close()
-  }
-}
-
-/**
- * Heap cap of the one-off import / demo workers: half the machine's memory (at least 1 GiB), so a
- * runaway parse ends that worker with a clear error instead of the OS killing the whole server.
- */
-export const JOB_HEAP_MB = Math.max(1024, Math.floor(os.totalmem() / 2 ** 21))
 
 /** Worker side: preview rows plus a suggested column map for delimited text. */
 export async function previewImportFile(
@@ -317,7 +247,8 @@ export class Services {
       allowedRoots: o.allowedRoots,
     }
     try {
-      const r = await this.inJobWorker<{ datasetId: number; warnings: string[] }>(
+      const r = await runInJobWorker<{ datasetId: number; warnings: string[] }>(
+        this.jobHeapMb,
         `import of ${path.basename(file)}`,
         { op: 'importDataset', dbPath: this.dbPath, file, options, cancelFlag },
         onProgress,
@@ -351,45 +282,12 @@ export class Services {
 
   /** Generation and the write run in a one-off worker: a large demo never blocks main's event loop. */
   async createDemoDataset(o: DemoArgs): Promise<A.DatasetSummary> {
-    const r = await this.inJobWorker<{ datasetId: number }>('demo dataset', {
+    const r = await runInJobWorker<{ datasetId: number }>(this.jobHeapMb, 'demo dataset', {
       op: 'createDemoDataset',
       dbPath: this.dbPath,
       options: o,
     })
     return this.summary(storeCall(() => store.getDataset(this.db, r.datasetId)))
-  }
-
-  /**
-   * One call in a fresh worker with a heap cap, closed afterwards. A worker that dies (out of memory,
-   * a crash) fails only this call, with a message saying what it was doing; main keeps serving.
-   */
-  private async inJobWorker<T>(
-    what: string,
-    call: EngineCall,
-    onProgress?: (p: unknown) => void,
-    register?: (client: EngineClient) => void,
-  ): Promise<T> {
-    const heapMb = this.jobHeapMb
-    const client = new EngineClient(() =>
-      workerEntry('engine-worker', { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
-    )
-    register?.(client)
-    try {
-      return await client.call<T>(call, onProgress)
-    } catch (err) {
-      if (err instanceof ApiError) throw err
-      const msg = err instanceof Error ? err.message : String(err)
-      if (/memory limit|out of memory/i.test(msg))
-        throw new ApiError(
-          `${what}: its worker ran out of memory (heap limit ${heapMb} MiB) and was stopped; nothing was stored`,
-          400,
-        )
-      if (/^engine worker stopped/.test(msg))
-        throw new ApiError(`${what}: its worker stopped unexpectedly (${msg}); nothing was stored`, 503)
-      throw err
-    } finally {
-      await client.close()
-    }
   }
 
   deleteDataset(id: number): void {

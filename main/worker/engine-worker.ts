@@ -120,11 +120,11 @@ async function handle(req: EngineRequest): Promise<unknown> {
       return previewImportFile(req.file, req.format, req.allowedRoots)
     }
     case 'createDemoDataset': {
-      const { createDemoDatasetInDb } = await import('../api/services')
+      const { createDemoDatasetInDb } = await import('../api/services-jobs')
       return createDemoDatasetInDb(req.dbPath, req.options)
     }
     case 'importDataset': {
-      const { importDatasetToDb } = await import('../api/services')
+      const { importDatasetToDb } = await import('../api/services-jobs')
       const flag = new Int32Array(req.cancelFlag)
       const controller = new AbortController()
       return importDatasetToDb(req.dbPath, req.file, req.options, controller.signal, (progress) => {
