@@ -235,7 +235,10 @@ export class Services {
         message: `${p.phase}${p.file ? ` ${path.basename(p.file)}` : ''}: ${p.rows} rows`,
       })
     }
+    // Names the import's staged rows: if its worker dies mid-write, main removes them.
+    const stagingId = randomUUID()
     const options = {
+      stagingId,
       name: o.name,
       fallbackName: o.fallbackName,
       format: this.format(o.format),
@@ -264,6 +267,11 @@ export class Services {
       })
       return { jobId, datasetId: r.datasetId, warnings: r.warnings }
     } catch (err) {
+      try {
+        store.removeStaged(this.db, stagingId)
+      } catch {
+        // the import's own error matters more; leftovers go at the next start
+      }
       if (err instanceof ApiError) throw err
       const msg = err instanceof Error ? err.message : String(err)
       if (/cancel/i.test(msg)) throw new ApiError(`import ${jobId} cancelled`, 409)

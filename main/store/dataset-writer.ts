@@ -89,7 +89,7 @@ function insertStagingRow(store: Store, d: NewDataset): number {
          synthetic, n_users, n_items, n_interactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
     )
     .run(
-      `${STAGING_PREFIX}${process.pid}:${randomUUID()}`,
+      stagedName(d.stagingId ?? randomUUID()),
       d.source,
       d.format,
       `${STAGING_PREFIX}${d.fileHash}`,
@@ -204,6 +204,20 @@ export function deleteStaged(store: Store, id: number): void {
     'DELETE FROM items WHERE (dataset_id, idx) IN (SELECT dataset_id, idx FROM items WHERE dataset_id = @id LIMIT @n)',
   )
   store.write(what, () => db.prepare('DELETE FROM datasets WHERE id = ?').run(id))
+}
+
+const stagedName = (stagingId: string) => `${STAGING_PREFIX}${process.pid}:${stagingId}`
+
+/**
+ * Removes what an import of this process left staged under `stagingId` (its worker thread died
+ * mid-write, so its own cleanup never ran). Returns whether there was anything.
+ */
+export function removeStaged(store: Store, stagingId: string): boolean {
+  const row = store.db.prepare('SELECT id FROM datasets WHERE name = ?').get(stagedName(stagingId)) as
+    | { id: number }
+    | undefined
+  if (row) deleteStaged(store, row.id)
+  return row !== undefined
 }
 
 function processAlive(pid: number): boolean {

@@ -41,6 +41,8 @@ export interface NewDataset {
    * inside the write transaction, so two concurrent imports of the same file name both succeed).
    */
   autoName?: boolean
+  /** A UUID naming the staged rows while they are written (see dataset-writer.ts removeStaged). */
+  stagingId?: string
 }
 
 export class DuplicateImportError extends StoreError {
@@ -123,7 +125,7 @@ export function findByFileHash(store: Store, fileHash: string): { id: number; na
     | undefined
 }
 
-export { insertDataset } from './dataset-writer'
+export { insertDataset, removeStaged } from './dataset-writer'
 
 /** Rows of imports still being written (dataset-writer.ts) are hidden from every lookup. */
 const VISIBLE = "substr(name, 1, 9) <> (char(1) || 'staging:')"

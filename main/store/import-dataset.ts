@@ -14,6 +14,8 @@ export interface ImportDatasetOptions extends BuildOptions {
   path: string
   /** Base of the automatic name when `name` is not given (an upload's original file name). */
   fallbackName?: string
+  /** UUID of the staged rows, so the caller can remove them if this import's thread dies. */
+  stagingId?: string
 }
 
 export interface ImportDatasetResult {
@@ -58,6 +60,7 @@ export async function importDataset(store: Store, opts: ImportDatasetOptions): P
       options,
       values: built.values,
       autoName: opts.name === undefined,
+      stagingId: opts.stagingId,
     },
     { onRows: (n) => t.update(n, n), signal: opts.signal },
   )

@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../../main/store/db'
 import { addMetrics, createRun, getMetricSeries } from '../../../main/store/runs-repo'
 import { importDataset } from '../../../main/store/import-dataset'
-import { listDatasets } from '../../../main/store/datasets-repo'
+import { listDatasets, removeStaged } from '../../../main/store/datasets-repo'
+import { dbSnapshot } from '../import/db-snapshot'
+import { randomUUID } from 'node:crypto'
 import { tempDir } from '../../unit/data/helpers'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -102,6 +104,33 @@ describe('busy database', () => {
       ['c', 3],
       ['big', 400_000],
     ])
+    s.close()
+  })
+
+  it('an import thread killed mid-write leaves hidden staged rows that removeStaged clears', async () => {
+    const file = path.join(t.dir, 'killed.db')
+    const s = openStore(file)
+    await importDataset(s, { path: t.file('d.tsv', 'user\titem\n1\t1\n1\t2\n2\t1\n'), name: 'd' })
+    const before = dbSnapshot(s)
+    const lines = ['user\titem']
+    for (let k = 0; k < 200_000; k++) lines.push(`u${k % 10_000}\ti${Math.floor(k / 10_000)}`)
+    const input = t.file('killed.tsv', lines.join('\n') + '\n')
+    const stagingId = randomUUID()
+    const w = new Worker(path.resolve(here, '../../../main/worker/tsx-bootstrap.mjs'), {
+      workerData: {
+        entryUrl: pathToFileURL(path.join(here, 'import-child.ts')).href,
+        dbFile: file,
+        input,
+        stagingId,
+      },
+    })
+    await new Promise<void>((resolve) => w.on('message', (m) => m?.write && resolve()))
+    await w.terminate()
+    expect(listDatasets(s).map((d) => d.name)).toEqual(['d'])
+    expect(dbSnapshot(s)).not.toBe(before) // staged rows are there, hidden
+    expect(removeStaged(s, stagingId)).toBe(true)
+    expect(dbSnapshot(s)).toBe(before)
+    expect(removeStaged(s, stagingId)).toBe(false)
     s.close()
   })
 
