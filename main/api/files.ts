@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import type { FileRef } from '../../preload/api'
+import { processAlive } from '../store/busy'
 import { ApiError } from './validate'
 
 export const DEFAULT_UPLOAD_LIMIT = 2 * 1024 ** 3
@@ -42,15 +43,6 @@ export function safeFileName(name: string): string {
 }
 
 const UPLOAD_PREFIX = 'cllm4rec-uploads-'
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** Upload folders of this user's earlier processes that are gone (they could not clean up). */
 export function removeStaleUploadDirs(tmp = os.tmpdir()): string[] {

@@ -78,9 +78,24 @@ export function withWriterNote<T>(dbFile: string, what: string, fn: () => T): T 
   }
 }
 
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function holder(dbFile: string): string {
   try {
-    const n = JSON.parse(fs.readFileSync(noteFile(dbFile), 'utf8')) as { what: string; since: string }
+    const n = JSON.parse(fs.readFileSync(noteFile(dbFile), 'utf8')) as {
+      what: string
+      pid: number
+      since: string
+    }
+    // A note left by a killed process says nothing about who holds the lock now.
+    if (!processAlive(n.pid)) return ''
     return `; the lock was held by: ${n.what} (since ${n.since})`
   } catch {
     return ''

@@ -5,7 +5,7 @@
 // wait at most one chunk, never the whole 12M-row write.
 import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import { withWriterNote, writersWaiting } from './busy'
+import { processAlive, withWriterNote, writersWaiting } from './busy'
 import { BatchInserter, DuplicateImportError, findByFileHash, type NewDataset } from './datasets-repo'
 import { nowIso, type Store } from './db'
 import { StoreError } from './store-error'
@@ -33,7 +33,7 @@ function freeName(db: Database.Database, base: string): string {
 
 type Hooks = { onRows?: (rows: number, total: number) => void; signal?: AbortSignal }
 
-/** Calls write(chunk) per bounded transaction, letting waiting writers in between. */
+/** Runs each chunk as its own write transaction, pausing after it while another writer waits. */
 class Chunker {
   constructor(
     private readonly store: Store,
@@ -218,15 +218,6 @@ export function removeStaged(store: Store, stagingId: string): boolean {
     | undefined
   if (row) deleteStaged(store, row.id)
   return row !== undefined
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /** Staged rows whose importing process is gone (killed mid-import): removed when a store opens. */
