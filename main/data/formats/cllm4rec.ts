@@ -77,11 +77,20 @@ function metaCounts(meta: unknown, file: string): { users: number; items: number
     ['num_items', items],
   ] as const)
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0 || v > MAX_META_COUNT)
-      throw new DataError(`expected a positive integer up to ${MAX_META_COUNT}, got ${String(v)}`, {
+      throw new DataError(`expected a positive integer up to ${MAX_META_COUNT}, got ${describe(v)}`, {
         file,
         field: k,
       })
   return { users: users as number, items: items as number }
+}
+
+/** A short description of a metadata value; never String() of a pickled list (shared refs can be exponential). */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return `a list of ${v.length}`
+  if (v instanceof Map) return 'a dict'
+  if (v instanceof Set) return 'a set'
+  if (v instanceof Uint8Array) return `${v.length} bytes`
+  return String(v).slice(0, 40)
 }
 
 /** TSV ids must be written exactly as the npz layout numbers them, or the split would not line up. */

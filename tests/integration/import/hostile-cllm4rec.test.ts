@@ -114,6 +114,38 @@ describe('CLLM4Rec npz bombs through the import', () => {
     await expectRejected(d, /train_matrix\.npz: zip member data\.npy inflates to more than the 100 bytes/)
   })
 
+  it('meta.pkl whose num_users is a tuple bomb: a short message, at once', async () => {
+    const d = npzFolder('meta-bomb', csrMembers()[4])
+    // {'num_users': t25, 'num_items': 3} with t(k+1) = (tk, tk, tk): String() of it would never end.
+    const levels: number[] = []
+    for (let k = 0; k < 25; k++) levels.push(0x68, k, 0x68, k, 0x87, 0x94)
+    const key = (s: string) => [0x8c, s.length, ...Buffer.from(s)]
+    t.file(
+      'meta-bomb/meta.pkl',
+      Buffer.from([
+        0x80,
+        4,
+        0x7d,
+        ...key('num_users'),
+        0x29,
+        0x94,
+        ...levels,
+        0x73,
+        ...key('num_items'),
+        0x4b,
+        3,
+        0x73,
+        0x2e,
+      ]),
+    )
+    const t0 = Date.now()
+    await expectRejected(
+      d,
+      /meta\.pkl, field 'num_users': expected a positive integer up to 50000000, got a list of 3$/,
+    )
+    expect(Date.now() - t0).toBeLessThan(2000)
+  })
+
   it('meta.pkl declaring a billion users is refused before any id is made', async () => {
     const d = npzFolder('huge-meta', csrMembers()[4])
     t.file('huge-meta/meta.pkl', metaPickle(1_000_000_000, 3))
