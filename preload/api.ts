@@ -313,7 +313,8 @@ export interface WorkbenchApi {
   listDatasets(): Promise<DatasetSummary[]>
   getDataset(id: number): Promise<DatasetDetail>
   previewImport(fileRef: string, format?: string): Promise<ImportPreview>
-  importDataset(options: ImportOptions): Promise<{ jobId: string; datasetId: number }>
+  /** warnings: accepted but suspicious input (negative ratings, duplicate header columns). */
+  importDataset(options: ImportOptions): Promise<{ jobId: string; datasetId: number; warnings: string[] }>
   cancelImport(jobId: string): Promise<void>
   createDemoDataset(options: DemoOptions): Promise<DatasetSummary>
   /** Moves the dataset (and its runs) to the trash; restoreDataset undoes it. */

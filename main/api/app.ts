@@ -18,6 +18,8 @@ export interface ApiAppOptions extends FileAccessOptions {
   createRuns?: (persistence: RunServices, bus: EventBus) => Runs
   /** Trainer for new runs (default 'cllm4rec'). */
   trainer?: string
+  /** Heap cap (MiB) of the import / demo workers. */
+  jobHeapMb?: number
 }
 
 export interface ApiApp {
@@ -49,7 +51,7 @@ const NO_RUNS: Runs = {
 export function createApiApp(o: ApiAppOptions): ApiApp {
   const bus = new EventBus()
   const files = new FileAccess(o)
-  const services = new Services({ dbPath: o.dbPath, bus, files })
+  const services = new Services({ dbPath: o.dbPath, bus, files, jobHeapMb: o.jobHeapMb })
   const runData = new RunServices(services, {
     version: o.version,
     trainer: o.trainer,

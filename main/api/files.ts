@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import type { FileRef } from '../../preload/api'
+import { processAlive } from '../store/busy'
 import { ApiError } from './validate'
 
 export const DEFAULT_UPLOAD_LIMIT = 2 * 1024 ** 3
@@ -27,6 +28,8 @@ interface Entry {
   path: string
   name: string
   size: number
+  /** Folders an import of this file may read from (siblings included); none for dialog picks. */
+  roots?: string[]
 }
 
 /** Keeps a file name readable but free of separators, dot-dot and control characters. */
@@ -37,6 +40,27 @@ export function safeFileName(name: string): string {
     .replace(/^\.+/, '')
     .slice(0, 120)
   return cleaned || 'upload'
+}
+
+const UPLOAD_PREFIX = 'cllm4rec-uploads-'
+
+/** Upload folders of this user's earlier processes that are gone (they could not clean up). */
+export function removeStaleUploadDirs(tmp = os.tmpdir()): string[] {
+  const removed: string[] = []
+  const uid = process.getuid?.()
+  for (const name of readdirSync(tmp)) {
+    const m = new RegExp(`^${UPLOAD_PREFIX}(\\d+)-`).exec(name)
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue
+    const p = path.join(tmp, name)
+    try {
+      if (uid !== undefined && statSync(p).uid !== uid) continue
+      rmSync(p, { recursive: true, force: true })
+      removed.push(p)
+    } catch {
+      // raced with another cleanup, or not ours to remove
+    }
+  }
+  return removed
 }
 
 export class FileAccess {
@@ -59,7 +83,7 @@ export class FileAccess {
   }
 
   /** Issues a token for a path main itself chose (dialog result, upload, allow-list scan). */
-  register(absPath: string, name = path.basename(absPath)): FileRef {
+  register(absPath: string, name = path.basename(absPath), roots?: string[]): FileRef {
     const st = statSync(absPath)
     const known = this.byPath.get(absPath)
     const e = known ? this.refs.get(known) : undefined
@@ -68,7 +92,7 @@ export class FileAccess {
       return { fileRef: known, name: e.name, size: st.size }
     }
     const token = 'f_' + randomBytes(16).toString('hex')
-    this.refs.set(token, { path: absPath, name, size: st.size })
+    this.refs.set(token, { path: absPath, name, size: st.size, roots })
     this.byPath.set(absPath, token)
     return { fileRef: token, name, size: st.size }
   }
@@ -89,7 +113,7 @@ export class FileAccess {
         if (d.name.startsWith('.')) continue
         const p = path.join(dir, d.name)
         if (d.isDirectory() && depth < 3) walk(p, root, depth + 1)
-        else if (d.isFile()) out.push(this.register(p, path.relative(root, p)))
+        else if (d.isFile()) out.push(this.register(p, path.relative(root, p), [root]))
       }
     }
     for (const root of this.dataDirs) walk(root, root, 0)
@@ -110,8 +134,11 @@ export class FileAccess {
   }
 
   private ensureUploadDir(): string {
-    // mkdtemp gives a fresh 0700 directory: other local users cannot read uploads.
-    this.uploadDir ??= mkdtempSync(path.join(os.tmpdir(), 'cllm4rec-uploads-'))
+    if (this.uploadDir) return this.uploadDir
+    removeStaleUploadDirs()
+    // mkdtemp gives a fresh 0700 directory: other local users cannot read uploads. The pid in the
+    // name lets a later start remove it if this process dies without dispose() (killed, out of memory).
+    this.uploadDir = mkdtempSync(path.join(os.tmpdir(), `${UPLOAD_PREFIX}${process.pid}-`))
     return this.uploadDir
   }
 
@@ -142,7 +169,7 @@ export class FileAccess {
       rmSync(tmp, { force: true })
       throw err
     }
-    return this.register(final, safe)
+    return this.register(final, safe, [dir])
   }
 
   /** Removes the private upload dir (on shutdown). */

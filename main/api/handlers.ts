@@ -17,6 +17,9 @@ function bytesArg(name: string, b: unknown): Uint8Array {
   throw new v.ApiError(`argument '${name}' must be an ArrayBuffer or Uint8Array`)
 }
 
+/** users x items of a demo dataset: about 5 s of generation in its worker on a laptop core. */
+export const DEMO_MAX_CELLS = 50_000_000
+
 export function createHandlers(ctx: ApiContext): HandlerTable {
   const { services: s, runData: rd, engine: e, files, runs } = ctx
   const kinds = v.DOCUMENT_KINDS
@@ -47,6 +50,7 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       return s.previewImport(
         f.path,
         v.optional(format, (x) => v.str('format', x, 50)),
+        f.roots,
       )
     },
     async importDataset(options) {
@@ -71,7 +75,8 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
       }
       // Arguments first, then the file: a bad request never touches the disk.
       const f = files.resolve(fileRef)
-      return s.importDataset(f.path, { ...args, name: args.name ?? f.name })
+      // No name given: the file's name, made unique when the import commits.
+      return s.importDataset(f.path, { ...args, fallbackName: f.name, allowedRoots: f.roots })
     },
     async cancelImport(jobId) {
       s.cancelImport(v.str('jobId', jobId, 100, false))
@@ -79,11 +84,17 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async createDemoDataset(options) {
       const o = v.record('options', options)
       v.onlyKeys('options', o, ['seed', 'users', 'items'])
-      return s.createDemoDataset({
+      const args = {
         seed: v.optional(o.seed, (x) => v.int('options.seed', x, 0, 2 ** 31 - 1)) ?? 1,
         users: v.optional(o.users, (x) => v.int('options.users', x, 2, 100_000)),
         items: v.optional(o.items, (x) => v.int('options.items', x, 2, 100_000)),
-      })
+      }
+      // Generation costs about users x items steps: keep one call to seconds, not minutes.
+      if ((args.users ?? 300) * (args.items ?? 120) > DEMO_MAX_CELLS)
+        throw new v.ApiError(
+          `arguments 'options.users' x 'options.items' must be at most ${DEMO_MAX_CELLS} (a demo of seconds)`,
+        )
+      return s.createDemoDataset(args)
     },
     async deleteDataset(id) {
       const datasetId = v.id('id', id)

@@ -223,8 +223,12 @@ export class RunServices implements RunPersistence {
         evals.push({ runId, datasetId: ds.id, split, protocol: ds.splitProtocol, metric, value: m[metric] })
       }
     }
-    store.addEvaluations(this.db, evals)
-    this.db.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(result.backend, runId)
+    // One write: the results and the backend label land together (or wait together for a busy lock).
+    const up = this.db.db.prepare('UPDATE runs SET backend = ? WHERE id = ?')
+    this.db.write(`saving the results of run ${runId}`, () => {
+      store.addEvaluations(this.db, evals)
+      up.run(result.backend, runId)
+    })
   }
 
   /** Deleting moves the run to the trash (undoable); the store purges the trash later. */

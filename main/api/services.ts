@@ -1,13 +1,11 @@
 // The ONE adapter between the API and the other layers (store, data, engine). Every call into those
-// modules goes through here (and services-runs.ts for runs), so a change in their signatures is fixed
+// modules goes through here (and services-runs.ts for runs, services-jobs.ts for job workers), so a change in their signatures is fixed
 // in these files only. Handlers have already validated argument types; this layer checks existence.
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type * as A from '../../preload/api'
-import { generateDemoDataset } from '../data/demo'
 import { previewFile, type FormatName } from '../data/import-source'
 import type { ImportProgress } from '../data/progress'
-import { computeStats } from '../data/stats'
 import type { RecDataset } from '../data/types'
 import { PRESETS } from '../engine/cllm4rec/config'
 import { DEFAULT_PROMPTS, PROMPT_PRESETS, validateTemplate } from '../engine/cllm4rec/prompts'
@@ -16,24 +14,31 @@ import { EngineClient } from '../worker/engine-client'
 import { probeBackend } from '../worker/run-manager'
 import { configFields } from './config-schema'
 import { Backbones } from './services-backbones'
+import { JOB_HEAP_MB, runInJobWorker, type DemoArgs } from './services-jobs'
 import type { EventBus } from './events'
 import type { FileAccess } from './files'
 import { ApiError, DOCUMENT_KINDS } from './validate'
 
 export interface ImportArgs {
-  name: string
+  /** Explicit: must be free. Else fallbackName, with a -2, -3 ... suffix where taken. */
+  name?: string
+  fallbackName?: string
   format?: string
   map?: A.ColumnMap
   minRating?: number
   kcore?: number
   split?: [number, number, number]
   seed?: number
+  /** Folders every file the import reads must resolve into (symlinks followed). */
+  allowedRoots?: string[]
 }
 
 export interface ServicesOptions {
   dbPath: string
   bus: EventBus
   files: FileAccess
+  /** Heap cap (MiB) of import / demo workers (default JOB_HEAP_MB). */
+  jobHeapMb?: number
 }
 
 /** --db flag, else CLLM4REC_DB, else the per-user app-data folder (the store decides). */
@@ -60,37 +65,20 @@ function storeCall<T>(fn: () => T): T {
   try {
     return fn()
   } catch (err) {
+    if (err instanceof store.BusyError) throw new ApiError(err.message, 503)
     if (err instanceof store.StoreError)
       throw new ApiError(err.message, /^no \w+ (with id|named)/.test(err.message) ? 404 : 409)
     throw err
   }
 }
 
-/** Worker side: one import into the database with the worker's own connection (WAL beside main). */
-export async function importDatasetToDb(
-  dbPath: string,
-  file: string,
-  options: Record<string, unknown>,
-  signal: AbortSignal,
-  onProgress: (p: ImportProgress) => void,
-): Promise<{ datasetId: number }> {
-  const s = store.openStore(dbPath)
-  try {
-    const r = await store.importDataset(s, {
-      ...(options as Omit<store.ImportDatasetOptions, 'path'>),
-      path: file,
-      signal,
-      onProgress,
-    })
-    return { datasetId: r.datasetId }
-  } finally {
-    s.close()
-  }
-}
-
 /** Worker side: preview rows plus a suggested column map for delimited text. */
-export async function previewImportFile(file: string, format?: FormatName): Promise<A.ImportPreview> {
-  const p = await previewFile(file, 10, { format })
+export async function previewImportFile(
+  file: string,
+  format?: FormatName,
+  allowedRoots?: string[],
+): Promise<A.ImportPreview> {
+  const p = await previewFile(file, 10, { format, allowedRoots })
   let suggestedMap: A.ColumnMap | undefined
   if (p.mapping && p.mapping.user !== undefined && p.mapping.item !== undefined) {
     const col = (role: string): string | undefined => {
@@ -156,8 +144,11 @@ export class Services {
   /** The long-lived engine worker: previews, inspection, baselines (never main's event loop). */
   readonly engine = new EngineClient()
 
+  private readonly jobHeapMb: number
+
   constructor(options: ServicesOptions) {
     this.dbPath = options.dbPath
+    this.jobHeapMb = options.jobHeapMb ?? JOB_HEAP_MB
     this.bus = options.bus
     this.files = options.files
     this.db = store.openStore(options.dbPath)
@@ -249,12 +240,13 @@ export class Services {
   }
 
   /** The first rows of a file, read in the engine worker (some formats decompress whole archives). */
-  async previewImport(file: string, format?: string): Promise<A.ImportPreview> {
+  async previewImport(file: string, format?: string, allowedRoots?: string[]): Promise<A.ImportPreview> {
     try {
       return await this.engine.call<A.ImportPreview>({
         op: 'previewImport',
         file,
         format: this.format(format),
+        allowedRoots,
       })
     } catch (err) {
       if (err instanceof ApiError) throw err
@@ -263,12 +255,14 @@ export class Services {
     }
   }
 
-  async importDataset(file: string, o: ImportArgs): Promise<{ jobId: string; datasetId: number }> {
+  async importDataset(
+    file: string,
+    o: ImportArgs,
+  ): Promise<{ jobId: string; datasetId: number; warnings: string[] }> {
     const jobId = randomUUID()
     const cancelFlag = new SharedArrayBuffer(4)
     // A dedicated worker per import: parsing millions of rows never blocks main or the inspection worker.
-    const client = new EngineClient()
-    this.imports.set(jobId, { flag: new Int32Array(cancelFlag), client })
+    const flag = new Int32Array(cancelFlag)
     const started = Date.now()
     const weights: Record<string, [number, number]> = {
       hash: [0, 0.05],
@@ -296,19 +290,27 @@ export class Services {
         message: `${p.phase}${p.file ? ` ${path.basename(p.file)}` : ''}: ${p.rows} rows`,
       })
     }
+    // Names the import's staged rows: if its worker dies mid-write, main removes them.
+    const stagingId = randomUUID()
     const options = {
+      stagingId,
       name: o.name,
+      fallbackName: o.fallbackName,
       format: this.format(o.format),
       map: o.map,
       minRating: o.minRating,
       kcore: o.kcore,
       split: o.split,
       seed: o.seed,
+      allowedRoots: o.allowedRoots,
     }
     try {
-      const r = await client.call<{ datasetId: number }>(
+      const r = await runInJobWorker<{ datasetId: number; warnings: string[] }>(
+        this.jobHeapMb,
+        `import of ${path.basename(file)}`,
         { op: 'importDataset', dbPath: this.dbPath, file, options, cancelFlag },
         onProgress,
+        (client) => this.imports.set(jobId, { flag, client }),
       )
       this.bus.emit({
         type: 'import.progress',
@@ -318,15 +320,20 @@ export class Services {
         etaSec: 0,
         message: 'done',
       })
-      return { jobId, datasetId: r.datasetId }
+      return { jobId, datasetId: r.datasetId, warnings: r.warnings }
     } catch (err) {
+      try {
+        store.removeStaged(this.db, stagingId)
+      } catch {
+        // the import's own error matters more; leftovers go at the next start
+      }
+      if (err instanceof ApiError) throw err
       const msg = err instanceof Error ? err.message : String(err)
       if (/cancel/i.test(msg)) throw new ApiError(`import ${jobId} cancelled`, 409)
       // Bad files are the user's to fix: the data layer's messages name file, line and field.
-      throw new ApiError(msg, /already imported/.test(msg) ? 409 : 400)
+      throw new ApiError(msg, /already imported/.test(msg) ? 409 : /database busy/.test(msg) ? 503 : 400)
     } finally {
       this.imports.delete(jobId)
-      await client.close()
     }
   }
 
@@ -336,31 +343,14 @@ export class Services {
     Atomics.store(job.flag, 0, 1)
   }
 
-  async createDemoDataset(o: { seed: number; users?: number; items?: number }): Promise<A.DatasetSummary> {
-    let dataset: RecDataset
-    try {
-      dataset = generateDemoDataset(o)
-    } catch (err) {
-      // The generator's own limits (e.g. too few items for the interactions per user) are bad input.
-      throw new ApiError((err as Error).message)
-    }
-    const fileHash = createHash('sha256')
-      .update(JSON.stringify({ demo: 1, ...o }))
-      .digest('hex')
-    const existing = store.findByFileHash(this.db, fileHash)
-    if (existing) return this.summary(store.getDataset(this.db, existing.id))
-    const base = `demo-seed${o.seed}-${dataset.userIds.length}x${dataset.itemIds.length}`
-    const id = storeCall(() =>
-      store.insertDataset(this.db, {
-        dataset: { ...dataset, name: base },
-        stats: computeStats(dataset),
-        source: 'generated demo',
-        format: 'demo',
-        fileHash,
-        options: { ...o },
-      }),
-    )
-    return this.summary(store.getDataset(this.db, id))
+  /** Generation and the write run in a one-off worker: a large demo never blocks main's event loop. */
+  async createDemoDataset(o: DemoArgs): Promise<A.DatasetSummary> {
+    const r = await runInJobWorker<{ datasetId: number }>(this.jobHeapMb, 'demo dataset', {
+      op: 'createDemoDataset',
+      dbPath: this.dbPath,
+      options: o,
+    })
+    return this.summary(storeCall(() => store.getDataset(this.db, r.datasetId)))
   }
 
   deleteDataset(id: number): void {

@@ -133,6 +133,7 @@ async function importCommand(argv: string[]): Promise<number> {
       )
       process.stdout.write(formatStats(r.name, r.stats) + '\n')
     }
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`)
     return 0
   } finally {
     process.removeListener('SIGINT', onSigint)

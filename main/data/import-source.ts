@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { createHash } from 'node:crypto'
+import { assertAllowed } from './allow-list'
 import { DataError, throwIfAborted } from './errors'
 import { headLines } from './line-reader'
 import { RawData, type RawInteraction, type RawSink } from './raw'
@@ -88,6 +89,7 @@ export async function readSource(
   sink: RawSink,
   opts: ReadOptions & { format?: FormatName } = {},
 ): Promise<ReadResult> {
+  assertAllowed(p, opts.allowedRoots)
   const format = opts.format ?? (await detectFormat(p))
   throwIfAborted(opts.signal)
   switch (format) {
@@ -101,7 +103,12 @@ export async function readSource(
       return readCllm4Rec(p, sink, opts)
     case 'csv': {
       const r = await readDelimited(p, sink, opts)
-      return { format: 'csv', files: [p], rows: r.rows }
+      return {
+        format: 'csv',
+        files: [p],
+        rows: r.rows,
+        warnings: r.header ? duplicateColumns(r.columns, p) : [],
+      }
     }
     default:
       throw new DataError(`unknown format '${String(format)}' (expected ${FORMAT_NAMES.join('|')})`)
@@ -128,6 +135,37 @@ export async function hashFiles(files: string[], signal?: AbortSignal): Promise<
   return h.digest('hex')
 }
 
+/** Header names that occur twice (compared as the column map compares them: case-insensitive). */
+function duplicateColumns(columns: string[], file: string): string[] {
+  const first = new Map<string, number>()
+  const out: string[] = []
+  columns.forEach((c, i) => {
+    const k = c.toLowerCase()
+    const j = first.get(k)
+    if (j === undefined) first.set(k, i)
+    else
+      out.push(
+        `${file}, line 1: column '${c}' appears twice (columns ${j + 1} and ${i + 1}); a name in the map means column ${j + 1}`,
+      )
+  })
+  return out
+}
+
+function negativeRatings(raw: RawData, files: string[]): string[] {
+  let n = 0
+  let min = 0
+  for (let r = 0; r < raw.length; r++) {
+    const v = raw.ratings[r]
+    if (v < 0) {
+      n++
+      if (v < min) min = v
+    }
+  }
+  return n
+    ? [`${files[0]}: ${n} interaction(s) have a negative rating (lowest ${min}); check the rating column`]
+    : []
+}
+
 export interface FilePreview {
   format: FormatName
   columns: string[]
@@ -146,6 +184,7 @@ export async function previewFile(
   n = 10,
   opts: ReadOptions & { format?: FormatName } = {},
 ): Promise<FilePreview> {
+  assertAllowed(p, opts.allowedRoots)
   const format = opts.format ?? (await detectFormat(p))
   if (format === 'csv') {
     const lines = await headLines(p, n + 1, opts.encoding)
@@ -199,6 +238,8 @@ export interface BuiltDataset {
   values: InteractionValues
   source: ReadResult
   fileHash: string
+  /** Accepted but suspicious input, to show with the import report. */
+  warnings: string[]
 }
 
 /** The pure pipeline: read + hash + preprocess + stats. No database involved. */
@@ -214,7 +255,8 @@ export async function buildDataset(p: string, opts: BuildOptions = {}): Promise<
   pre.update(0, raw.length, true)
   const { dataset, report, values } = preprocess(raw, { ...opts, name })
   const stats = computeStats(dataset, report)
-  return { dataset, stats, report, values, source, fileHash }
+  const warnings = [...(source.warnings ?? []), ...negativeRatings(raw, source.files)]
+  return { dataset, stats, report, values, source, fileHash, warnings }
 }
 
 export function defaultName(p: string): string {

@@ -5,6 +5,7 @@
 // byte progress, AbortSignal, and a file that vanishes or changes while being read.
 import fs from 'node:fs'
 import zlib from 'node:zlib'
+import { assertAllowed } from './allow-list'
 import { DataError, throwIfAborted } from './errors'
 
 /** Lines longer than this are rejected: 16 MiB is far beyond any real review or metadata record. */
@@ -19,6 +20,8 @@ export interface LineReaderOptions {
   /** Called after every chunk with bytes read from disk (compressed bytes for .gz) and the file size. */
   onBytes?: (bytesRead: number, totalBytes: number) => void
   chunkBytes?: number
+  /** Folders the file must resolve into (see allow-list.ts). */
+  allowedRoots?: readonly string[]
 }
 
 export interface LineBatch {
@@ -71,6 +74,7 @@ export async function* readLineBatches(
 ): AsyncGenerator<LineBatch> {
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES
   const encoding = opts.encoding ?? 'utf-8'
+  assertAllowed(file, opts.allowedRoots)
   const gz = isGzipFile(file)
   if (!gz && /\.gz$/i.test(file)) throw new DataError('named .gz but is not gzip data (bad header)', { file })
   const before = fs.statSync(file)

@@ -46,8 +46,13 @@ export class ProgressTracker {
     this.last = now
     const elapsedMs = now - this.start
     const rate = elapsedMs > 0 ? bytesRead / elapsedMs : 0
+    // A rate from the first moments (a waiting write lock, the first few rows) is noise: no ETA
+    // until a second has passed or 5% is done.
+    const settled = elapsedMs >= 1000 || bytesRead >= 0.05 * this.totalBytes
     const etaMs =
-      rate > 0 && this.totalBytes > 0 ? Math.max(0, Math.round((this.totalBytes - bytesRead) / rate)) : null
+      settled && rate > 0 && this.totalBytes > 0
+        ? Math.max(0, Math.round((this.totalBytes - bytesRead) / rate))
+        : null
     this.cb({
       phase: this.phase,
       file: this.file,

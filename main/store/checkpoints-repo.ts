@@ -85,29 +85,27 @@ export function saveCheckpoint(
   const sha = checksum(CHECKPOINT_FORMAT_VERSION, configJson, prepared)
   const total = prepared.reduce((a, t) => a + t.bytes.length, 0)
   const db = store.db
-  return db
-    .transaction(() => {
-      const id = Number(
-        db
-          .prepare(
-            `INSERT INTO checkpoints (run_id, stage, step, format_version, config_json, sha256, n_bytes, created_at)
+  return store.write(`saving a checkpoint of run ${c.runId}`, () => {
+    const id = Number(
+      db
+        .prepare(
+          `INSERT INTO checkpoints (run_id, stage, step, format_version, config_json, sha256, n_bytes, created_at)
              VALUES (?,?,?,?,?,?,?,?)`,
-          )
-          .run(c.runId, c.stage, c.step, CHECKPOINT_FORMAT_VERSION, configJson, sha, total, nowIso())
-          .lastInsertRowid,
-      )
-      const ins = db.prepare(
-        'INSERT INTO checkpoint_tensors (checkpoint_id, ord, name, dtype, shape_json, data) VALUES (?,?,?,?,?,?)',
-      )
-      prepared.forEach((t, i) => ins.run(id, i, t.name, t.dtype, JSON.stringify(t.shape), t.bytes))
-      if (opts.keep !== undefined)
-        db.prepare(
-          `DELETE FROM checkpoints WHERE run_id = ? AND id NOT IN
+        )
+        .run(c.runId, c.stage, c.step, CHECKPOINT_FORMAT_VERSION, configJson, sha, total, nowIso())
+        .lastInsertRowid,
+    )
+    const ins = db.prepare(
+      'INSERT INTO checkpoint_tensors (checkpoint_id, ord, name, dtype, shape_json, data) VALUES (?,?,?,?,?,?)',
+    )
+    prepared.forEach((t, i) => ins.run(id, i, t.name, t.dtype, JSON.stringify(t.shape), t.bytes))
+    if (opts.keep !== undefined)
+      db.prepare(
+        `DELETE FROM checkpoints WHERE run_id = ? AND id NOT IN
              (SELECT id FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT ?)`,
-        ).run(c.runId, c.runId, opts.keep)
-      return id
-    })
-    .immediate()
+      ).run(c.runId, c.runId, opts.keep)
+    return id
+  })
 }
 
 type Row = Record<string, unknown>
@@ -180,6 +178,6 @@ export function loadCheckpoint(store: Store, id: number): Checkpoint {
 }
 
 export function deleteCheckpoint(store: Store, id: number): void {
-  if (store.db.prepare('DELETE FROM checkpoints WHERE id = ?').run(id).changes === 0)
-    throw new StoreError(`no checkpoint with id ${id}`)
+  const del = () => store.db.prepare('DELETE FROM checkpoints WHERE id = ?').run(id).changes
+  if (store.write(`deleting checkpoint ${id}`, del) === 0) throw new StoreError(`no checkpoint with id ${id}`)
 }

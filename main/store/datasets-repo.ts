@@ -6,7 +6,8 @@ import type { RecDataset } from '../data/types'
 import type { DatasetStats } from '../data/stats'
 import { datasetHash } from '../data/dataset-hash'
 import type { InteractionValues } from '../data/preprocess'
-import { nowIso, StoreError, type Store } from './db'
+import { nowIso, type Store } from './db'
+import { StoreError } from './store-error'
 
 export interface DatasetRow {
   id: number
@@ -35,6 +36,13 @@ export interface NewDataset {
   options?: Record<string, unknown>
   /** Optional ratings / timestamps of the kept interactions (from preprocess). */
   values?: InteractionValues
+  /**
+   * The name was not chosen by the user: where it is taken, store under `<name>-2`, `-3`, ... (picked
+   * inside the write transaction, so two concurrent imports of the same file name both succeed).
+   */
+  autoName?: boolean
+  /** A UUID naming the staged rows while they are written (see dataset-writer.ts removeStaged). */
+  stagingId?: string
 }
 
 export class DuplicateImportError extends StoreError {
@@ -127,105 +135,18 @@ export function findByFileHash(
   return store.db.prepare(sql).get(...args) as { id: number; name: string } | undefined
 }
 
-/**
- * Writes a dataset in one transaction: either everything is stored or nothing (a crash or an error
- * inside leaves the database exactly as before). onRows reports progress for the UI.
- */
-export function insertDataset(
-  store: Store,
-  d: NewDataset,
-  hooks: { onRows?: (rows: number, total: number) => void; signal?: AbortSignal } = {},
-): number {
-  const db = store.db
-  const ds = d.dataset
-  const total = d.stats.interactions.total
-  const write = db.transaction((): number => {
-    const dup = findByFileHash(store, d.fileHash, ds.hash)
-    if (dup) throw new DuplicateImportError(dup, d.source)
-    const taken = db.prepare('SELECT id FROM datasets WHERE name = ?').get(ds.name) as
-      | { id: number }
-      | undefined
-    if (taken)
-      throw new StoreError(
-        `a dataset named '${ds.name}' already exists (id ${taken.id}${isDatasetTrashed(store, taken.id) ? ', in the trash' : ''}); choose another name`,
-      )
-    const info = db
-      .prepare(
-        `INSERT INTO datasets (name, source, format, file_hash, data_hash, split_protocol, options_json, stats_json,
-           synthetic, n_users, n_items, n_interactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-      )
-      .run(
-        ds.name,
-        d.source,
-        d.format,
-        d.fileHash,
-        ds.hash,
-        ds.splitProtocol,
-        JSON.stringify(d.options ?? {}),
-        JSON.stringify(d.stats),
-        ds.synthetic ? 1 : 0,
-        ds.userIds.length,
-        ds.itemIds.length,
-        total,
-        nowIso(),
-      )
-    const id = Number(info.lastInsertRowid)
-    const users = new BatchInserter(db, 'INSERT INTO users (dataset_id, idx, original_id)', 3)
-    ds.userIds.forEach((u, i) => users.push(id, i, u))
-    users.flush()
-    const items = new BatchInserter(db, 'INSERT INTO items (dataset_id, idx, original_id)', 3)
-    ds.itemIds.forEach((u, i) => items.push(id, i, u))
-    items.flush()
-    const inter = new BatchInserter(
-      db,
-      'INSERT INTO interactions (dataset_id, user_idx, item_idx, split, rating, ts)',
-      6,
-    )
-    let n = 0
-    const v = d.values
-    for (let u = 0; u < ds.userIds.length; u++) {
-      let k = v ? v.userPtr[u] : 0
-      // Merge the three sorted lists so rows arrive in primary-key order (append-only B-tree writes).
-      const ls = [ds.train[u], ds.val[u], ds.test[u]]
-      const pos = [0, 0, 0]
-      for (;;) {
-        let s = -1
-        for (let k = 0; k < 3; k++)
-          if (pos[k] < ls[k].length && (s < 0 || ls[k][pos[k]] < ls[s][pos[s]])) s = k
-        if (s < 0) break
-        const it = ls[s][pos[s]++]
-        if (v && v.items[k] !== it)
-          throw new StoreError('internal: interaction values out of step with the split')
-        const rating = v ? v.ratings[k] : NaN
-        const ts = v ? v.timestamps[k] : NaN
-        k++
-        inter.push(id, u, it, s, Number.isNaN(rating) ? null : rating, Number.isNaN(ts) ? null : ts)
-        n++
-      }
-      if ((u & 1023) === 0) {
-        if (hooks.signal?.aborted) throw new StoreError('import cancelled')
-        hooks.onRows?.(n, total)
-      }
-    }
-    inter.flush()
-    const texts = new BatchInserter(db, 'INSERT INTO texts (dataset_id, kind, user_idx, item_idx, text)', 5)
-    for (const r of ds.reviews) texts.push(id, 'review', r.user, r.item, r.text)
-    ds.itemTexts.forEach((t, i) => t !== null && texts.push(id, 'item', null, i, t))
-    ds.userTexts.forEach((t, u) => t !== null && texts.push(id, 'user', u, null, t))
-    texts.flush()
-    hooks.onRows?.(n, total)
-    return id
-  })
-  return write.immediate()
-}
+export { insertDataset, removeStaged } from './dataset-writer'
+
+/** Rows of imports still being written (dataset-writer.ts) are hidden from every lookup. */
+const VISIBLE = "substr(name, 1, 9) <> (char(1) || 'staging:')"
 
 function resolveId(store: Store, nameOrId: string | number): number {
   const r = (
     typeof nameOrId === 'number' || /^\d+$/.test(nameOrId)
       ? store.db
-          .prepare('SELECT id FROM datasets WHERE id = ? OR name = ?')
+          .prepare(`SELECT id FROM datasets WHERE (id = ? OR name = ?) AND ${VISIBLE}`)
           .get(Number(nameOrId), String(nameOrId))
-      : store.db.prepare('SELECT id FROM datasets WHERE name = ?').get(nameOrId)
+      : store.db.prepare(`SELECT id FROM datasets WHERE name = ? AND ${VISIBLE}`).get(nameOrId)
   ) as { id: number } | undefined
   if (!r) throw new StoreError(`no dataset named '${nameOrId}' in ${store.file}`)
   return r.id
@@ -233,9 +154,11 @@ function resolveId(store: Store, nameOrId: string | number): number {
 
 /** Datasets outside the trash, oldest first. */
 export function listDatasets(store: Store): DatasetRow[] {
-  return (store.db.prepare('SELECT * FROM datasets WHERE deleted_at IS NULL ORDER BY id').all() as Row[]).map(
-    toRow,
-  )
+  return (
+    store.db
+      .prepare(`SELECT * FROM datasets WHERE deleted_at IS NULL AND ${VISIBLE} ORDER BY id`)
+      .all() as Row[]
+  ).map(toRow)
 }
 
 export function isDatasetTrashed(store: Store, id: number): boolean {
@@ -248,29 +171,27 @@ export function isDatasetTrashed(store: Store, id: number): boolean {
 /** Moves a dataset (and so its runs) to the trash: one UPDATE, never half a dataset. */
 export function trashDataset(store: Store, nameOrId: string | number): DatasetRow {
   const row = getDataset(store, nameOrId)
-  store.db.prepare('UPDATE datasets SET deleted_at = ? WHERE id = ?').run(nowIso(), row.id)
+  const up = store.db.prepare('UPDATE datasets SET deleted_at = ? WHERE id = ?')
+  store.write(`moving dataset ${row.id} to the trash`, () => up.run(nowIso(), row.id))
   return row
 }
 
 export function restoreDataset(store: Store, id: number): DatasetRow {
-  const res = store.db
-    .prepare('UPDATE datasets SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL')
-    .run(id)
+  const up = store.db.prepare('UPDATE datasets SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL')
+  const res = store.write(`restoring dataset ${id}`, () => up.run(id))
   if (res.changes === 0) throw new StoreError(`no dataset with id ${id} in the trash`)
   return getDataset(store, id)
 }
 
 /** Deletes for good what has been in the trash since before `before` (ISO time), in one transaction. */
 export function purgeTrash(store: Store, before: string): { datasets: number; runs: number } {
-  return store.db
-    .transaction(() => ({
-      runs: store.db.prepare('DELETE FROM runs WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(before)
-        .changes,
-      datasets: store.db
-        .prepare('DELETE FROM datasets WHERE deleted_at IS NOT NULL AND deleted_at < ?')
-        .run(before).changes,
-    }))
-    .immediate()
+  return store.write('emptying the trash', () => ({
+    runs: store.db.prepare('DELETE FROM runs WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(before)
+      .changes,
+    datasets: store.db
+      .prepare('DELETE FROM datasets WHERE deleted_at IS NOT NULL AND deleted_at < ?')
+      .run(before).changes,
+  }))
 }
 
 export function getDataset(store: Store, nameOrId: string | number): DatasetRow {
@@ -289,7 +210,9 @@ export function deleteDataset(
   ).n
   if (runs > 0 && !opts.force)
     throw new StoreError(`dataset '${row.name}' has ${runs} run(s); delete them first or pass force`)
-  store.db.transaction(() => store.db.prepare('DELETE FROM datasets WHERE id = ?').run(row.id)).immediate()
+  store.write(`deleting dataset '${row.name}'`, () =>
+    store.db.prepare('DELETE FROM datasets WHERE id = ?').run(row.id),
+  )
   return row
 }
 

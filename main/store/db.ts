@@ -4,20 +4,24 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import { BUSY_TIMEOUT_MS, DEFAULT_BUSY_POLICY, retryBusy, type BusyPolicy } from './busy'
+import { removeAbandonedStaging } from './dataset-writer'
 import { MIGRATIONS } from './migrations'
+import { StoreError } from './store-error'
 
 export interface Store {
   readonly db: Database.Database
   readonly file: string
+  /**
+   * Runs fn as one write transaction (BEGIN IMMEDIATE). Where another connection holds the write lock
+   * it waits and retries with backoff; `what` ("saving metrics of run 3") goes into the error if it
+   * finally gives up. Inside an open transaction fn simply runs (the outer write retries).
+   */
+  write<T>(what: string, fn: () => T): T
   close(): void
 }
 
-export class StoreError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'StoreError'
-  }
-}
+export { StoreError }
 
 /** Per-user app-data folder: XDG_DATA_HOME or ~/.local/share (Linux), Application Support (macOS), %APPDATA% (Windows). */
 export function appDataDir(): string {
@@ -58,7 +62,7 @@ function migrate(db: Database.Database, file: string): void {
   }
 }
 
-export function openStore(file: string, opts: { readonly?: boolean } = {}): Store {
+export function openStore(file: string, opts: { readonly?: boolean; busy?: BusyPolicy } = {}): Store {
   const resolved = file === ':memory:' ? file : path.resolve(file)
   if (resolved !== ':memory:') fs.mkdirSync(path.dirname(resolved), { recursive: true })
   let db: Database.Database
@@ -72,18 +76,23 @@ export function openStore(file: string, opts: { readonly?: boolean } = {}): Stor
     // NORMAL in WAL mode is safe against process crashes (a killed import leaves the DB as before).
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
-    db.pragma('busy_timeout = 5000')
-    if (!opts.readonly) migrate(db, resolved)
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    if (!opts.readonly) retryBusy(resolved, 'upgrading the schema', () => migrate(db, resolved), opts.busy)
   } catch (err) {
     db.close()
     if (err instanceof StoreError) throw err
     throw new StoreError(`${resolved}: not a usable workbench database (${(err as Error).message})`)
   }
-  return {
+  const policy = opts.busy ?? DEFAULT_BUSY_POLICY
+  const store: Store = {
     db,
     file: resolved,
+    write: <T>(what: string, fn: () => T): T =>
+      db.inTransaction ? fn() : retryBusy(resolved, what, () => db.transaction(fn).immediate(), policy),
     close: () => db.close(),
   }
+  if (!opts.readonly) removeAbandonedStaging(store)
+  return store
 }
 
 export const nowIso = (): string => new Date().toISOString()

@@ -12,6 +12,10 @@ import type { Store } from './db'
 
 export interface ImportDatasetOptions extends BuildOptions {
   path: string
+  /** Base of the automatic name when `name` is not given (an upload's original file name). */
+  fallbackName?: string
+  /** UUID of the staged rows, so the caller can remove them if this import's thread dies. */
+  stagingId?: string
 }
 
 export interface ImportDatasetResult {
@@ -22,18 +26,14 @@ export interface ImportDatasetResult {
   fileHash: string
   stats: DatasetStats
   report: PreprocessReport
-}
-
-function freeName(store: Store, base: string): string {
-  const taken = new Set(store.db.prepare('SELECT name FROM datasets').pluck().all() as string[])
-  if (!taken.has(base)) return base
-  for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`
+  /** Accepted but suspicious input (negative ratings, duplicate header columns). */
+  warnings: string[]
 }
 
 export async function importDataset(store: Store, opts: ImportDatasetOptions): Promise<ImportDatasetResult> {
-  // An explicit --name must be free; a default name gets a numeric suffix instead of failing.
-  const name = opts.name ?? freeName(store, defaultName(opts.path))
-  const built = await buildDataset(opts.path, { ...opts, name })
+  // An explicit --name must be free; a default name gets a numeric suffix, picked at commit time.
+  const base = opts.name ?? opts.fallbackName ?? defaultName(opts.path)
+  const built = await buildDataset(opts.path, { ...opts, name: base })
   throwIfAborted(opts.signal)
   const dup = findByFileHash(store, built.fileHash, built.dataset.hash)
   if (dup) throw new DuplicateImportError(dup, opts.path)
@@ -59,11 +59,14 @@ export async function importDataset(store: Store, opts: ImportDatasetOptions): P
       fileHash: built.fileHash,
       options,
       values: built.values,
+      autoName: opts.name === undefined,
+      stagingId: opts.stagingId,
     },
     { onRows: (n) => t.update(n, n), signal: opts.signal },
   )
   t.update(built.stats.interactions.total, built.stats.interactions.total, true)
   new ProgressTracker(opts.onProgress, 'done', 0).update(0, built.stats.interactions.total, true)
+  const name = store.db.prepare('SELECT name FROM datasets WHERE id = ?').pluck().get(datasetId) as string
   return {
     datasetId,
     name,
@@ -72,5 +75,6 @@ export async function importDataset(store: Store, opts: ImportDatasetOptions): P
     fileHash: built.fileHash,
     stats: built.stats,
     report: built.report,
+    warnings: built.warnings,
   }
 }

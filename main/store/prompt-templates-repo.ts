@@ -20,9 +20,9 @@ export function savePromptTemplates(
     `INSERT INTO prompt_templates (name, kind, template, builtin, created_at, updated_at) VALUES (?,?,?,?,?,?)
      ON CONFLICT (name, kind) DO UPDATE SET template = excluded.template, updated_at = excluded.updated_at`,
   )
-  store.db.transaction(() => {
+  store.write(`saving prompt preset '${name}'`, () => {
     for (const [kind, t] of Object.entries(templates)) up.run(name, kind, t, builtin ? 1 : 0, now, now)
-  })()
+  })
 }
 
 export function listPromptTemplates(store: Store): PromptTemplateRow[] {
@@ -49,5 +49,6 @@ export function getPromptTemplates(store: Store, name: string): Record<string, s
 }
 
 export function deletePromptTemplates(store: Store, name: string): number {
-  return store.db.prepare('DELETE FROM prompt_templates WHERE name = ? AND builtin = 0').run(name).changes
+  const del = store.db.prepare('DELETE FROM prompt_templates WHERE name = ? AND builtin = 0')
+  return store.write(`deleting prompt preset '${name}'`, () => del.run(name).changes)
 }

@@ -16,7 +16,7 @@ export function saveRecommendations(
   lists: Map<number, { item: number; score: number }[]>,
 ): void {
   const db = store.db
-  db.transaction(() => {
+  store.write(`saving recommendations of run ${runId}`, () => {
     if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId))
       throw new StoreError(`no run with id ${runId}`)
     const del = db.prepare('DELETE FROM recommendations WHERE run_id = ? AND user_idx = ?')
@@ -30,7 +30,7 @@ export function saveRecommendations(
       list.forEach((r, i) => ins.push(runId, user, i + 1, r.item, r.score))
     }
     ins.flush()
-  })()
+  })
 }
 
 export function getRecommendations(store: Store, runId: number, user: number, k?: number): Recommendation[] {

@@ -64,12 +64,12 @@ export function createRun(store: Store, run: NewRun): number {
   if (!ds) throw new StoreError(`no dataset with id ${run.datasetId}`)
   if (ds.data_hash !== run.dataHash)
     throw new StoreError(`run data hash ${run.dataHash.slice(0, 12)} does not match dataset ${run.datasetId}`)
-  const info = store.db
-    .prepare(
-      `INSERT INTO runs (name, dataset_id, config_json, seed, data_hash, backend, app_version, status, created_at, sweep)
+  const ins = store.db.prepare(
+    `INSERT INTO runs (name, dataset_id, config_json, seed, data_hash, backend, app_version, status, created_at, sweep)
        VALUES (?,?,?,?,?,?,?,?,?,?)`,
-    )
-    .run(
+  )
+  const info = store.write(`creating run '${run.name}'`, () =>
+    ins.run(
       run.name,
       run.datasetId,
       JSON.stringify(run.config),
@@ -80,7 +80,8 @@ export function createRun(store: Store, run: NewRun): number {
       run.status ?? 'queued',
       nowIso(),
       run.sweep ?? null,
-    )
+    ),
+  )
   return Number(info.lastInsertRowid)
 }
 
@@ -115,22 +116,23 @@ export function updateRunMeta(store: Store, id: number, patch: RunMetaPatch): Ru
   const run = getRun(store, id)
   if (patch.name !== undefined && patch.name.trim() === '') throw new StoreError('a run name cannot be empty')
   const tags = patch.tags ? [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))] : run.tags
-  store.db
-    .prepare('UPDATE runs SET name = ?, tags_json = ?, notes = ? WHERE id = ?')
-    .run(patch.name?.trim() ?? run.name, JSON.stringify(tags), patch.notes ?? run.notes, id)
+  const up = store.db.prepare('UPDATE runs SET name = ?, tags_json = ?, notes = ? WHERE id = ?')
+  store.write(`updating run ${id}`, () =>
+    up.run(patch.name?.trim() ?? run.name, JSON.stringify(tags), patch.notes ?? run.notes, id),
+  )
   return getRun(store, id)
 }
 
 /** Moves a run to the trash: one UPDATE, so it is either wholly there or wholly not. */
 export function trashRun(store: Store, id: number): void {
-  if (store.db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ?').run(nowIso(), id).changes === 0)
+  const up = store.db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ?')
+  if (store.write(`moving run ${id} to the trash`, () => up.run(nowIso(), id)).changes === 0)
     throw new StoreError(`no run with id ${id}`)
 }
 
 export function restoreRun(store: Store, id: number): void {
-  const res = store.db
-    .prepare('UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL')
-    .run(id)
+  const up = store.db.prepare('UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL')
+  const res = store.write(`restoring run ${id}`, () => up.run(id))
   if (res.changes === 0) throw new StoreError(`no run with id ${id} in the trash`)
 }
 
@@ -145,26 +147,29 @@ export function isRunTrashed(store: Store, id: number): boolean {
 /** Status transitions stamp started_at / finished_at; an error message is kept for failed runs. */
 export function setRunStatus(store: Store, id: number, status: RunStatus, error?: string): void {
   const now = nowIso()
-  const res = store.db
-    .prepare(
-      `UPDATE runs SET status = ?, error = ?,
+  const up = store.db.prepare(
+    `UPDATE runs SET status = ?, error = ?,
          started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
          finished_at = CASE WHEN ? IN ('done', 'failed', 'cancelled', 'interrupted') THEN ? ELSE finished_at END
        WHERE id = ?`,
-    )
-    .run(status, error ?? null, status, now, status, now, id)
+  )
+  const res = store.write(`setting run ${id} to '${status}'`, () =>
+    up.run(status, error ?? null, status, now, status, now, id),
+  )
   if (res.changes === 0) throw new StoreError(`no run with id ${id}`)
 }
 
 /** On start-up: runs left 'running' by a crash become 'interrupted'. Returns how many. */
 export function markInterruptedRuns(store: Store): number {
-  return store.db
-    .prepare("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status IN ('running', 'queued')")
-    .run(nowIso()).changes
+  const up = store.db.prepare(
+    "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status IN ('running', 'queued')",
+  )
+  return store.write('marking interrupted runs', () => up.run(nowIso()).changes)
 }
 
 export function deleteRun(store: Store, id: number): void {
-  if (store.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes === 0)
+  const del = store.db.prepare('DELETE FROM runs WHERE id = ?')
+  if (store.write(`deleting run ${id}`, () => del.run(id).changes) === 0)
     throw new StoreError(`no run with id ${id}`)
 }
 
@@ -182,12 +187,12 @@ export function addMetrics(store: Store, runId: number, points: MetricPoint[]): 
   const ins = store.db.prepare(
     'INSERT INTO metric_series (run_id, stage, step, epoch, name, value, at_ms) VALUES (?,?,?,?,?,?,?)',
   )
-  store.db.transaction(() => {
+  store.write(`saving metrics of run ${runId}`, () => {
     for (const p of points) {
       if (!Number.isFinite(p.value)) throw new StoreError(`metric ${p.name} at step ${p.step} is not finite`)
       ins.run(runId, p.stage, p.step, p.epoch, p.name, p.value, p.atMs ?? null)
     }
-  })()
+  })
 }
 
 export function getMetricSeries(store: Store, runId: number, name?: string): MetricPoint[] {
@@ -215,13 +220,13 @@ export function addEvaluations(store: Store, evals: Evaluation[]): void {
      VALUES (?,?,?,?,?,?,?,?)`,
   )
   const now = nowIso()
-  store.db.transaction(() => {
+  store.write('saving evaluations', () => {
     for (const e of evals) {
       if ((e.runId === undefined) === (e.baseline === undefined))
         throw new StoreError('an evaluation belongs to exactly one of a run or a baseline')
       ins.run(e.runId ?? null, e.datasetId, e.baseline ?? null, e.split, e.protocol, e.metric, e.value, now)
     }
-  })()
+  })
 }
 
 export function listEvaluations(

@@ -40,7 +40,7 @@ export type EngineRequest =
       }
     >
   | Req<'baselines', { dbPath: string; datasetId: number }>
-  | Req<'previewImport', { file: string; format?: FormatName }>
+  | Req<'previewImport', { file: string; format?: FormatName; allowedRoots?: string[] }>
   | Req<
       'importDataset',
       {
@@ -51,6 +51,7 @@ export type EngineRequest =
         cancelFlag: SharedArrayBuffer
       }
     >
+  | Req<'createDemoDataset', { dbPath: string; options: { seed: number; users?: number; items?: number } }>
 
 /** A request without the envelope, as the client builds it. */
 export type EngineCall = EngineRequest extends infer R
@@ -75,6 +76,7 @@ const OPS: Record<EngineRequest['op'], true> = {
   baselines: true,
   previewImport: true,
   importDataset: true,
+  createDemoDataset: true,
 }
 
 export function parseEngineRequest(x: unknown): EngineRequest {

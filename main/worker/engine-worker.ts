@@ -123,10 +123,14 @@ async function handle(req: EngineRequest): Promise<unknown> {
       return ops.runBaselines(await dataset(req.dbPath, req.datasetId))
     case 'previewImport': {
       const { previewImportFile } = await import('../api/services')
-      return previewImportFile(req.file, req.format)
+      return previewImportFile(req.file, req.format, req.allowedRoots)
+    }
+    case 'createDemoDataset': {
+      const { createDemoDatasetInDb } = await import('../api/services-jobs')
+      return createDemoDatasetInDb(req.dbPath, req.options)
     }
     case 'importDataset': {
-      const { importDatasetToDb } = await import('../api/services')
+      const { importDatasetToDb } = await import('../api/services-jobs')
       const flag = new Int32Array(req.cancelFlag)
       const controller = new AbortController()
       return importDatasetToDb(req.dbPath, req.file, req.options, controller.signal, (progress) => {

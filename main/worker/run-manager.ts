@@ -2,7 +2,7 @@
 // it persists status, metrics and checkpoints (each checkpoint atomically) and emits AppEvents.
 // Runs left 'running' or 'queued' by an app exit are marked 'interrupted' at start and can be resumed
 // from their last checkpoint.
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { BackendName, RunInput, RunProgress, RunStatus } from '../../preload/api'
@@ -31,17 +31,20 @@ export interface RunPersistence {
 }
 
 /** Starts a worker entry: the bundled .js next to this module, or the .ts source through tsx. */
-export function workerEntry(name: 'training-worker' | 'engine-worker'): Worker {
+export function workerEntry(
+  name: 'training-worker' | 'engine-worker',
+  options: Pick<WorkerOptions, 'resourceLimits'> = {},
+): Worker {
   const here = fileURLToPath(import.meta.url)
   const dir = path.dirname(here)
   if (here.endsWith('.ts')) {
     const entryUrl = pathToFileURL(path.join(dir, `${name}.ts`)).href
-    return new Worker(path.join(dir, 'tsx-bootstrap.mjs'), { workerData: { entryUrl } })
+    return new Worker(path.join(dir, 'tsx-bootstrap.mjs'), { ...options, workerData: { entryUrl } })
   }
   // electron-vite bundles main into out/main/index.js and the worker entries beside it. In a packaged
   // app they and their chunks are unpacked from the asar archive (electron-builder.yml asarUnpack).
   const unpacked = dir.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2')
-  return new Worker(path.join(unpacked, `${name}.js`))
+  return new Worker(path.join(unpacked, `${name}.js`), options)
 }
 
 export function spawnTrainingWorker(): Worker {

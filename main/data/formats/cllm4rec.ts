@@ -5,6 +5,7 @@
 // The split is provided by the authors and kept as is (paper §7 protocol).
 import fs from 'node:fs'
 import path from 'node:path'
+import { assertAllowed } from '../allow-list'
 import { DataError, throwIfAborted } from '../errors'
 import { readLineBatches } from '../line-reader'
 import { ProgressTracker, tick } from '../progress'
@@ -22,6 +23,12 @@ const SPLITS: [string, SplitLabel][] = [
 /** Auxiliary JSON files are read whole; refuse absurd sizes instead of exhausting memory. */
 const MAX_JSON_BYTES = 512 * 1024 * 1024
 
+/** Users / items a meta file may declare: every id becomes a string in memory before anything is read. */
+export const MAX_META_COUNT = 50_000_000
+
+/** A canonical non-negative integer id: '0', '17'; never '01', '1.0', '0x1', '1e0' or ' 2'. */
+const CANONICAL_ID = /^(0|[1-9]\d{0,15})$/
+
 export interface Cllm4RecLayout {
   kind: 'npz' | 'tsv'
   dir: string
@@ -38,7 +45,8 @@ export function cllm4recLayout(p: string): Cllm4RecLayout | null {
   return null
 }
 
-function readSmall(file: string): Buffer {
+function readSmall(file: string, opts: ReadOptions): Buffer {
+  assertAllowed(file, opts.allowedRoots)
   let st: fs.Stats
   try {
     st = fs.statSync(file)
@@ -50,8 +58,8 @@ function readSmall(file: string): Buffer {
   return fs.readFileSync(file)
 }
 
-function readJson(file: string): unknown {
-  const text = readSmall(file).toString('utf8')
+function readJson(file: string, opts: ReadOptions): unknown {
+  const text = readSmall(file, opts).toString('utf8')
   try {
     return JSON.parse(text)
   } catch (err) {
@@ -68,9 +76,28 @@ function metaCounts(meta: unknown, file: string): { users: number; items: number
     ['num_users', users],
     ['num_items', items],
   ] as const)
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
-      throw new DataError(`expected a positive integer, got ${String(v)}`, { file, field: k })
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0 || v > MAX_META_COUNT)
+      throw new DataError(`expected a positive integer up to ${MAX_META_COUNT}, got ${describe(v)}`, {
+        file,
+        field: k,
+      })
   return { users: users as number, items: items as number }
+}
+
+/** A short description of a metadata value; never String() of a pickled list (shared refs can be exponential). */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return `a list of ${v.length}`
+  if (v instanceof Map) return 'a dict'
+  if (v instanceof Set) return 'a set'
+  if (v instanceof Uint8Array) return `${v.length} bytes`
+  return String(v).slice(0, 40)
+}
+
+/** TSV ids must be written exactly as the npz layout numbers them, or the split would not line up. */
+function checkId(raw: string, n: number, where: { file: string; line: number; field: string }): void {
+  if (!CANONICAL_ID.test(raw))
+    throw new DataError(`'${raw.slice(0, 40)}' is not a canonical non-negative integer id`, where)
+  if (Number(raw) >= n) throw new DataError(`id ${raw} outside 0..${n - 1}`, where)
 }
 
 const idRange = (n: number) => Array.from({ length: n }, (_, i) => String(i))
@@ -87,20 +114,13 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
   let counts: { users: number; items: number }
   if (layout.kind === 'npz') {
     const metaFile = path.join(dir, 'meta.pkl')
-    counts = metaCounts(readPickle(readSmall(metaFile), metaFile), metaFile)
+    counts = metaCounts(readPickle(readSmall(metaFile, opts), metaFile), metaFile)
     files.push(metaFile)
     for (const [name, label] of SPLITS) {
       throwIfAborted(opts.signal)
       const file = path.join(dir, `${name}_matrix.npz`)
-      const m = readCsrNpz(readSmall(file), file)
-      if (m.rows !== counts.users || m.cols !== counts.items)
-        throw new DataError(
-          `shape ${m.rows}x${m.cols} disagrees with meta.pkl ${counts.users}x${counts.items}`,
-          {
-            file,
-            field: 'shape',
-          },
-        )
+      // meta.pkl's counts go in first: a lying shape is refused before the large members are read.
+      const m = readCsrNpz(readSmall(file, opts), file, { rows: counts.users, cols: counts.items })
       for (let u = 0; u < m.rows; u++) {
         const us = String(u)
         for (let k = m.indptr[u]; k < m.indptr[u + 1]; k++)
@@ -121,8 +141,8 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
     const idToTag = path.join(dir, 'id_to_tag.json')
     const tagToItem = path.join(dir, 'tag_to_item.json')
     if (fs.existsSync(idToTag) && fs.existsSync(tagToItem)) {
-      const tags = readJson(idToTag) as Record<string, unknown>
-      const t2i = readJson(tagToItem) as Record<string, unknown>
+      const tags = readJson(idToTag, opts) as Record<string, unknown>
+      const t2i = readJson(tagToItem, opts) as Record<string, unknown>
       const perItem: string[][] = Array.from({ length: counts.items }, () => [])
       // Ascending tag id, as in the converted items.jsonl, so both layouts give the same item text.
       for (const tid of Object.keys(t2i).sort((a, b) => Number(a) - Number(b))) {
@@ -143,7 +163,7 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
     }
   } else {
     const metaFile = path.join(dir, 'meta.json')
-    counts = metaCounts(readJson(metaFile), metaFile)
+    counts = metaCounts(readJson(metaFile, opts), metaFile)
     files.push(metaFile)
     for (const [name, label] of SPLITS) {
       const file = path.join(dir, `${name}.tsv`)
@@ -153,6 +173,7 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
         signal: opts.signal,
         maxLineBytes: opts.maxLineBytes,
         onBytes: tracker.onBytes,
+        allowedRoots: opts.allowedRoots,
       })) {
         for (let i = 0; i < b.lines.length; i++) {
           const t = b.lines[i]
@@ -170,20 +191,8 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
           const f = t.split('\t')
           if (f.length < 2)
             throw new DataError('expected user_id<TAB>item_id', { file, line, field: 'item_id' })
-          const u = Number(f[0])
-          const it = Number(f[1])
-          if (!Number.isInteger(u) || u < 0 || u >= counts.users)
-            throw new DataError(`user id '${f[0]}' outside 0..${counts.users - 1}`, {
-              file,
-              line,
-              field: 'user_id',
-            })
-          if (!Number.isInteger(it) || it < 0 || it >= counts.items)
-            throw new DataError(`item id '${f[1]}' outside 0..${counts.items - 1}`, {
-              file,
-              line,
-              field: 'item_id',
-            })
+          checkId(f[0], counts.users, { file, line, field: 'user_id' })
+          checkId(f[1], counts.items, { file, line, field: 'item_id' })
           sink.add(f[0], f[1], undefined, undefined, undefined, label)
           rows++
         }
@@ -196,6 +205,7 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
       for await (const b of readLineBatches(itemsFile, {
         signal: opts.signal,
         maxLineBytes: opts.maxLineBytes,
+        allowedRoots: opts.allowedRoots,
       })) {
         for (let i = 0; i < b.lines.length; i++) {
           if (b.lines[i] === '') continue
@@ -208,6 +218,12 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
           }
           if (typeof o.item_id !== 'number')
             throw new DataError('missing item_id', { file: itemsFile, line, field: 'item_id' })
+          if (!Number.isInteger(o.item_id) || o.item_id < 0 || o.item_id >= counts.items)
+            throw new DataError(`item id ${o.item_id} outside 0..${counts.items - 1}`, {
+              file: itemsFile,
+              line,
+              field: 'item_id',
+            })
           if (Array.isArray(o.tags) && o.tags.length) sink.setItemText(String(o.item_id), o.tags.join(', '))
         }
       }

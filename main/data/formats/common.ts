@@ -18,6 +18,8 @@ export interface ReadOptions {
   encoding?: TextEncoding
   /** Amazon: optional item metadata file (title, description, categories) for item texts. */
   itemsFile?: string
+  /** Folders every file read must resolve into (browser mode's --data allow-list). */
+  allowedRoots?: readonly string[]
 }
 
 export interface ReadResult {
@@ -25,6 +27,8 @@ export interface ReadResult {
   /** Every file that was read, in order (used for the file hash). */
   files: string[]
   rows: number
+  /** Accepted but suspicious input (duplicate header columns, ...), for the import report. */
+  warnings?: string[]
 }
 
 /**
@@ -40,6 +44,7 @@ export async function* importLineBatches(
     signal: opts.signal,
     maxLineBytes: opts.maxLineBytes,
     onBytes: tracker.onBytes,
+    allowedRoots: opts.allowedRoots,
   })) {
     throwIfAborted(opts.signal)
     yield b

@@ -1,6 +1,7 @@
 // Delimited text (CSV / TSV / ';' / '|' ...): separator and header sniffing, RFC-4180 quoted fields
 // (embedded separators, doubled quotes, newlines inside quotes), and a column mapping
 // user/item/rating/timestamp/text given explicitly (--map) or guessed from header names.
+import { assertAllowed } from '../allow-list'
 import { DataError, throwIfAborted } from '../errors'
 import { MAX_LINE_BYTES, headLines, readLineBatches, type TextEncoding } from '../line-reader'
 import { ProgressTracker, tick, type ProgressCallback } from '../progress'
@@ -19,6 +20,7 @@ export interface DelimitedOptions {
   signal?: AbortSignal
   onProgress?: ProgressCallback
   maxLineBytes?: number
+  allowedRoots?: readonly string[]
 }
 
 const KNOWN: Record<ColumnRole, string[]> = {
@@ -235,6 +237,7 @@ export async function readDelimited(
   opts: DelimitedOptions = {},
 ): Promise<Sniffed & { roles: Partial<Record<ColumnRole, number>>; rows: number }> {
   const enc = opts.encoding ?? 'utf-8'
+  assertAllowed(file, opts.allowedRoots)
   const sniffed = sniffDelimited(await headLines(file, 50, enc), file, opts.sep)
   if (opts.header !== undefined) sniffed.header = opts.header
   const roles = resolveColumns(sniffed, opts.map, file)
@@ -251,6 +254,7 @@ export async function readDelimited(
     signal: opts.signal,
     maxLineBytes: opts.maxLineBytes,
     onBytes: tracker.onBytes,
+    allowedRoots: opts.allowedRoots,
   })) {
     throwIfAborted(opts.signal)
     for (let li = 0; li < batch.lines.length; li++) {

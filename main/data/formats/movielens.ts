@@ -57,6 +57,7 @@ async function eachLine(
     signal: opts.signal,
     maxLineBytes: opts.maxLineBytes,
     onBytes: tracker.onBytes,
+    allowedRoots: opts.allowedRoots,
   })) {
     throwIfAborted(opts.signal)
     for (let i = 0; i < b.lines.length; i++) {
@@ -98,11 +99,25 @@ export async function readMovieLens(p: string, sink: RawSink, opts: ReadOptions 
     const itemsFile = layout.items
     let genres = ML100K_GENRES
     if (layout.genres) {
+      const genreFile = layout.genres
       const g: string[] = []
-      await eachLine(layout.genres, opts, 'latin1', (t) => {
-        const [name, ix] = t.split('|')
-        if (name !== undefined && ix !== undefined) g[Number(ix)] = name
+      // Checked here: a bad u.genre would otherwise surface as a field-count error against u.item.
+      await eachLine(genreFile, opts, 'latin1', (t, line) => {
+        const f = t.split('|')
+        if (f.length !== 2 || f[0] === '')
+          throw new DataError(`expected 'name|index', got '${t.slice(0, 40)}'`, { file: genreFile, line })
+        if (!/^(0|[1-9]\d{0,2})$/.test(f[1]))
+          throw new DataError(`genre index '${f[1]}' is not an integer below 1000`, {
+            file: genreFile,
+            line,
+            field: 'index',
+          })
+        if (g[Number(f[1])] !== undefined)
+          throw new DataError(`genre index ${f[1]} appears twice`, { file: genreFile, line, field: 'index' })
+        g[Number(f[1])] = f[0]
       })
+      if (Array.from(g).some((x) => x === undefined))
+        throw new DataError('genre indices are not 0..n-1 without gaps', { file: genreFile })
       if (g.length) genres = g
       files.push(layout.genres)
     }
@@ -111,10 +126,13 @@ export async function readMovieLens(p: string, sink: RawSink, opts: ReadOptions 
       if (layout.variant === '100k') {
         const f = t.split('|')
         if (f.length < 5 + genres.length)
-          throw new DataError(`expected ${5 + genres.length} '|'-separated fields, got ${f.length}`, {
-            file: itemsFile,
-            line,
-          })
+          throw new DataError(
+            `expected ${5 + genres.length} '|'-separated fields (5 + ${genres.length} genres${layout.genres ? ' from u.genre' : ''}), got ${f.length}`,
+            {
+              file: itemsFile,
+              line,
+            },
+          )
         const g = genres.filter((_, i) => f[5 + i] === '1')
         sink.setItemText(f[0], g.length ? `${f[1]}, genres: ${g.join(', ')}` : f[1])
       } else {

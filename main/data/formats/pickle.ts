@@ -18,9 +18,56 @@ export type PickleValue =
 const MARK = Symbol('mark')
 type StackItem = PickleValue | typeof MARK
 
-function key(k: PickleValue): PickleValue {
-  // Tuples/lists as dict keys cannot be compared by identity; keep them only as strings.
-  return Array.isArray(k) ? JSON.stringify(k, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) : k
+/** Limits against hostile pickles (a few bytes can reference themselves into exponential size). */
+export interface PickleLimits {
+  /** Elements put into containers, in total. */
+  maxElements: number
+  /** Highest memo index. */
+  maxMemo: number
+  /** Nesting depth and serialised length of a tuple used as a dict key. */
+  maxKeyDepth: number
+  maxKeyChars: number
+  /** Bytes of one LONG1/LONG4 integer (decoding is quadratic in it). */
+  maxLongBytes: number
+  /** Wall-clock budget. */
+  maxMs: number
+}
+
+export const PICKLE_LIMITS: PickleLimits = {
+  maxElements: 50_000_000,
+  maxMemo: 50_000_000,
+  maxKeyDepth: 32,
+  maxKeyChars: 1 << 16,
+  maxLongBytes: 1024,
+  maxMs: 30_000,
+}
+
+/**
+ * Tuples/lists as dict keys cannot be compared by identity; keep them as strings (JSON-like), built
+ * with a depth and length budget: a cyclic or exponentially shared key is an error, not a hang.
+ */
+function keyString(k: PickleValue[], limits: PickleLimits, fail: (why: string) => never): string {
+  let out = ''
+  const seen = new Set<PickleValue[]>()
+  const walk = (v: PickleValue, depth: number): void => {
+    if (out.length > limits.maxKeyChars) fail(`a dict key longer than ${limits.maxKeyChars} characters`)
+    if (Array.isArray(v)) {
+      if (seen.has(v)) fail('a dict key that contains itself')
+      if (depth >= limits.maxKeyDepth) fail(`a dict key nested deeper than ${limits.maxKeyDepth}`)
+      seen.add(v)
+      out += '['
+      v.forEach((x, i) => {
+        if (i) out += ','
+        walk(x, depth + 1)
+      })
+      out += ']'
+      seen.delete(v)
+    } else if (typeof v === 'bigint') out += `"${v}"`
+    else if (v instanceof Map || v instanceof Set) fail('an unhashable dict key (dict or set)')
+    else out += JSON.stringify(v instanceof Uint8Array ? Array.from(v) : v) ?? 'null'
+  }
+  walk(k, 0)
+  return out
 }
 
 function signedLE(b: Uint8Array): number | bigint {
@@ -31,12 +78,34 @@ function signedLE(b: Uint8Array): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
 }
 
-export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
+export function readPickle(
+  buf: Uint8Array,
+  file = '<pickle>',
+  limits: PickleLimits = PICKLE_LIMITS,
+): PickleValue {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   const td = new TextDecoder('utf-8', { fatal: true })
   const stack: StackItem[] = []
   const memo: PickleValue[] = []
   let p = 0
+  let elements = 0
+  const deadline = Date.now() + limits.maxMs
+  const fail = (why: string): never => {
+    throw new DataError(`pickle refused at byte ${p}: ${why}`, { file })
+  }
+  const grow = (n: number) => {
+    elements += n
+    if (elements > limits.maxElements) fail(`more than ${limits.maxElements} elements`)
+  }
+  const key = (k: PickleValue): PickleValue => (Array.isArray(k) ? keyString(k, limits, fail) : k)
+  const memoIndex = (i: number) => {
+    if (i > limits.maxMemo) fail(`memo index ${i} beyond ${limits.maxMemo}`)
+    return i
+  }
+  const long = (n: number) => {
+    if (n > limits.maxLongBytes) fail(`a ${n}-byte integer (at most ${limits.maxLongBytes})`)
+    return signedLE(bytes(n))
+  }
   const need = (n: number) => {
     if (p + n > buf.length) throw new DataError(`truncated pickle at byte ${p}`, { file })
   }
@@ -84,7 +153,8 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
     if (!Array.isArray(v)) throw new DataError(`pickle APPEND on a non-list at byte ${p}`, { file })
     return v
   }
-  for (;;) {
+  for (let ops = 1; ; ops++) {
+    if ((ops & 0xfff) === 0 && Date.now() > deadline) fail(`took longer than ${limits.maxMs} ms`)
     const op = u8()
     switch (op) {
       case 0x80:
@@ -131,10 +201,10 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
         p += 4
         break // BININT
       case 0x8a:
-        stack.push(signedLE(bytes(u8())))
+        stack.push(long(u8()))
         break // LONG1
       case 0x8b:
-        stack.push(signedLE(bytes(u32())))
+        stack.push(long(u32()))
         break // LONG4
       case 0x47:
         need(8)
@@ -166,13 +236,14 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
         stack.push(bytes(u64()).slice())
         break // BINBYTES8
       case 0x94:
+        memoIndex(memo.length)
         memo.push(top())
         break // MEMOIZE
       case 0x71:
         memo[u8()] = top()
         break // BINPUT
       case 0x72:
-        memo[u32()] = top()
+        memo[memoIndex(u32())] = top()
         break // LONG_BINPUT
       case 0x68:
       case 0x6a: {
@@ -185,6 +256,7 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
       case 0x73: {
         const v = pop()
         const k = pop()
+        grow(1)
         asDict(top()).set(key(k), v)
         break
       } // SETITEM
@@ -192,37 +264,51 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
         // SETITEMS
         const items = popMark()
         const d = asDict(top())
+        grow(items.length >> 1)
         for (let i = 0; i + 1 < items.length; i += 2) d.set(key(items[i]), items[i + 1])
         break
       }
       case 0x61: {
         const v = pop()
+        grow(1)
         asList(top()).push(v)
         break
       } // APPEND
       case 0x65: {
         const items = popMark()
-        asList(top()).push(...items)
+        const l = asList(top())
+        grow(items.length)
+        // A loop, not push(...items): 300k spread arguments overflow the call stack.
+        for (const x of items) l.push(x)
         break
       } // APPENDS
       case 0x90: {
         const items = popMark()
         const s = top()
-        if (s instanceof Set) items.forEach((x) => s.add(x))
+        grow(items.length)
+        if (s instanceof Set) items.forEach((x) => s.add(key(x)))
         break
       }
-      case 0x91:
-        stack.push(new Set(popMark()))
-        break // FROZENSET
-      case 0x74:
-        stack.push(popMark())
-        break // TUPLE
+      case 0x91: {
+        const items = popMark()
+        grow(items.length)
+        stack.push(new Set(items.map(key)))
+        break
+      } // FROZENSET
+      case 0x74: {
+        const items = popMark()
+        grow(items.length)
+        stack.push(items)
+        break
+      } // TUPLE
       case 0x85:
+        grow(1)
         stack.push([pop()])
         break
       case 0x86: {
         const b = pop()
         const a = pop()
+        grow(2)
         stack.push([a, b])
         break
       }
@@ -230,6 +316,7 @@ export function readPickle(buf: Uint8Array, file = '<pickle>'): PickleValue {
         const c = pop()
         const b = pop()
         const a = pop()
+        grow(3)
         stack.push([a, b, c])
         break
       }

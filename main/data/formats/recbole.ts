@@ -70,7 +70,14 @@ export function recBoleLayout(p: string): RecBoleLayout | null {
       { file: parts[2]!, split: SPLIT_TEST },
     ]
   else if (whole) inter = [{ file: whole }]
-  else return null
+  else if (parts.some((x) => x !== null)) {
+    // Part of a provided split: say which file is missing rather than "no .inter file".
+    const missing = ['.train.inter', '.valid.inter', '.test.inter'].filter((_, i) => parts[i] === null)
+    throw new DataError(
+      `a provided split needs ${stem}.train.inter, .valid.inter and .test.inter; missing ${missing.map((m) => stem + m).join(', ')}`,
+      { file: dir },
+    )
+  } else return null
   return { inter, item: f('.item'), user: f('.user') }
 }
 

@@ -1,5 +1,6 @@
 // The store on a real SQLite file: migrations and pragmas, dataset round trip, delete cascade,
 // tamper detection, runs / metrics / evaluations, checksummed checkpoints, recommendations, prompts.
+import { BUSY_TIMEOUT_MS } from '../../../main/store/busy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -68,7 +69,7 @@ describe('openStore', () => {
     expect(versions).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1))
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1)
-    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000)
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS) // per attempt; retryBusy waits longer
     const again = openStore(store.file)
     expect(again.db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(SCHEMA_VERSION)
     again.close()
