@@ -51,13 +51,13 @@ export function spawnTrainingWorker(): Worker {
 /** The backend a training worker selects, asked of a short-lived worker (tfjs stays out of main). */
 export async function probeBackend(
   spawn: () => Worker = spawnTrainingWorker,
-): Promise<{ name: BackendName; reason: string }> {
+): Promise<{ name: BackendName; reason: string; adapter?: string }> {
   const w = spawn()
   try {
     return await new Promise((resolve, reject) => {
       w.on('message', (raw: unknown) => {
         const m = parseFromWorker(raw)
-        if (m.type === 'backend') resolve({ name: m.name, reason: m.reason })
+        if (m.type === 'backend') resolve({ name: m.name, reason: m.reason, adapter: m.adapter })
         else if (m.type === 'error') reject(new Error(m.message))
       })
       w.on('error', reject)

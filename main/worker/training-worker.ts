@@ -148,8 +148,18 @@ port.on('message', (raw: unknown) => {
     pendingAcks.delete(msg.seq)
   } else if (msg.type === 'probe-backend') {
     void import('../engine/backend')
-      .then((b) => b.initBackend('auto'))
-      .then((info) => post({ type: 'backend', runId: 0, name: info.name, reason: info.reason }))
+      .then((b) => b.initBackend('auto').then((info) => ({ info, b })))
+      .then(async ({ info, b }) => {
+        // Main terminates the probe on the answer: a GPU device is closed before (cooperative shutdown).
+        await b.shutdownBackend()
+        post({
+          type: 'backend',
+          runId: 0,
+          name: info.name,
+          reason: info.reason,
+          adapter: info.adapter ? b.adapterLabel(info.adapter) : undefined,
+        })
+      })
       .catch((err) =>
         post({ type: 'error', runId: 0, message: err instanceof Error ? err.message : String(err) }),
       )

@@ -4,7 +4,7 @@
 // everything needed to continue bit-for-bit (embeddings, Adam moments and β powers, PRNG state, best).
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
-import { backendInfo } from '../backend'
+import { backendInfo, backendLabel } from '../backend'
 import { evaluate } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import {
@@ -478,7 +478,10 @@ async function snapshot(run: RunState, stepDone: number, stage: string): Promise
     config,
     seed: config.seed,
     dataHash: run.data.hash,
-    backend: backendInfo()?.name ?? tf.getBackend(),
+    backend: (() => {
+      const info = backendInfo()
+      return info ? backendLabel(info) : tf.getBackend()
+    })(),
     stage: stepDone >= tasks.length ? 'done' : stage,
     step: stepDone,
     rngState: run.rng.state,
