@@ -66,7 +66,7 @@ async function generateCommand(argv: string[]): Promise<number> {
   await startBackend(f.backend)
   const { model, tokenizer } = await loadGpt2(f.model as string)
   try {
-    const ids = generateGreedy(model, tokenizer.encode(f.text as string), {
+    const ids = await generateGreedy(model, tokenizer.encode(f.text as string), {
       maxNewTokens,
       stopId: tokenizer.eosId,
     })

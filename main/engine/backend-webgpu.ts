@@ -153,6 +153,11 @@ export async function prepareWebgpu(allowFallback: boolean): Promise<GpuAdapter>
   return adapter!
 }
 
+/** Largest tensor (bytes) a kernel may bind on the current backend: the adapter's limit on webgpu. */
+export function bindingLimitBytes(): number {
+  return tf.getBackend() === 'webgpu' && adapter ? adapter.maxStorageBufferBindingSize : Infinity
+}
+
 /** The adapter of the open device, if any. */
 export function webgpuAdapter(): GpuAdapter | undefined {
   return adapter

@@ -23,7 +23,14 @@ export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'webgpu', 'nod
 
 export type { NativeInfo } from '../../native/index'
 export type { GpuAdapter } from './backend-webgpu'
-export { WEBGPU_FALLBACK_ENV, adapterLabel } from './backend-webgpu'
+export {
+  WEBGPU_FALLBACK_ENV,
+  adapterLabel,
+  assertGpuHealthy as checkGpu,
+  bindingLimitBytes,
+  gpuPoolBytes,
+  releaseGpuPool,
+} from './backend-webgpu'
 
 export interface BackendInfo {
   name: BackendName

@@ -61,12 +61,14 @@ describe('initBackend', () => {
       encoding: 'utf8',
     })
     const info = JSON.parse(out.trim().split('\n').pop() as string)
-    expect(['node-gpu', 'node', 'native', 'wasm']).toContain(info.name)
+    expect(['node-gpu', 'webgpu', 'node', 'native', 'wasm']).toContain(info.name)
     if (info.name === 'native' || info.name === 'wasm') {
-      const skipped = info.name === 'native' ? ['node-gpu', 'node'] : ['node-gpu', 'node', 'native']
+      const skipped = ['node-gpu', 'webgpu', 'node', ...(info.name === 'wasm' ? ['native'] : [])]
       expect(info.tried.map((t: { name: string }) => t.name)).toEqual(skipped)
       expect(info.tried[0].error).toMatch(/tfjs-node-gpu/)
-      expect(info.reason).toMatch(/node-gpu, node unavailable/)
+      // No hardware GPU here: Dawn finds none, or only a software adapter that auto must not take.
+      expect(info.tried[1].error).toMatch(/no WebGPU adapter|only a software adapter/)
+      expect(info.reason).toMatch(/node-gpu, webgpu, node unavailable/)
     }
   })
 

@@ -151,7 +151,7 @@ export async function runExperiment(
     cllm4rec: rest,
   }
   if (o.outDir) {
-    saveModel(path.join(o.outDir, 'model.bin'), session, data)
+    await saveModel(path.join(o.outDir, 'model.bin'), session, data)
     writeFileAtomic(
       path.join(o.outDir, 'run.json'),
       JSON.stringify(
@@ -170,13 +170,10 @@ export async function runExperiment(
 }
 
 /** The selected embeddings as a checkpoint-format file. */
-export function saveModel(file: string, s: Cllm4recSession, data: RecDataset): void {
-  const tensors = Object.fromEntries(
-    Object.entries(s.model.tables()).map(([k, v]) => [
-      k,
-      { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) },
-    ]),
-  )
+export async function saveModel(file: string, s: Cllm4recSession, data: RecDataset): Promise<void> {
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {}
+  for (const [k, v] of Object.entries(s.model.tables()))
+    tensors[k] = { shape: v.shape, data: Float32Array.from((await v.data()) as Float32Array) }
   writeFileAtomic(
     file,
     encodeCheckpoint({

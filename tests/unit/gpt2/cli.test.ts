@@ -59,10 +59,10 @@ describe('cli gpt2 commands', () => {
   it('generate: greedy ids and text equal to in-process generation; auto backend reported', async () => {
     const r = cli('generate', '--model', TINY, '--text', 'Hello world', '--max-new-tokens', '4')
     expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/backend: (native|wasm|node|node-gpu) /)
+    expect(r.stderr).toMatch(/backend: (native|wasm|node|node-gpu|webgpu) /)
     const out = JSON.parse(r.stdout)
     const { model, tokenizer } = await loadGpt2(TINY)
-    const ids = generateGreedy(model, tokenizer.encode('Hello world'), {
+    const ids = await generateGreedy(model, tokenizer.encode('Hello world'), {
       maxNewTokens: 4,
       stopId: tokenizer.eosId,
     })
