@@ -1,0 +1,181 @@
+// Child process of webgpu.test.ts: runs one scenario on the real Dawn backend (lavapipe in CI) and prints
+// one JSON line. A child, because the Vulkan driver is chosen by environment variables read at start.
+// dataSync/arraySync throw on webgpu here (also for values tfjs has cached), so every scenario proves
+// the engine path it drives reads back asynchronously.
+import * as tf from '@tensorflow/tfjs'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { generateDemoDataset } from '../../../main/data/demo'
+import { backendLabel, gpuPoolBytes, initBackend, shutdownBackend } from '../../../main/engine/backend'
+import { prepareBackbone } from '../../../main/engine/cllm4rec/backbone'
+import { resolveConfig } from '../../../main/engine/cllm4rec/config'
+import { trainCllm4rec } from '../../../main/engine/cllm4rec/trainer'
+import { sparseSoftmaxCrossEntropy, sparseSoftmaxCrossEntropyGrad } from '../../../main/engine/fused-ce'
+import { generateGreedy } from '../../../main/engine/gpt2/generate'
+import { Gpt2 } from '../../../main/engine/gpt2/model'
+
+function forbidSyncReadback(): void {
+  const proto = tf.Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
+  for (const name of ['dataSync', 'arraySync', 'bufferSync']) {
+    const original = proto[name]
+    proto[name] = function (this: tf.Tensor, ...args: unknown[]) {
+      if (tf.getBackend() === 'webgpu') throw new Error(`synchronous ${name}() on webgpu`)
+      return original.apply(this, args)
+    }
+  }
+}
+
+const data = generateDemoDataset({ seed: 1, users: 24, items: 18, perUser: 5 })
+const config = resolveConfig('paper', {
+  warmupEpochs: 1,
+  rounds: 1,
+  finetuneEpochs: 1,
+  batchSize: 8,
+  contentMainCap: 12,
+  scratch: { epochs: 1, vocabSize: 300, context: 32, width: 16, heads: 2, layers: 1 },
+})
+
+/** Scratch backbone trained once on cpu, so both backends start from the same weights. */
+async function backboneDir(tmp: string): Promise<string> {
+  const dir = path.join(tmp, 'backbone')
+  await initBackend('cpu')
+  const b = await prepareBackbone(data, config, { dir })
+  b.model.dispose()
+  return dir
+}
+
+async function train(backend: 'cpu' | 'webgpu', dir: string) {
+  await initBackend(backend)
+  const r = await trainCllm4rec(data, config, { backboneDir: dir })
+  const review = await r.session.generateReview(0, 1, 4)
+  const recs = await r.session.recommend(0, 5)
+  r.session.dispose()
+  return {
+    history: r.history.map((h) => ({ stage: h.stage, kind: h.kind, loss: h.loss })),
+    test: r.test,
+    review: review.ids,
+    recs: recs.map((x) => x.item),
+  }
+}
+
+/** Forward and gradient of the ops the engine uses: a GPT-2 block, the LM head and the fused CE. */
+async function ops(backend: 'cpu' | 'webgpu') {
+  await initBackend(backend)
+  const model = Gpt2.random(
+    { vocabSize: 40, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 },
+    7,
+    { trainable: true },
+  )
+  const ids = tf.tensor2d(
+    [
+      [1, 5, 9, 3, 7, 2],
+      [4, 4, 8, 0, 1, 39],
+    ],
+    [2, 6],
+    'int32',
+  )
+  const labels = Int32Array.from([5, 9, 3, 7, 2, 0, 4, 8, 0, 1, 39, 3])
+  const { value, grads } = tf.variableGrads(() => {
+    const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
+    const logits = model.logits(hidden.reshape([12, 16]) as tf.Tensor2D)
+    const ce = tf.customGrad((x, save) => {
+      save([x as tf.Tensor2D])
+      return {
+        value: sparseSoftmaxCrossEntropy(x as tf.Tensor2D, labels).mean(),
+        gradFunc: (dy, [s]) => sparseSoftmaxCrossEntropyGrad(s as tf.Tensor2D, labels, dy.div(12)),
+      }
+    })
+    return (ce(logits) as tf.Scalar).add(tf.softmax(logits).square().mean().mul(0.1)) as tf.Scalar
+  }, model.trainableWeights())
+  // Variable names are unique per process, so gradients are listed in the weights' order.
+  const grad: number[][] = []
+  for (const w of model.trainableWeights()) grad.push(Array.from(await grads[w.name].data()))
+  const loss = (await value.data())[0]
+  tf.dispose([value, ids, ...Object.values(grads)])
+  const gen = await generateGreedy(model, [1, 2, 3], { maxNewTokens: 4 })
+  model.dispose()
+  return { loss, grad, gen }
+}
+
+/** Tensors and GPU pool after warm-up vs after many more steps (200 steps in all). */
+async function growth() {
+  await initBackend('webgpu')
+  const model = Gpt2.random(
+    { vocabSize: 40, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 },
+    3,
+    { trainable: true },
+  )
+  const opt = tf.train.adam(1e-3)
+  const step = async (i: number) => {
+    // Two bucketed lengths, as the trainer's length buckets give.
+    const T = i % 2 === 0 ? 8 : 12
+    const ids = tf.tensor2d(
+      Array.from({ length: 2 * T }, (_, k) => (k * 7 + i) % 40),
+      [2, T],
+      'int32',
+    )
+    const cost = opt.minimize(
+      () => {
+        const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
+        return model
+          .logits(hidden.reshape([2 * T, 16]) as tf.Tensor2D)
+          .logSoftmax()
+          .mean()
+          .neg() as tf.Scalar
+      },
+      true,
+      model.trainableWeights(),
+    )
+    await cost!.data()
+    tf.dispose([cost!, ids])
+  }
+  for (let i = 0; i < 20; i++) await step(i)
+  const before = { tensors: tf.memory().numTensors, pool: gpuPoolBytes() }
+  for (let i = 20; i < 200; i++) await step(i)
+  const after = { tensors: tf.memory().numTensors, pool: gpuPoolBytes() }
+  opt.dispose()
+  model.dispose()
+  return { before, after }
+}
+
+/** A validation error (here: an invalid buffer usage) must fail the next training run, not pass silently. */
+async function uncaptured(dir: string) {
+  await initBackend('webgpu')
+  const device = (tf.backend() as unknown as { device: { createBuffer(d: object): unknown } }).device
+  const G = globalThis as unknown as { GPUBufferUsage: { MAP_READ: number; STORAGE: number } }
+  device.createBuffer({ size: 16, usage: G.GPUBufferUsage.MAP_READ | G.GPUBufferUsage.STORAGE })
+  try {
+    await trainCllm4rec(data, config, { backboneDir: dir })
+    return { error: null }
+  } catch (e) {
+    return { error: (e as Error).message }
+  }
+}
+
+async function main(): Promise<void> {
+  forbidSyncReadback()
+  const scenario = process.argv[2]
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cllm4rec-webgpu-'))
+  try {
+    const info = await initBackend('webgpu')
+    const label = backendLabel(info)
+    let result: unknown
+    if (scenario === 'train') {
+      const dir = await backboneDir(tmp)
+      result = { cpu: await train('cpu', dir), webgpu: await train('webgpu', dir) }
+    } else if (scenario === 'ops') result = { cpu: await ops('cpu'), webgpu: await ops('webgpu') }
+    else if (scenario === 'growth') result = await growth()
+    else if (scenario === 'uncaptured') result = await uncaptured(await backboneDir(tmp))
+    else throw new Error(`unknown scenario ${scenario}`)
+    await shutdownBackend()
+    process.stdout.write(JSON.stringify({ label, adapter: info.adapter, result }) + '\n')
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ failure: (e as Error).stack ?? String(e) }) + '\n')
+    process.exitCode = 1
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+void main()
