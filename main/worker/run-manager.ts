@@ -172,8 +172,12 @@ export class RunManager implements Runs {
     const a = this.active
     if (a) {
       a.cancelling = true
-      await a.worker.terminate()
+      // Stopped cooperatively first (a GPU worker terminated during a readback aborts the process).
+      Atomics.store(a.cancelFlag, 0, 1)
+      this.post(a.worker, { type: 'cancel', runId: a.runId })
+      const timer = setTimeout(() => void a.worker.terminate(), this.grace)
       await a.settled
+      clearTimeout(timer)
     }
   }
 
@@ -244,7 +248,7 @@ export class RunManager implements Runs {
         switch (m.type) {
           case 'status':
             if (m.status === 'running') this.setStatus(runId, 'running')
-            else end('cancelled')
+            else end(this.stopped ? 'interrupted' : 'cancelled')
             break
           case 'progress':
             this.progressByRun.set(runId, m.progress)

@@ -79,11 +79,13 @@ async function ops(backend: 'cpu' | 'webgpu') {
   const { value, grads } = tf.variableGrads(() => {
     const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
     const logits = model.logits(hidden.reshape([12, 16]) as tf.Tensor2D)
-    const ce = tf.customGrad((x, save) => {
-      save([x as tf.Tensor2D])
+    const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor2D
+      ;(args[1] as tf.GradSaveFunc)([x])
       return {
-        value: sparseSoftmaxCrossEntropy(x as tf.Tensor2D, labels).mean(),
-        gradFunc: (dy, [s]) => sparseSoftmaxCrossEntropyGrad(s as tf.Tensor2D, labels, dy.div(12)),
+        value: sparseSoftmaxCrossEntropy(x, labels).mean(),
+        gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) =>
+          sparseSoftmaxCrossEntropyGrad(s as tf.Tensor2D, labels, dy.div(12)),
       }
     })
     return (ce(logits) as tf.Scalar).add(tf.softmax(logits).square().mean().mul(0.1)) as tf.Scalar
