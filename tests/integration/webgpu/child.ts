@@ -6,6 +6,9 @@ import * as tf from '@tensorflow/tfjs'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type { RunDetail } from '../../../preload/api'
+import { createApiApp } from '../../../main/api/app'
+import { NO_DIALOGS } from '../../../main/api/context'
 import { generateDemoDataset } from '../../../main/data/demo'
 import { backendLabel, gpuPoolBytes, initBackend, shutdownBackend } from '../../../main/engine/backend'
 import { prepareBackbone } from '../../../main/engine/cllm4rec/backbone'
@@ -14,6 +17,8 @@ import { trainCllm4rec } from '../../../main/engine/cllm4rec/trainer'
 import { sparseSoftmaxCrossEntropy, sparseSoftmaxCrossEntropyGrad } from '../../../main/engine/fused-ce'
 import { generateGreedy } from '../../../main/engine/gpt2/generate'
 import { Gpt2 } from '../../../main/engine/gpt2/model'
+import * as store from '../../../main/store'
+import { createRunManager, type RunManager } from '../../../main/worker/run-manager'
 
 function forbidSyncReadback(): void {
   const proto = tf.Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
@@ -155,6 +160,72 @@ async function uncaptured(dir: string) {
   }
 }
 
+async function until(cond: () => boolean, timeoutMs = 200_000): Promise<void> {
+  const t0 = Date.now()
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/**
+ * The product path on webgpu: API -> run queue -> training worker thread -> SQLite, an uninterrupted run,
+ * then a run cancelled after two checkpoints and resumed; inspection in the engine worker; appInfo's
+ * probe. Every thread stops cooperatively (a crash here would abort this process).
+ */
+async function workers(tmp: string) {
+  process.env.CLLM4REC_BACKEND = 'webgpu'
+  let runs!: RunManager
+  const app = createApiApp({
+    mode: 'browser',
+    version: '0.0.0-test',
+    dbPath: path.join(tmp, 'wb.db'),
+    dialogs: NO_DIALOGS,
+    createRuns: (p, bus) => (runs = createRunManager(p, bus)),
+  })
+  try {
+    const datasetId = (await app.handlers.createDemoDataset({ seed: 4, users: 30, items: 24 })).id
+    const preset = (await app.handlers.listPromptPresets())[0]
+    const input = {
+      datasetId,
+      preset: 'paper',
+      overrides: {
+        warmupEpochs: 1,
+        rounds: 1,
+        finetuneEpochs: 2,
+        batchSize: 16,
+        maxLength: 48,
+        'scratch.layers': 1,
+        'scratch.width': 16,
+        'scratch.heads': 1,
+        'scratch.context': 48,
+        'scratch.epochs': 1,
+        'scratch.vocabSize': 300,
+      },
+      templates: preset.templates,
+      backboneId: 'scratch',
+      seed: 3,
+    }
+    const brief = (d: RunDetail) => ({ status: d.status, error: d.error, backend: d.backend, test: d.test })
+    const ref = (await app.handlers.startRun(input)).runId
+    await runs.idle()
+    const reference = brief(await app.handlers.getRun(ref))
+    const { runId } = await app.handlers.startRun(input)
+    await until(() => store.listCheckpoints(app.services.db, runId).length >= 2)
+    await app.handlers.cancelRun(runId)
+    const cancelled = (await app.handlers.getRun(runId)).status
+    await app.handlers.resumeRun(runId)
+    await until(() => store.getRun(app.services.db, runId).status !== 'queued' && runs.activeRun() !== runId)
+    await runs.idle()
+    const resumed = brief(await app.handlers.getRun(runId))
+    const inspected = (await app.handlers.inspectUser(ref, 2, 5)).recCollaborative.length
+    const appInfo = (await app.handlers.appInfo()).backend
+    return { reference, cancelled, resumed, inspected, appInfo }
+  } finally {
+    await app.close()
+  }
+}
+
 async function main(): Promise<void> {
   forbidSyncReadback()
   const scenario = process.argv[2]
@@ -168,6 +239,7 @@ async function main(): Promise<void> {
       result = { cpu: await train('cpu', dir), webgpu: await train('webgpu', dir) }
     } else if (scenario === 'ops') result = { cpu: await ops('cpu'), webgpu: await ops('webgpu') }
     else if (scenario === 'growth') result = await growth()
+    else if (scenario === 'workers') result = await workers(tmp)
     else if (scenario === 'uncaptured') result = await uncaptured(await backboneDir(tmp))
     else throw new Error(`unknown scenario ${scenario}`)
     await shutdownBackend()

@@ -112,6 +112,27 @@ describe('webgpu backend (Dawn)', () => {
     expect(result.before.pool.allocated).toBeGreaterThan(0)
   }, 300_000)
 
+  it('runs in the training and engine workers: a cancelled GPU run resumes to the same metrics', async () => {
+    type Brief = { status: string; error?: string; backend: string; test: { ndcg100: number } }
+    const { result, label } = await scenario<{
+      reference: Brief
+      cancelled: string
+      resumed: Brief
+      inspected: number
+      appInfo: { name: string; reason: string; adapter?: string }
+    }>('workers')
+    expect(result.reference.error).toBeUndefined()
+    expect(result.reference.status).toBe('done')
+    // The run record names the adapter, as the checkpoint and the badge do.
+    expect(result.reference.backend).toBe(label)
+    expect(result.cancelled).toBe('cancelled')
+    expect(result.resumed.status).toBe('done')
+    expect(result.resumed.test).toEqual(result.reference.test)
+    expect(result.inspected).toBe(5)
+    expect(result.appInfo.name).toBe('webgpu')
+    expect(label).toContain(result.appInfo.adapter)
+  }, 300_000)
+
   it('fails a run on a WebGPU validation error (uncapturederror) instead of training on', async () => {
     const { result } = await scenario<{ error: string | null }>('uncaptured')
     expect(result.error).toMatch(/^WebGPU error \(results cannot be trusted, run stopped\): .*usage/i)
