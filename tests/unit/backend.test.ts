@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { backendInfo, initBackend } from '../../main/engine/backend'
+import { backendInfo, backendLabel, initBackend } from '../../main/engine/backend'
 
 const root = path.resolve(__dirname, '../..')
 
@@ -94,6 +94,36 @@ describe('initBackend', () => {
       String,
     )
     expect(src.some((s) => s.includes('ExitStatus') || s.includes('throw reason'))).toBe(false)
+  })
+
+  it('labels runs with the GPU adapter for webgpu only', () => {
+    const adapter = {
+      vendor: 'mesa',
+      architecture: 'software',
+      device: 'llvmpipe',
+      description: 'llvmpipe: Mesa 25.0.7',
+      fallback: true,
+      maxStorageBufferBindingSize: 2 ** 27,
+    }
+    expect(backendLabel({ name: 'wasm', reason: 'x', tried: [] })).toBe('wasm')
+    expect(backendLabel({ name: 'webgpu', reason: 'x', tried: [], adapter })).toBe(
+      'webgpu (mesa software, llvmpipe: Mesa 25.0.7 (software))',
+    )
+  })
+
+  it('never takes a software WebGPU adapter unless asked for with CLLM4REC_WEBGPU_FALLBACK=1', async () => {
+    const prev = process.env.CLLM4REC_WEBGPU_FALLBACK
+    delete process.env.CLLM4REC_WEBGPU_FALLBACK
+    try {
+      await initBackend('cpu')
+      // Here Dawn finds no Vulkan device, or (with lavapipe selected) only the software one.
+      await expect(initBackend('webgpu')).rejects.toThrow(
+        /webgpu: (Dawn found no WebGPU adapter|only a software adapter .*CLLM4REC_WEBGPU_FALLBACK=1)/,
+      )
+      expect(tf.getBackend()).toBe('cpu')
+    } finally {
+      if (prev !== undefined) process.env.CLLM4REC_WEBGPU_FALLBACK = prev
+    }
   })
 
   it('fails loudly when an explicit backend is unavailable', async () => {
