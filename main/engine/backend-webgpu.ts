@@ -158,6 +158,11 @@ export function bindingLimitBytes(): number {
   return tf.getBackend() === 'webgpu' && adapter ? adapter.maxStorageBufferBindingSize : Infinity
 }
 
+/** Sequence-length bucket for packed batches: 16 on webgpu (its buffer pool matches sizes), else 1. */
+export function shapeBucket(): number {
+  return tf.getBackend() === 'webgpu' ? 16 : 1
+}
+
 /** The adapter of the open device, if any. */
 export function webgpuAdapter(): GpuAdapter | undefined {
   return adapter

@@ -30,6 +30,7 @@ export {
   bindingLimitBytes,
   gpuPoolBytes,
   releaseGpuPool,
+  shapeBucket,
 } from './backend-webgpu'
 
 export interface BackendInfo {

@@ -5,7 +5,7 @@
 // synchronous one).
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
-import { bindingLimitBytes, checkGpu } from '../backend'
+import { bindingLimitBytes, checkGpu, releaseGpuPool, shapeBucket } from '../backend'
 import { disposeCache, type KvCache } from '../gpt2/model'
 import type { Scorer } from '../eval/evaluate'
 import { topKRow } from '../eval/topk'
@@ -68,7 +68,7 @@ export class Cllm4recSession implements Scorer {
             this.maxLength,
           ).ids,
       )
-      const p = packPrompts(prompts)
+      const p = packPrompts(prompts, { bucket: shapeBucket(), maxT: this.maxLength })
       const scores = tf.tidy(() => {
         const h = this.model.hiddenAt(p.inputs, p.B, p.T, side, p.last)
         return tf.logSoftmax(this.model.itemLogits(h, side))
@@ -170,6 +170,8 @@ export class Cllm4recSession implements Scorer {
       x.dispose()
     } finally {
       disposeCache(cache)
+      // Each step had a longer cache (its own buffer sizes): the pool is freed (webgpu only).
+      releaseGpuPool()
     }
     return { prompt: this.tok.decode(promptIds), text: this.tok.text.decode(out), ids: out }
   }

@@ -4,7 +4,7 @@
 // everything needed to continue bit-for-bit (embeddings, Adam moments and β powers, PRNG state, best).
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
-import { backendInfo, backendLabel, checkGpu, releaseGpuPool } from '../backend'
+import { backendInfo, backendLabel, checkGpu, releaseGpuPool, shapeBucket } from '../backend'
 import { evaluate } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import {
@@ -397,7 +397,10 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
   for (const b of bs) {
     run.opts.signal?.throwIfAborted()
-    const p = packPrompts(b.map((e) => e.prompt))
+    const p = packPrompts(
+      b.map((e) => e.prompt),
+      { bucket: shapeBucket(), maxT: run.maxLength },
+    )
     const rows = batchRows(
       b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
       run.perDoc,
@@ -429,7 +432,10 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
 function docLoss(run: RunState, side: Side, docs: Doc[]): tf.Scalar {
   const { config, model } = run
   return tf.tidy(() => {
-    const batch = packBatch(docs, config.predictFirstMainToken)
+    const batch = packBatch(docs, config.predictFirstMainToken, {
+      bucket: shapeBucket(),
+      maxT: run.maxLength,
+    })
     const rows = batchRows(docs, run.perDoc)
     const lm = side === 'collab' ? model.collabLoss(batch) : model.contentLoss(batch)
     return lm.add(
@@ -442,6 +448,7 @@ function docLoss(run: RunState, side: Side, docs: Doc[]): tf.Scalar {
 async function validateAndSelect(run: RunState, epoch: number): Promise<RankingMetrics> {
   const { model } = run
   const m = await evaluate(run.session, run.data, 'val', { signal: run.opts.signal })
+  releaseGpuPool()
   // Validation scores the RecLLM (also when it follows a finetuning C-epoch): finetune series.
   run.opts.onMetric?.({ stage: 'finetune', epoch, split: 'val', metrics: { ...m } })
   const score = selectionScore(m)
