@@ -126,6 +126,19 @@ describe('initBackend', () => {
     }
   })
 
+  it("says why webgpu cannot run inside Electron's processes (auto falls back)", async () => {
+    Object.defineProperty(process.versions, 'electron', { value: '39.8.10', configurable: true })
+    try {
+      await initBackend('cpu')
+      await expect(initBackend('webgpu')).rejects.toThrow(
+        /webgpu: Electron forbids the external ArrayBuffers/,
+      )
+    } finally {
+      delete (process.versions as { electron?: string }).electron
+    }
+    expect(process.versions.electron).toBeUndefined()
+  })
+
   it('fails loudly when an explicit backend is unavailable', async () => {
     await expect(initBackend('node-gpu')).rejects.toThrow(/node-gpu/)
   })
