@@ -15,17 +15,20 @@ export interface GpuAdapter {
   description: string
   /** A software (fallback) adapter such as lavapipe or SwiftShader. */
   fallback: boolean
-  /** Largest storage buffer one kernel may bind (bytes); a tensor above it gives wrong results. */
+  /** Largest storage buffer one kernel may bind on the device (bytes); above it results are wrong. */
   maxStorageBufferBindingSize: number
 }
 
 /** Environment switch that lets an explicit 'webgpu' request take a software adapter. */
 export const WEBGPU_FALLBACK_ENV = 'CLLM4REC_WEBGPU_FALLBACK'
+/** Optional cap (bytes, >= 128 MiB in effect) on the device's storage-buffer binding size (tests). */
+export const WEBGPU_BINDING_ENV = 'CLLM4REC_WEBGPU_BINDING_LIMIT'
 
 // Minimal views of the WebGPU objects used here (the app does not depend on @webgpu/types).
 interface GpuDeviceLike {
   addEventListener(type: 'uncapturederror', fn: (e: { error: { message: string } }) => void): void
   lost: Promise<{ reason: string; message: string }>
+  limits: Record<string, number>
   destroy(): void
 }
 interface GpuAdapterLike {
@@ -116,6 +119,8 @@ async function openDevice(allowFallback: boolean): Promise<void> {
       'maxComputeInvocationsPerWorkgroup',
     ].map((k) => [k, l[k]]),
   )
+  const cap = Number(process.env[WEBGPU_BINDING_ENV])
+  if (cap > 0) requiredLimits.maxStorageBufferBindingSize = Math.min(cap, l.maxStorageBufferBindingSize)
   const dev = await found.requestDevice({ requiredLimits, requiredFeatures: [] })
   gpuError = undefined
   dev.addEventListener('uncapturederror', (e) => {
@@ -125,7 +130,8 @@ async function openDevice(allowFallback: boolean): Promise<void> {
     if (device === dev) gpuError ??= `device lost (${lost.reason}): ${lost.message}`
   })
   device = dev
-  adapter = info
+  // The device's own limit (a cap below WebGPU's 128 MiB default is raised to it).
+  adapter = { ...info, maxStorageBufferBindingSize: dev.limits.maxStorageBufferBindingSize }
   rawInfo = found.info
 }
 

@@ -10,7 +10,13 @@ import type { RunDetail } from '../../../preload/api'
 import { createApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
 import { generateDemoDataset } from '../../../main/data/demo'
-import { backendLabel, gpuPoolBytes, initBackend, shutdownBackend } from '../../../main/engine/backend'
+import {
+  backendLabel,
+  checkGpu,
+  gpuPoolBytes,
+  initBackend,
+  shutdownBackend,
+} from '../../../main/engine/backend'
 import { prepareBackbone } from '../../../main/engine/cllm4rec/backbone'
 import { resolveConfig } from '../../../main/engine/cllm4rec/config'
 import { trainCllm4rec } from '../../../main/engine/cllm4rec/trainer'
@@ -160,6 +166,22 @@ async function uncaptured(dir: string) {
   }
 }
 
+/** A tensor one KiB over the binding limit: Dawn computes nothing, and only checkGpu tells. */
+async function binding() {
+  const info = await initBackend('webgpu')
+  const n = info.adapter!.maxStorageBufferBindingSize / 4 + 256
+  const x = tf.fill([n], 1).add(1)
+  const s = x.sum()
+  const sum = (await s.data())[0]
+  tf.dispose([x, s])
+  try {
+    checkGpu()
+    return { sum, expected: 2 * n, error: null }
+  } catch (e) {
+    return { sum, expected: 2 * n, error: (e as Error).message }
+  }
+}
+
 async function until(cond: () => boolean, timeoutMs = 200_000): Promise<void> {
   const t0 = Date.now()
   while (!cond()) {
@@ -239,6 +261,7 @@ async function main(): Promise<void> {
       result = { cpu: await train('cpu', dir), webgpu: await train('webgpu', dir) }
     } else if (scenario === 'ops') result = { cpu: await ops('cpu'), webgpu: await ops('webgpu') }
     else if (scenario === 'growth') result = await growth()
+    else if (scenario === 'binding') result = await binding()
     else if (scenario === 'workers') result = await workers(tmp)
     else if (scenario === 'uncaptured') result = await uncaptured(await backboneDir(tmp))
     else throw new Error(`unknown scenario ${scenario}`)

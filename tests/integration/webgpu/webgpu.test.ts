@@ -10,7 +10,12 @@ const root = path.resolve(__dirname, '../../..')
 const lavapipe = process.env.CLLM4REC_LAVAPIPE_DIR ?? path.join(root, '.cache', 'lavapipe')
 
 function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CLLM4REC_WEBGPU_FALLBACK: '1' }
+  // The binding cap keeps the over-the-limit scenario small on GPUs whose limit is gigabytes.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CLLM4REC_WEBGPU_FALLBACK: '1',
+    CLLM4REC_WEBGPU_BINDING_LIMIT: String(128 << 20),
+  }
   delete env.CLLM4REC_BACKEND
   const icd = path.join(lavapipe, 'usr/share/vulkan/icd.d/lvp_icd.json')
   if (fs.existsSync(icd)) {
@@ -131,6 +136,15 @@ describe('webgpu backend (Dawn)', () => {
     expect(result.inspected).toBe(5)
     expect(result.appInfo.name).toBe('webgpu')
     expect(label).toContain(result.appInfo.adapter)
+  }, 300_000)
+
+  it('catches a tensor over the binding limit, which Dawn only logs (the result is silently wrong)', async () => {
+    const { result, adapter } = await scenario<{ sum: number; expected: number; error: string | null }>(
+      'binding',
+    )
+    expect(adapter.maxStorageBufferBindingSize).toBe(128 << 20)
+    expect(result.sum).not.toBe(result.expected)
+    expect(result.error).toMatch(/^WebGPU error .*larger than the maximum storage buffer binding size/)
   }, 300_000)
 
   it('fails a run on a WebGPU validation error (uncapturederror) instead of training on', async () => {
