@@ -164,6 +164,19 @@ export function bindingLimitBytes(): number {
   return tf.getBackend() === 'webgpu' && adapter ? adapter.maxStorageBufferBindingSize : Infinity
 }
 
+/**
+ * Throws, naming the tensor and what to change, when one tensor of `bytes` would exceed the GPU's
+ * binding limit (there Dawn computes nothing and only logs). A no-op off webgpu.
+ */
+export function assertFitsBinding(what: string, bytes: number, change: string): void {
+  const limit = bindingLimitBytes()
+  if (bytes <= limit) return
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`
+  throw new Error(
+    `${what} needs ${mib(bytes)} in one GPU buffer, over this adapter's binding limit of ${mib(limit)}: ${change}`,
+  )
+}
+
 /** Sequence-length bucket for packed batches: 16 on webgpu (its buffer pool matches sizes), else 1. */
 export function shapeBucket(): number {
   return tf.getBackend() === 'webgpu' ? 16 : 1

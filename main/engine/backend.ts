@@ -26,6 +26,7 @@ export type { GpuAdapter } from './backend-webgpu'
 export {
   WEBGPU_FALLBACK_ENV,
   adapterLabel,
+  assertFitsBinding,
   assertGpuHealthy as checkGpu,
   bindingLimitBytes,
   gpuPoolBytes,

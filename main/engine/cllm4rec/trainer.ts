@@ -4,7 +4,14 @@
 // everything needed to continue bit-for-bit (embeddings, Adam moments and β powers, PRNG state, best).
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
-import { backendInfo, backendLabel, checkGpu, releaseGpuPool, shapeBucket } from '../backend'
+import {
+  assertFitsBinding,
+  backendInfo,
+  backendLabel,
+  checkGpu,
+  releaseGpuPool,
+  shapeBucket,
+} from '../backend'
 import { evaluate } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import {
@@ -182,6 +189,12 @@ async function setUpRun(
           ...clock.duringBackbone(etaSec, tokensPerSec),
         }),
     }))
+  try {
+    checkGpuSizes(config, backbone, data.itemIds.length)
+  } catch (e) {
+    if (!opts.backbone) backbone.model.dispose()
+    throw e
+  }
   const vocab = new SoftVocab(backbone.model.config.vocabSize, data.userIds.length, data.itemIds.length)
   const tok = new ExtendedTokenizer(backbone.tokenizer, vocab)
   const model = new Cllm4recModel(backbone.model, vocab, config.initStd, config.seed)
@@ -220,6 +233,24 @@ async function setUpRun(
     startTask: 0,
     resumedFrom: null,
   }
+}
+
+/** The run's largest single tensors against the GPU's binding limit (webgpu only), before any step. */
+function checkGpuSizes(config: Readonly<Cllm4recConfig>, backbone: LoadedBackbone, items: number): void {
+  const { vocabSize, nEmbd, nHead, nPositions } = backbone.model.config
+  const maxLength = Math.min(config.maxLength, nPositions)
+  assertFitsBinding(
+    `the backbone's token embeddings [${vocabSize}, ${nEmbd}]`,
+    vocabSize * nEmbd * 4,
+    'use a smaller backbone or another backend',
+  )
+  const B = config.batchSize
+  assertFitsBinding(`the RecLLM item logits [${B}, ${items}]`, B * items * 4, 'lower batchSize')
+  assertFitsBinding(
+    `the attention scores [${B}, ${nHead}, ${maxLength}, ${maxLength}]`,
+    B * nHead * maxLength * maxLength * 4,
+    'lower batchSize or maxLength',
+  )
 }
 
 /** Training-step dropout: the config's rate for all three sites, else the backbone's own pdrop. */

@@ -166,8 +166,18 @@ async function uncaptured(dir: string) {
   }
 }
 
-/** A tensor one KiB over the binding limit: Dawn computes nothing, and only checkGpu tells. */
-async function binding() {
+/**
+ * A tensor one KiB over the binding limit: Dawn computes nothing, and only checkGpu tells. A run whose
+ * attention scores would not fit is refused before its first step, naming the settings to lower.
+ */
+async function binding(dir: string) {
+  await initBackend('webgpu')
+  let refused: string | null = null
+  try {
+    await trainCllm4rec(data, { ...config, batchSize: 20_000 }, { backboneDir: dir })
+  } catch (e) {
+    refused = (e as Error).message
+  }
   const info = await initBackend('webgpu')
   const n = info.adapter!.maxStorageBufferBindingSize / 4 + 256
   const x = tf.fill([n], 1).add(1)
@@ -176,9 +186,9 @@ async function binding() {
   tf.dispose([x, s])
   try {
     checkGpu()
-    return { sum, expected: 2 * n, error: null }
+    return { sum, expected: 2 * n, error: null, refused }
   } catch (e) {
-    return { sum, expected: 2 * n, error: (e as Error).message }
+    return { sum, expected: 2 * n, error: (e as Error).message, refused }
   }
 }
 
@@ -261,7 +271,7 @@ async function main(): Promise<void> {
       result = { cpu: await train('cpu', dir), webgpu: await train('webgpu', dir) }
     } else if (scenario === 'ops') result = { cpu: await ops('cpu'), webgpu: await ops('webgpu') }
     else if (scenario === 'growth') result = await growth()
-    else if (scenario === 'binding') result = await binding()
+    else if (scenario === 'binding') result = await binding(await backboneDir(tmp))
     else if (scenario === 'workers') result = await workers(tmp)
     else if (scenario === 'uncaptured') result = await uncaptured(await backboneDir(tmp))
     else throw new Error(`unknown scenario ${scenario}`)

@@ -139,8 +139,14 @@ describe('webgpu backend (Dawn)', () => {
   }, 300_000)
 
   it('catches a tensor over the binding limit, which Dawn only logs (the result is silently wrong)', async () => {
-    const { result, adapter } = await scenario<{ sum: number; expected: number; error: string | null }>(
-      'binding',
+    const { result, adapter } = await scenario<{
+      sum: number
+      expected: number
+      error: string | null
+      refused: string | null
+    }>('binding')
+    expect(result.refused).toMatch(
+      /^the attention scores \[20000, 2, 32, 32\] needs 156\.3 MiB in one GPU buffer, over this adapter's binding limit of 128\.0 MiB: lower batchSize or maxLength$/,
     )
     expect(adapter.maxStorageBufferBindingSize).toBe(128 << 20)
     expect(result.sum).not.toBe(result.expected)
