@@ -177,9 +177,19 @@ export function assertFitsBinding(what: string, bytes: number, change: string): 
   )
 }
 
+let bucketOverride: number | undefined
+
+/**
+ * Tests only: the same bucket on every backend, so a cpu run draws the same dropout masks (their shape
+ * includes T) as a webgpu run; undefined restores the default.
+ */
+export function setShapeBucket(bucket: number | undefined): void {
+  bucketOverride = bucket
+}
+
 /** Sequence-length bucket for packed batches: 16 on webgpu (its buffer pool matches sizes), else 1. */
 export function shapeBucket(): number {
-  return tf.getBackend() === 'webgpu' ? 16 : 1
+  return bucketOverride ?? (tf.getBackend() === 'webgpu' ? 16 : 1)
 }
 
 /** The adapter of the open device, if any. */

@@ -31,6 +31,7 @@ export {
   bindingLimitBytes,
   gpuPoolBytes,
   releaseGpuPool,
+  setShapeBucket,
   shapeBucket,
 } from './backend-webgpu'
 

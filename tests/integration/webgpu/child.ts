@@ -13,6 +13,7 @@ import { generateDemoDataset } from '../../../main/data/demo'
 import {
   backendLabel,
   checkGpu,
+  setShapeBucket,
   gpuPoolBytes,
   initBackend,
   shutdownBackend,
@@ -58,6 +59,8 @@ async function backboneDir(tmp: string): Promise<string> {
 
 async function train(backend: 'cpu' | 'webgpu', dir: string) {
   await initBackend(backend)
+  // webgpu's length bucket on cpu too: dropout masks (shaped [B, T, C]) are then the same draws.
+  setShapeBucket(16)
   const r = await trainCllm4rec(data, config, { backboneDir: dir })
   const review = await r.session.generateReview(0, 1, 4)
   const recs = await r.session.recommend(0, 5)
