@@ -13,6 +13,7 @@ import { generateDemoDataset } from '../../../main/data/demo'
 import {
   backendLabel,
   checkGpu,
+  releaseGpuPool,
   setShapeBucket,
   gpuPoolBytes,
   initBackend,
@@ -123,9 +124,9 @@ async function growth() {
     { trainable: true },
   )
   const opt = tf.train.adam(1e-3)
-  const step = async (i: number) => {
-    // Two bucketed lengths, as the trainer's length buckets give.
-    const T = i % 2 === 0 ? 8 : 12
+  const step = async (i: number, distinct = false) => {
+    // Two lengths, as length buckets give; or a new length every step (what buckets prevent).
+    const T = distinct ? 2 + i : i % 2 === 0 ? 8 : 12
     const ids = tf.tensor2d(
       Array.from({ length: 2 * T }, (_, k) => (k * 7 + i) % 40),
       [2, T],
@@ -150,9 +151,13 @@ async function growth() {
   const before = { tensors: tf.memory().numTensors, pool: gpuPoolBytes() }
   for (let i = 20; i < 200; i++) await step(i)
   const after = { tensors: tf.memory().numTensors, pool: gpuPoolBytes() }
+  for (let i = 0; i < 14; i++) await step(i, true)
+  const unbucketed = gpuPoolBytes()
+  const freed = releaseGpuPool()
+  const released = gpuPoolBytes()
   opt.dispose()
   model.dispose()
-  return { before, after }
+  return { before, after, unbucketed, freed, released }
 }
 
 /** A validation error (here: an invalid buffer usage) must fail the next training run, not pass silently. */

@@ -108,13 +108,24 @@ describe('webgpu backend (Dawn)', () => {
     expect(result.webgpu.gen).toEqual(result.cpu.gen)
   }, 300_000)
 
-  it('keeps tensors and the GPU buffer pool flat over 200 training steps', async () => {
-    type Snap = { tensors: number; pool: { allocated: number; used: number } }
-    const { result } = await scenario<{ before: Snap; after: Snap }>('growth')
+  it('keeps tensors and the GPU buffer pool flat over 200 bucketed steps; releasing the pool frees it', async () => {
+    type Pool = { allocated: number; used: number }
+    type Snap = { tensors: number; pool: Pool }
+    const { result } = await scenario<{
+      before: Snap
+      after: Snap
+      unbucketed: Pool
+      freed: number
+      released: Pool
+    }>('growth')
     expect(result.after.tensors).toBe(result.before.tensors)
     expect(result.after.pool.used).toBe(result.before.pool.used)
     expect(result.after.pool.allocated).toBeLessThanOrEqual(result.before.pool.allocated)
     expect(result.before.pool.allocated).toBeGreaterThan(0)
+    // A new length per step grows the pool (exact-size matching); the release gives it all back.
+    expect(result.unbucketed.allocated).toBeGreaterThan(result.after.pool.allocated)
+    expect(result.freed).toBe(result.unbucketed.allocated - result.unbucketed.used)
+    expect(result.released.allocated).toBe(result.released.used)
   }, 300_000)
 
   it('runs in the training and engine workers: a cancelled GPU run resumes to the same metrics', async () => {
