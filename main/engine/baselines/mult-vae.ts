@@ -3,6 +3,7 @@
 // linearly to β = 0.2; the epoch with the best validation score is kept.
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
+import { checkGpu } from '../backend'
 import { evaluate, type Scorer } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import { Rng } from '../train/rng'
@@ -82,6 +83,7 @@ export class MultVae implements Scorer {
       return (await scores.data()) as Float32Array
     } finally {
       scores.dispose()
+      checkGpu()
     }
   }
 
@@ -152,6 +154,7 @@ export class MultVae implements Scorer {
             Object.values(model.p),
           )
           lossSum += cost ? (await cost.data())[0] : NaN
+          checkGpu()
           cost?.dispose()
           step++
         }
