@@ -219,7 +219,15 @@ interface BufferPool {
  */
 export function releaseGpuPool(): number {
   if (tf.getBackend() !== 'webgpu') return 0
-  const pool = (tf.backend() as unknown as { bufferManager: BufferPool }).bufferManager
+  const backend = tf.backend() as unknown as {
+    bufferManager: BufferPool
+    commandEncoder: object | null
+    submitQueue(): void
+  }
+  // Recorded work is submitted first (WebGPU lets a destroyed buffer finish submitted work only), which
+  // also returns the buffers of tensors disposed since to the pool.
+  if (backend.commandEncoder) backend.submitQueue()
+  const pool = backend.bufferManager
   let freed = 0
   // Keys stay (releaseBuffer skips pooling when the map is empty); only their arrays are emptied.
   for (const list of pool.freeBuffers.values()) {
