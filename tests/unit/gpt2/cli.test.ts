@@ -134,7 +134,9 @@ describe('cli gpt2 commands', () => {
     expect(required.code).toBe(2)
     expect(required.stderr).toMatch(/missing required flag --model/)
     const badBackend = cli('logits', '--model', TINY, '--text', 'x', '--backend', 'tpu')
-    expect(badBackend.stderr).toMatch(/--backend must be one of auto, node-gpu, webgpu, node, native, wasm, cpu/)
+    expect(badBackend.stderr).toMatch(
+      /--backend must be one of auto, node-gpu, webgpu, node, native, wasm, cpu/,
+    )
     const badInt = cli('generate', '--model', TINY, '--text', 'x', '--max-new-tokens', 'many')
     expect(badInt.stderr).toMatch(/--max-new-tokens must be an integer, got "many"/)
   })
