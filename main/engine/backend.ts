@@ -119,8 +119,9 @@ export function isBackendPreference(s: string): s is BackendPreference {
 /**
  * Select a backend. An explicit preference must succeed (it throws otherwise, naming why); 'auto' tries
  * node-gpu, webgpu (a hardware adapter only), node, native, wasm, cpu in order. A software WebGPU adapter
- * is used only for an explicit 'webgpu' with CLLM4REC_WEBGPU_FALLBACK=1 (it serves correctness tests). The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit
- * choice, so tests that compare two backends stay exact). Calling again with the same result is a no-op.
+ * is used only for an explicit 'webgpu' with CLLM4REC_WEBGPU_FALLBACK=1 (it serves correctness tests).
+ * The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit choice, so tests that compare two
+ * backends stay exact). Calling again with the same result is a no-op.
  */
 export async function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
   let wanted = prefer
