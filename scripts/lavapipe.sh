@@ -43,11 +43,13 @@ apt_private=(
 )
 apt-get "${apt_private[@]}" update -qq
 mesa_deps=(mesa-vulkan-drivers/bookworm-backports libdrm2/bookworm-backports libdrm-amdgpu1/bookworm-backports)
-# Any other library lavapipe links that the machine lacks (a bare image) comes from bookworm, unpacked too.
+# Any library lavapipe needs (recursively) that the machine lacks, e.g. on a bare image, comes from
+# bookworm and is unpacked beside it; what is installed already is used as is.
 missing=()
-for p in libvulkan1 $(apt-cache "${apt_private[@]}" depends --no-recommends mesa-vulkan-drivers/bookworm-backports |
-  awk '/ Depends:/ {print $2}' | grep -v '^<' | sort -u); do
-  case "$p" in libdrm2 | libdrm-amdgpu1 | libc6 | libgcc-s1 | libstdc++6) continue ;; esac
+for p in $(apt-cache "${apt_private[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts \
+  --no-breaks --no-replaces --no-enhances --no-pre-depends mesa-vulkan-drivers/bookworm-backports |
+  grep -v '^[ <]' | sort -u); do
+  case "$p" in mesa-vulkan-drivers | libdrm2 | libdrm-amdgpu1) continue ;; esac
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 (cd "$work/debs" && apt-get "${apt_private[@]}" download -qq "${mesa_deps[@]}" "${missing[@]}")
