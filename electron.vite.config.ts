@@ -20,6 +20,9 @@ export default defineConfig({
           '@tensorflow/tfjs-node',
           '@tensorflow/tfjs-node-gpu',
           '@tensorflow/tfjs-backend-wasm',
+          // Optional (Dawn's prebuilt N-API binary): loaded at run time when present.
+          '@tensorflow/tfjs-backend-webgpu',
+          'webgpu',
         ],
       },
     },

@@ -3,10 +3,12 @@
 // with the loss through the full vocabulary head and gradients to the input embeddings (the CLLM4Rec
 // content-LLM step, CLLM4REC.md §4), and a scratch-backbone training step (all weights trainable).
 // 'native' is wasm with the BLAS addon; numpy's sgemm (when python3 has numpy) is printed as a reference.
+// 'webgpu' runs when Dawn finds a hardware adapter (a software one with CLLM4REC_WEBGPU_FALLBACK=1) and
+// is named; every readback is awaited (GPU backends have no synchronous one, and a step's time includes it).
 // Flags: --iters N (wasm/node; cpu runs fewer), --backends a,b.
 import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
-import { initBackend, setWasmMatMulFix, type BackendName } from '../main/engine/backend'
+import { adapterLabel, initBackend, setWasmMatMulFix, type BackendName } from '../main/engine/backend'
 import { Gpt2 } from '../main/engine/gpt2/model'
 import { parseArgs } from '../main/cli/args'
 import { resolveDataset } from '../main/cli/train-commands'
@@ -28,23 +30,29 @@ interface Row {
   iters: number
 }
 
-function timeIt(fn: () => void, iters: number): number {
-  fn() // warm-up (kernel setup, allocation)
+async function timeIt(fn: () => Promise<void>, iters: number): Promise<number> {
+  await fn() // warm-up (kernel setup, allocation)
   const t0 = performance.now()
-  for (let i = 0; i < iters; i++) fn()
+  for (let i = 0; i < iters; i++) await fn()
   return (performance.now() - t0) / 1000 / iters
 }
 
-function matMulGflops(ta: boolean, tb: boolean, iters: number): number {
+/** Reads the tensors back (the end of a step on any backend), then frees them. */
+async function settle(ts: tf.Tensor[]): Promise<void> {
+  for (const t of ts) await t.data()
+  tf.dispose(ts)
+}
+
+async function matMulGflops(ta: boolean, tb: boolean, iters: number): Promise<number> {
   const n = 1024
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1)
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2)
-  const sec = timeIt(() => tf.tidy(() => void tf.matMul(a, b, ta, tb).dataSync()), iters)
+  const sec = await timeIt(() => settle([tf.matMul(a, b, ta, tb)]), iters)
   tf.dispose([a, b])
   return (2 * n ** 3) / sec / 1e9
 }
 
-function gpt2TokensPerSec(iters: number): number {
+async function gpt2TokensPerSec(iters: number): Promise<number> {
   const [B, T, C, V] = [4, 64, 256, 50257]
   const model = Gpt2.random(
     { vocabSize: V, nPositions: 128, nEmbd: C, nLayer: 4, nHead: 8, layerNormEpsilon: 1e-5 },
@@ -58,23 +66,24 @@ function gpt2TokensPerSec(iters: number): number {
   const x = tf.variable(model.embedTokens(ids))
   const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 31337) % V)
   const step = () =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const { hidden } = model.forwardEmbeds(x as unknown as tf.Tensor3D)
-        const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
-        return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
-      }, [x])
-      grads[x.name].dataSync()
-      value.dataSync()
-    })
-  const sec = timeIt(step, iters)
+    settle(
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const { hidden } = model.forwardEmbeds(x as unknown as tf.Tensor3D)
+          const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
+          return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
+        }, [x])
+        return [grads[x.name], value]
+      }),
+    )
+  const sec = await timeIt(step, iters)
   tf.dispose([ids, x])
   model.dispose()
   return (B * T) / sec
 }
 
 /** Scratch-backbone training step at its defaults (all weights trainable, V 4000, batch 8x128). */
-function scratchTokensPerSec(iters: number): number {
+async function scratchTokensPerSec(iters: number): Promise<number> {
   const [B, T, C, V] = [8, 128, 128, 4000]
   const model = Gpt2.random(
     { vocabSize: V, nPositions: T, nEmbd: C, nLayer: 2, nHead: 4, layerNormEpsilon: 1e-5 },
@@ -91,16 +100,18 @@ function scratchTokensPerSec(iters: number): number {
   const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 31337) % V)
   const opt: tf.Optimizer = tf.train.adam(1e-3)
   const step = () =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
-        const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
-        return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
-      }, model.trainableWeights())
-      opt.applyGradients(grads)
-      value.dataSync()
-    })
-  const sec = timeIt(step, iters)
+    settle([
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const { hidden } = model.forwardEmbeds(model.embedTokens(ids))
+          const logits = model.logits(hidden.reshape([B * T, C]) as tf.Tensor2D)
+          return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
+        }, model.trainableWeights())
+        opt.applyGradients(grads)
+        return value
+      }),
+    ])
+  const sec = await timeIt(step, iters)
   ids.dispose()
   opt.dispose()
   model.dispose()
@@ -112,7 +123,7 @@ export async function run(argv: string[]): Promise<void> {
     iters: { type: 'int', help: 'timed iterations per measurement on fast backends (default 5)' },
     backends: {
       type: 'string',
-      help: 'comma-separated list (default node-gpu,node,native,wasm,cpu: those available)',
+      help: 'comma-separated list (default node-gpu,webgpu,node,native,wasm,cpu: those available)',
     },
     'stages-dataset': {
       type: 'string',
@@ -124,11 +135,13 @@ export async function run(argv: string[]): Promise<void> {
   const stageData =
     stagesSpec === 'none' ? undefined : firstUsers(await resolveDataset(stagesSpec), f['stage-users'] ?? 1500)
   const iters = f.iters ?? 5
-  const wanted = (f.backends ?? 'node-gpu,node,native,wasm,cpu').split(',') as BackendName[]
+  const wanted = (f.backends ?? 'node-gpu,webgpu,node,native,wasm,cpu').split(',') as BackendName[]
   const rows: Row[] = []
+  const adapters: string[] = []
   for (const name of wanted) {
     try {
-      await initBackend(name)
+      const info = await initBackend(name)
+      if (info.adapter) adapters.push(adapterLabel(info.adapter))
     } catch (e) {
       process.stderr.write(`skip ${name}: ${(e as Error).message.split('\n')[0]}\n`)
       continue
@@ -137,25 +150,23 @@ export async function run(argv: string[]): Promise<void> {
     process.stderr.write(`measuring ${name} (${n} iterations)...\n`)
     const row: Row = {
       backend: name,
-      plain: matMulGflops(false, false, n),
-      transB: matMulGflops(false, true, n),
-      transA: matMulGflops(true, false, n),
+      plain: await matMulGflops(false, false, n),
+      transB: await matMulGflops(false, true, n),
+      transA: await matMulGflops(true, false, n),
       tokensPerSec: 0,
       scratch: 0,
       iters: n,
     }
     if (name === 'wasm') {
       setWasmMatMulFix(false)
-      row.transBRaw = matMulGflops(false, true, 1)
-      row.transARaw = matMulGflops(true, false, 1)
-      row.tokensPerSecRaw = gpt2TokensPerSec(n)
-      row.scratchRaw = scratchTokensPerSec(n)
+      row.transBRaw = await matMulGflops(false, true, 1)
+      row.transARaw = await matMulGflops(true, false, 1)
+      row.tokensPerSecRaw = await gpt2TokensPerSec(n)
+      row.scratchRaw = await scratchTokensPerSec(n)
       setWasmMatMulFix(true)
     }
-    row.tokensPerSec = gpt2TokensPerSec(n)
-    row.scratch = scratchTokensPerSec(n)
-    // The cpu backend would take hours on a real split.
-    if (stageData && name !== 'cpu') row.stages = await cllm4recStageRates(stageData)
+    row.tokensPerSec = await gpt2TokensPerSec(n)
+    row.scratch = await scratchTokensPerSec(n)
     rows.push(row)
   }
   const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2))
@@ -180,23 +191,7 @@ export async function run(argv: string[]): Promise<void> {
         `scratch training ${x(native.scratch, wasm.scratch)}`,
     )
   }
-  if (stageData) {
-    console.log(
-      `CLLM4Rec stages, one epoch each, tokens/s: ${stageData.name}, random 2x64 backbone, BPE 2000`,
-    )
-    console.log('| backend | content | collaborative | RecLLM |')
-    console.log('|' + ' --- |'.repeat(4))
-    for (const r of rows.filter((r) => r.stages))
-      console.log(
-        `| ${r.backend} | ${r.stages!.content.toFixed(0)} | ${r.stages!.collab.toFixed(0)} | ${r.stages!.rec.toFixed(0)} |`,
-      )
-    if (native?.stages && wasm?.stages) {
-      const x = (k: keyof StageRates) => `${(native.stages![k] / wasm.stages![k]).toFixed(2)}x`
-      console.log(
-        `native/wasm stages: content ${x('content')}, collaborative ${x('collab')}, RecLLM ${x('rec')}`,
-      )
-    }
-  }
+  for (const a of adapters) console.log(`webgpu ran on: ${a}`)
   const numpy = numpyGflops()
   console.log(
     numpy ? `numpy sgemm 1024x1024 (same machine): ${numpy}` : 'numpy: not available (python3 + numpy)',

@@ -2,7 +2,7 @@
 // One method per call. Electron exposes it as `window.api` (preload/index.ts); browser mode serves the
 // same methods over HTTP + WebSocket (main/server). Main validates every argument (main/api).
 
-export type BackendName = 'node-gpu' | 'node' | 'native' | 'wasm' | 'cpu'
+export type BackendName = 'node-gpu' | 'webgpu' | 'node' | 'native' | 'wasm' | 'cpu'
 export type DocumentKind = 'collaborative' | 'review' | 'itemText' | 'userText' | 'recommendation'
 export type PromptTemplates = Record<DocumentKind, string>
 export type RunStatus = 'queued' | 'running' | 'cancelled' | 'failed' | 'done' | 'interrupted'
@@ -11,7 +11,8 @@ export type Stage = 'backbone' | 'warmup' | 'collaborative' | 'content' | 'finet
 export interface AppInfo {
   version: string
   mode: 'electron' | 'browser'
-  backend: { name: BackendName; reason: string }
+  /** `adapter` names the GPU behind 'webgpu'. */
+  backend: { name: BackendName; reason: string; adapter?: string }
   dbPath: string
 }
 

@@ -42,13 +42,15 @@ async function logitsCommand(argv: string[]): Promise<number> {
     if (ids.length === 0) throw new Error('logits: --text encodes to no tokens')
     if (ids.length > model.config.nPositions)
       throw new Error(`logits: ${ids.length} tokens exceed the context of ${model.config.nPositions}`)
-    const logits = tf.tidy(() => {
+    const t = tf.tidy(() => {
       const { hidden } = model.forwardEmbeds(model.embedTokens(tf.tensor2d([ids], undefined, 'int32')))
       const last = hidden
         .slice([0, ids.length - 1, 0], [1, 1, model.config.nEmbd])
         .reshape([1, model.config.nEmbd])
-      return Array.from(model.logits(last as tf.Tensor2D).dataSync())
+      return model.logits(last as tf.Tensor2D)
     })
+    const logits = Array.from(await t.data())
+    t.dispose()
     process.stdout.write(JSON.stringify({ ids, logits }) + '\n')
     return 0
   } finally {
@@ -66,7 +68,7 @@ async function generateCommand(argv: string[]): Promise<number> {
   await startBackend(f.backend)
   const { model, tokenizer } = await loadGpt2(f.model as string)
   try {
-    const ids = generateGreedy(model, tokenizer.encode(f.text as string), {
+    const ids = await generateGreedy(model, tokenizer.encode(f.text as string), {
       maxNewTokens,
       stopId: tokenizer.eosId,
     })

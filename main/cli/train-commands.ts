@@ -222,7 +222,7 @@ async function recommendCommand(argv: string[]): Promise<number> {
   const data = await resolveDataset(spec, { db: f.db as string | undefined })
   const session = await openRun(f.run as string, data)
   try {
-    const recs = session.recommend(f.user as number, (f.k as number | undefined) ?? 10)
+    const recs = await session.recommend(f.user as number, (f.k as number | undefined) ?? 10)
     const out = recs.map((r) => ({ ...r, itemId: data.itemIds[r.item], text: data.itemTexts[r.item] }))
     if (f.json) process.stdout.write(JSON.stringify({ user: f.user, recommendations: out }) + '\n')
     else

@@ -1,4 +1,5 @@
-// Picks the TensorFlow.js backend (node-gpu > node > native > wasm > cpu) and applies our fixes to wasm.
+// Picks the TensorFlow.js backend (node-gpu > webgpu > node > native > wasm > cpu) and applies our fixes to
+// wasm; the webgpu half (Dawn device, validation errors, buffer pool) is in backend-webgpu.ts.
 // Every backend workaround lives here so models never special-case a backend (DESIGN: engine/backend.ts).
 // wasm fixes: (a) UnsortedSegmentSum is missing, yet it is the gradient of gather (embedding lookup);
 // (b) wasm's transposed matMul is 10-70x slower than the plain one, and every matMul backward uses it.
@@ -6,14 +7,33 @@
 // directly on the wasm heap; tfjs sees the backend named 'wasm' either way.
 import * as tf from '@tensorflow/tfjs'
 import type { NativeInfo } from '../../native/index'
+import {
+  WEBGPU_FALLBACK_ENV,
+  adapterLabel,
+  prepareWebgpu,
+  releaseWebgpu,
+  type GpuAdapter,
+} from './backend-webgpu'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
-export type BackendName = 'node-gpu' | 'node' | 'native' | 'wasm' | 'cpu'
+export type BackendName = 'node-gpu' | 'webgpu' | 'node' | 'native' | 'wasm' | 'cpu'
 export type BackendPreference = 'auto' | BackendName
-export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'node', 'native', 'wasm', 'cpu']
+export const BACKEND_NAMES: readonly BackendName[] = ['node-gpu', 'webgpu', 'node', 'native', 'wasm', 'cpu']
 
 export type { NativeInfo } from '../../native/index'
+export type { GpuAdapter } from './backend-webgpu'
+export {
+  WEBGPU_FALLBACK_ENV,
+  adapterLabel,
+  assertFitsBinding,
+  assertGpuHealthy as checkGpu,
+  bindingLimitBytes,
+  gpuPoolBytes,
+  releaseGpuPool,
+  setShapeBucket,
+  shapeBucket,
+} from './backend-webgpu'
 
 export interface BackendInfo {
   name: BackendName
@@ -22,6 +42,13 @@ export interface BackendInfo {
   tried: { name: BackendName; error: string }[]
   /** The BLAS behind 'native' (only for that backend). */
   native?: NativeInfo
+  /** The GPU behind 'webgpu' (only for that backend). */
+  adapter?: GpuAdapter
+}
+
+/** What runs and checkpoints record: the name, plus the adapter for webgpu. */
+export function backendLabel(info: BackendInfo): string {
+  return info.adapter ? `${info.name} (${adapterLabel(info.adapter)})` : info.name
 }
 
 /** The addon's exports, typed once in native/index.d.ts; offsets are bytes into the heap. */
@@ -30,6 +57,7 @@ export type NativeAddon = typeof import('../../native/index')
 // tfjs's own registry names for our backend names.
 const TF_NAME: Record<BackendName, string> = {
   'node-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   node: 'tensorflow',
   native: 'wasm',
   wasm: 'wasm',
@@ -90,8 +118,10 @@ export function isBackendPreference(s: string): s is BackendPreference {
 
 /**
  * Select a backend. An explicit preference must succeed (it throws otherwise, naming why); 'auto' tries
- * node-gpu, node, native, wasm, cpu in order. The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit
- * choice, so tests that compare two backends stay exact). Calling again with the same result is a no-op.
+ * node-gpu, webgpu (a hardware adapter only), node, native, wasm, cpu in order. A software WebGPU adapter
+ * is used only for an explicit 'webgpu' with CLLM4REC_WEBGPU_FALLBACK=1 (it serves correctness tests).
+ * The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit choice, so tests that compare two
+ * backends stay exact). Calling again with the same result is a no-op.
  */
 export async function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
   let wanted = prefer
@@ -116,7 +146,7 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
   const tried: BackendInfo['tried'] = []
   for (const name of candidates) {
     try {
-      await activate(name)
+      const adapter = await activate(name, wanted === 'webgpu' && process.env[WEBGPU_FALLBACK_ENV] === '1')
       let reason =
         wanted === 'auto'
           ? tried.length === 0
@@ -130,6 +160,7 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
         reason += `; ${version.split(' ').slice(0, 2).join(' ')}, ${native.threads} threads`
         current = { name, reason, tried, native }
       }
+      if (adapter) current = { name, reason: `${reason}; ${adapterLabel(adapter)}`, tried, adapter }
       return current
     } catch (err) {
       tried.push({ name, error: err instanceof Error ? err.message : String(err) })
@@ -139,8 +170,12 @@ export async function initBackend(prefer: BackendPreference = 'auto'): Promise<B
   throw new Error(`No TensorFlow.js backend could be started (${why} ${wanted}). ${detail}`)
 }
 
-async function activate(name: BackendName): Promise<void> {
-  if (name === 'node-gpu' || name === 'node') {
+/** Makes `name` tfjs's backend (or throws why not); returns the adapter for webgpu. */
+async function activate(name: BackendName, allowFallback: boolean): Promise<GpuAdapter | undefined> {
+  let adapter: GpuAdapter | undefined
+  if (name === 'webgpu') {
+    adapter = await prepareWebgpu(allowFallback)
+  } else if (name === 'node-gpu' || name === 'node') {
     // A variable module name keeps TypeScript and bundlers from requiring these optional packages.
     const pkg = name === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node'
     await import(/* @vite-ignore */ pkg)
@@ -161,9 +196,25 @@ async function activate(name: BackendName): Promise<void> {
   const before = processHandlers()
   const ok = await tf.setBackend(TF_NAME[name])
   if (name === 'wasm' || name === 'native') removeEmscriptenHandlers(before)
-  if (!ok || tf.getBackend() !== TF_NAME[name]) throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`)
+  // setBackend can return false while getBackend() still names the backend: both are checked.
+  if (!ok || tf.getBackend() !== TF_NAME[name]) {
+    if (name === 'webgpu') releaseWebgpu()
+    throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`)
+  }
   await tf.ready()
   nativeActive = name === 'native'
+  return adapter
+}
+
+/**
+ * Cooperative end of a GPU thread: call after the last readback has been awaited, before the thread
+ * exits (terminating it during a pending GPU readback aborts the whole process). Harmless elsewhere.
+ */
+export async function shutdownBackend(): Promise<void> {
+  if (current?.name !== 'webgpu') return
+  await tf.setBackend('cpu')
+  releaseWebgpu()
+  current = undefined
 }
 
 type ProcessEvent = 'uncaughtException' | 'unhandledRejection'

@@ -3,7 +3,7 @@
 // validation metrics) and its checkpoints into CheckpointBlobs for the store.
 import path from 'node:path'
 import type { MetricPoint, Stage } from '../../preload/api'
-import { initBackend } from '../engine/backend'
+import { backendLabel, initBackend } from '../engine/backend'
 import { scratchCacheDir } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
 import { planTasks, trainCllm4rec } from '../engine/cllm4rec/trainer'
@@ -145,7 +145,7 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
     return {
       test: strip(result.test),
       val: result.val ? strip(result.val) : undefined,
-      backend: backend.name,
+      backend: backendLabel(backend),
     }
   } finally {
     result.session.dispose()

@@ -53,9 +53,25 @@ export class EngineClient {
     })
   }
 
-  async close(): Promise<void> {
+  /**
+   * Cooperative stop: the worker finishes its calls and closes its GPU device before it is terminated
+   * (a terminate during a pending GPU readback aborts the process); it gets `graceMs` to do so.
+   */
+  async close(graceMs = 10_000): Promise<void> {
     const w = this.worker
     this.worker = undefined
-    if (w) await w.terminate()
+    if (!w) return
+    const id = this.nextId++
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs)
+      const done = (): void => {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.pending.set(id, { resolve: done, reject: done })
+      w.ref()
+      w.postMessage({ type: 'shutdown', id })
+    })
+    await w.terminate()
   }
 }

@@ -79,6 +79,17 @@ const OPS: Record<EngineRequest['op'], true> = {
   createDemoDataset: true,
 }
 
+/** Main's last message to the engine worker: finish the calls, free the GPU, then reply. */
+export interface EngineShutdown {
+  type: 'shutdown'
+  id: number
+}
+
+export function isEngineShutdown(x: unknown): x is EngineShutdown {
+  const m = x as { type?: unknown; id?: unknown }
+  return typeof m === 'object' && m !== null && m.type === 'shutdown' && typeof m.id === 'number'
+}
+
 export function parseEngineRequest(x: unknown): EngineRequest {
   const m = x as { type?: unknown; id?: unknown; op?: unknown }
   if (typeof m !== 'object' || m === null || m.type !== 'call')

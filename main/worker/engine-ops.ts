@@ -60,28 +60,32 @@ export async function loadSession(
   return new Cllm4recSession(model, new ExtendedTokenizer(backbone.tokenizer, vocab), config, d, backbone.dir)
 }
 
-export function inspectUser(s: Cllm4recSession, user: number, k: number): A.UserInspection {
+export async function inspectUser(s: Cllm4recSession, user: number, k: number): Promise<A.UserInspection> {
   const d = s.data
   checkIndex('user', user, d.userIds.length)
   const test = new Set(d.test[user])
-  const scored = (side: 'collab' | 'content'): A.ScoredItem[] =>
-    s.recommend(user, k, side).map((r) => ({ ...itemRef(d, r.item), score: r.score, hit: test.has(r.item) }))
+  const scored = async (side: 'collab' | 'content'): Promise<A.ScoredItem[]> =>
+    (await s.recommend(user, k, side)).map((r) => ({
+      ...itemRef(d, r.item),
+      score: r.score,
+      hit: test.has(r.item),
+    }))
   return {
     user: { user, id: d.userIds[user], nTrain: d.train[user].length },
     history: d.train[user].map((i) => itemRef(d, i)),
-    recCollaborative: scored('collab'),
-    recContent: scored('content'),
+    recCollaborative: await scored('collab'),
+    recContent: await scored('content'),
     heldOut: d.test[user].map((i) => itemRef(d, i)),
   }
 }
 
-export function inspectItem(s: Cllm4recSession, item: number, k: number): A.ItemInspection {
+export async function inspectItem(s: Cllm4recSession, item: number, k: number): Promise<A.ItemInspection> {
   const d = s.data
   checkIndex('item', item, d.itemIds.length)
-  const near = (table: 'zl_item' | 'zc_item'): A.ScoredItem[] =>
-    s.nearestItems(item, k, table).map((r) => ({ ...itemRef(d, r.item), score: r.similarity }))
-  const zl = s.embeddings('zl_item')
-  const zc = s.embeddings('zc_item')
+  const near = async (table: 'zl_item' | 'zc_item'): Promise<A.ScoredItem[]> =>
+    (await s.nearestItems(item, k, table)).map((r) => ({ ...itemRef(d, r.item), score: r.similarity }))
+  const zl = await s.embeddings('zl_item')
+  const zc = await s.embeddings('zc_item')
   let sq = 0
   for (let c = 0; c < zl.dim; c++) sq += (zl.data[item * zl.dim + c] - zc.data[item * zc.dim + c]) ** 2
   const reviews = d.reviews
@@ -90,8 +94,8 @@ export function inspectItem(s: Cllm4recSession, item: number, k: number): A.Item
     .map((r) => ({ user: r.user, userId: d.userIds[r.user], text: r.text }))
   return {
     item: itemRef(d, item),
-    neighborsCollaborative: near('zl_item'),
-    neighborsContent: near('zc_item'),
+    neighborsCollaborative: await near('zl_item'),
+    neighborsContent: await near('zc_item'),
     distance: Math.sqrt(sq),
     reviews,
   }
@@ -101,13 +105,13 @@ export function inspectItem(s: Cllm4recSession, item: number, k: number): A.Item
 const MAX_ITEM_REVIEWS = 20
 
 /** PCA of both item tables, on the maxItems most-interacted items (all when fewer). */
-export function projection(s: Cllm4recSession, maxItems: number): A.Projection {
+export async function projection(s: Cllm4recSession, maxItems: number): Promise<A.Projection> {
   const d = s.data
   const counts = new Float64Array(d.itemIds.length)
   for (const items of d.train) for (const i of items) counts[i]++
   const items = [...counts.keys()].sort((a, b) => counts[b] - counts[a] || a - b).slice(0, maxItems)
-  const zl = s.embeddings('zl_item')
-  const zc = s.embeddings('zc_item')
+  const zl = await s.embeddings('zl_item')
+  const zc = await s.embeddings('zc_item')
   const rows = (t: { data: Float32Array; dim: number }): Float64Array => {
     const out = new Float64Array(items.length * t.dim)
     items.forEach((i, r) => out.set(t.data.subarray(i * t.dim, (i + 1) * t.dim), r * t.dim))
@@ -131,16 +135,16 @@ export function projection(s: Cllm4recSession, maxItems: number): A.Projection {
   }
 }
 
-export function generateReview(
+export async function generateReview(
   s: Cllm4recSession,
   user: number,
   item: number,
   n: number,
   sampling?: Sampling,
-): { prompt: string; text: string } {
+): Promise<{ prompt: string; text: string }> {
   checkIndex('user', user, s.data.userIds.length)
   checkIndex('item', item, s.data.itemIds.length)
-  const r = s.generateReview(user, item, n, undefined, sampling)
+  const r = await s.generateReview(user, item, n, undefined, sampling)
   return { prompt: r.prompt, text: r.text }
 }
 

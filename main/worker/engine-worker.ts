@@ -7,7 +7,7 @@ import type { RecDataset } from '../data/types'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
 import type { Cllm4recSession } from '../engine/cllm4rec/session'
 import type { TextTokenizer } from '../engine/cllm4rec/vocab'
-import { parseEngineRequest, type EngineReply, type EngineRequest } from './engine-messages'
+import { isEngineShutdown, parseEngineRequest, type EngineReply, type EngineRequest } from './engine-messages'
 
 if (!parentPort) throw new Error('engine-worker must run in a worker thread')
 const port = parentPort
@@ -82,8 +82,12 @@ async function scratchPreviewTokenizer(
   return remember(tokenizers, key, new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer'))
 }
 
+let tensorsUsed = false
+const inFlight = new Set<Promise<unknown>>()
+
 async function handle(req: EngineRequest): Promise<unknown> {
   const ops = await import('./engine-ops')
+  tensorsUsed = true
   switch (req.op) {
     case 'inspectUser':
       return ops.inspectUser(await session(req.dbPath, req.runId), req.user, req.k)
@@ -142,9 +146,22 @@ async function handle(req: EngineRequest): Promise<unknown> {
   }
 }
 
+/** Cooperative stop before main terminates this thread: calls finish, sessions and the GPU are freed. */
+async function shutdown(id: number): Promise<void> {
+  await Promise.allSettled([...inFlight])
+  for (const s of sessions.values()) s.dispose()
+  sessions.clear()
+  if (tensorsUsed) await (await import('../engine/backend')).shutdownBackend()
+  port.postMessage({ type: 'result', id, value: null } satisfies EngineReply)
+}
+
 port.on('message', (raw: unknown) => {
+  if (isEngineShutdown(raw)) {
+    void shutdown(raw.id)
+    return
+  }
   const req = parseEngineRequest(raw)
-  handle(req).then(
+  const call = handle(req).then(
     (value) => port.postMessage({ type: 'result', id: req.id, value } satisfies EngineReply),
     (err: unknown) => {
       const e = err as { message?: string; status?: number }
@@ -156,4 +173,6 @@ port.on('message', (raw: unknown) => {
       } satisfies EngineReply)
     },
   )
+  inFlight.add(call)
+  void call.finally(() => inFlight.delete(call))
 })

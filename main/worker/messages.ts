@@ -71,7 +71,7 @@ export type FromWorker =
   | { type: 'metric'; runId: number; point: MetricPoint }
   | { type: 'checkpoint'; runId: number; seq: number; checkpoint: CheckpointBlob }
   | { type: 'checkpoint-saved'; runId: number; stage: string; epoch: number; step: number }
-  | { type: 'backend'; runId: 0; name: BackendName; reason: string }
+  | { type: 'backend'; runId: 0; name: BackendName; reason: string; adapter?: string }
   | { type: 'done'; runId: number; test: Metrics; val?: Metrics; backend: string }
   | { type: 'error'; runId: number; message: string; stack?: string }
 

@@ -54,13 +54,13 @@ export function spawnTrainingWorker(): Worker {
 /** The backend a training worker selects, asked of a short-lived worker (tfjs stays out of main). */
 export async function probeBackend(
   spawn: () => Worker = spawnTrainingWorker,
-): Promise<{ name: BackendName; reason: string }> {
+): Promise<{ name: BackendName; reason: string; adapter?: string }> {
   const w = spawn()
   try {
     return await new Promise((resolve, reject) => {
       w.on('message', (raw: unknown) => {
         const m = parseFromWorker(raw)
-        if (m.type === 'backend') resolve({ name: m.name, reason: m.reason })
+        if (m.type === 'backend') resolve({ name: m.name, reason: m.reason, adapter: m.adapter })
         else if (m.type === 'error') reject(new Error(m.message))
       })
       w.on('error', reject)
@@ -175,8 +175,12 @@ export class RunManager implements Runs {
     const a = this.active
     if (a) {
       a.cancelling = true
-      await a.worker.terminate()
+      // Stopped cooperatively first (a GPU worker terminated during a readback aborts the process).
+      Atomics.store(a.cancelFlag, 0, 1)
+      this.post(a.worker, { type: 'cancel', runId: a.runId })
+      const timer = setTimeout(() => void a.worker.terminate(), this.grace)
       await a.settled
+      clearTimeout(timer)
     }
   }
 
@@ -247,7 +251,7 @@ export class RunManager implements Runs {
         switch (m.type) {
           case 'status':
             if (m.status === 'running') this.setStatus(runId, 'running')
-            else end('cancelled')
+            else end(this.stopped ? 'interrupted' : 'cancelled')
             break
           case 'progress': {
             // A resumed run redoes the work after its last checkpoint: the bar never goes back.

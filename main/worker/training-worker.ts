@@ -64,6 +64,16 @@ async function loadDataset(src: DatasetSource): Promise<RecDataset> {
   return loadDatasetFromDb(src.dbPath, src.datasetId)
 }
 
+/**
+ * Cooperative end of GPU work: every readback has been awaited by now (a cancel lands between steps),
+ * and the device is destroyed before main terminates this thread (a terminate during a pending GPU
+ * readback aborts the whole process).
+ */
+async function releaseGpu(): Promise<void> {
+  const { shutdownBackend } = await import('../engine/backend')
+  await shutdownBackend()
+}
+
 async function run(msg: StartMessage): Promise<void> {
   controller = new AbortController()
   activeRun = msg.runId
@@ -125,8 +135,11 @@ async function run(msg: StartMessage): Promise<void> {
     }
     const result = await trainer(ctx)
     if (pending) post({ type: 'progress', progress: pending })
+    await releaseGpu()
     post({ type: 'done', runId, ...result })
   } catch (err) {
+    // Main terminates the worker on the final message: the GPU device is closed before it is sent.
+    await releaseGpu().catch(() => undefined)
     if (isAbort(err) || controller.signal.aborted) post({ type: 'status', runId, status: 'cancelled' })
     else
       post({
@@ -148,8 +161,18 @@ port.on('message', (raw: unknown) => {
     pendingAcks.delete(msg.seq)
   } else if (msg.type === 'probe-backend') {
     void import('../engine/backend')
-      .then((b) => b.initBackend('auto'))
-      .then((info) => post({ type: 'backend', runId: 0, name: info.name, reason: info.reason }))
+      .then((b) => b.initBackend('auto').then((info) => ({ info, b })))
+      .then(async ({ info, b }) => {
+        // Main terminates the probe on the answer: a GPU device is closed before (cooperative shutdown).
+        await b.shutdownBackend()
+        post({
+          type: 'backend',
+          runId: 0,
+          name: info.name,
+          reason: info.reason,
+          adapter: info.adapter ? b.adapterLabel(info.adapter) : undefined,
+        })
+      })
       .catch((err) =>
         post({ type: 'error', runId: 0, message: err instanceof Error ? err.message : String(err) }),
       )

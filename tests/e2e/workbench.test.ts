@@ -95,7 +95,7 @@ describe('workbench in browser mode', () => {
 
   it('shows the backend badge and keyboard help', async () => {
     const badge = await waitForText(page.getByTestId('backend-badge'), (t) => /tfjs/.test(t), 30_000, 'badge')
-    expect(badge).toMatch(/browser · tfjs (node-gpu|node|native|wasm|cpu)/)
+    expect(badge).toMatch(/browser · tfjs (node-gpu|webgpu \(.+\)|node|native|wasm|cpu)/)
     await page.keyboard.press('?')
     await page.getByTestId('shortcuts-dialog').waitFor()
     await page.keyboard.press('Escape')

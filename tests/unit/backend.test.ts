@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { backendInfo, initBackend } from '../../main/engine/backend'
+import { backendInfo, backendLabel, initBackend } from '../../main/engine/backend'
 
 const root = path.resolve(__dirname, '../..')
 
@@ -61,12 +61,14 @@ describe('initBackend', () => {
       encoding: 'utf8',
     })
     const info = JSON.parse(out.trim().split('\n').pop() as string)
-    expect(['node-gpu', 'node', 'native', 'wasm']).toContain(info.name)
+    expect(['node-gpu', 'webgpu', 'node', 'native', 'wasm']).toContain(info.name)
     if (info.name === 'native' || info.name === 'wasm') {
-      const skipped = info.name === 'native' ? ['node-gpu', 'node'] : ['node-gpu', 'node', 'native']
+      const skipped = ['node-gpu', 'webgpu', 'node', ...(info.name === 'wasm' ? ['native'] : [])]
       expect(info.tried.map((t: { name: string }) => t.name)).toEqual(skipped)
       expect(info.tried[0].error).toMatch(/tfjs-node-gpu/)
-      expect(info.reason).toMatch(/node-gpu, node unavailable/)
+      // No hardware GPU here: Dawn finds none, or only a software adapter that auto must not take.
+      expect(info.tried[1].error).toMatch(/no WebGPU adapter|only a software adapter/)
+      expect(info.reason).toMatch(/node-gpu, webgpu, node unavailable/)
     }
   })
 
@@ -92,6 +94,49 @@ describe('initBackend', () => {
       String,
     )
     expect(src.some((s) => s.includes('ExitStatus') || s.includes('throw reason'))).toBe(false)
+  })
+
+  it('labels runs with the GPU adapter for webgpu only', () => {
+    const adapter = {
+      vendor: 'mesa',
+      architecture: 'software',
+      device: 'llvmpipe',
+      description: 'llvmpipe: Mesa 25.0.7',
+      fallback: true,
+      maxStorageBufferBindingSize: 2 ** 27,
+    }
+    expect(backendLabel({ name: 'wasm', reason: 'x', tried: [] })).toBe('wasm')
+    expect(backendLabel({ name: 'webgpu', reason: 'x', tried: [], adapter })).toBe(
+      'webgpu (mesa software, llvmpipe: Mesa 25.0.7 (software))',
+    )
+  })
+
+  it('never takes a software WebGPU adapter unless asked for with CLLM4REC_WEBGPU_FALLBACK=1', async () => {
+    const prev = process.env.CLLM4REC_WEBGPU_FALLBACK
+    delete process.env.CLLM4REC_WEBGPU_FALLBACK
+    try {
+      await initBackend('cpu')
+      // Here Dawn finds no Vulkan device, or (with lavapipe selected) only the software one.
+      await expect(initBackend('webgpu')).rejects.toThrow(
+        /webgpu: (Dawn found no WebGPU adapter|only a software adapter .*CLLM4REC_WEBGPU_FALLBACK=1)/,
+      )
+      expect(tf.getBackend()).toBe('cpu')
+    } finally {
+      if (prev !== undefined) process.env.CLLM4REC_WEBGPU_FALLBACK = prev
+    }
+  })
+
+  it("says why webgpu cannot run inside Electron's processes (auto falls back)", async () => {
+    Object.defineProperty(process.versions, 'electron', { value: '39.8.10', configurable: true })
+    try {
+      await initBackend('cpu')
+      await expect(initBackend('webgpu')).rejects.toThrow(
+        /webgpu: Electron forbids the external ArrayBuffers/,
+      )
+    } finally {
+      delete (process.versions as { electron?: string }).electron
+    }
+    expect(process.versions.electron).toBeUndefined()
   })
 
   it('fails loudly when an explicit backend is unavailable', async () => {

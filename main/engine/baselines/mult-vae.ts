@@ -3,6 +3,7 @@
 // linearly to β = 0.2; the epoch with the best validation score is kept.
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
+import { checkGpu } from '../backend'
 import { evaluate, type Scorer } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import { Rng } from '../train/rng'
@@ -76,14 +77,21 @@ export class MultVae implements Scorer {
     return tf.matMul(h, this.p.w3).add(this.p.b3) as tf.Tensor2D
   }
 
-  scoreUsers(users: number[]): Float32Array {
-    return tf.tidy(() => this.decode(this.encode(this.input(users)).mu).dataSync() as Float32Array)
+  async scoreUsers(users: number[]): Promise<Float32Array> {
+    const scores = tf.tidy(() => this.decode(this.encode(this.input(users)).mu))
+    try {
+      return (await scores.data()) as Float32Array
+    } finally {
+      scores.dispose()
+      checkGpu()
+    }
   }
 
-  private snapshot(): Map<string, Float32Array> {
-    return new Map(
-      Object.entries(this.p).map(([k, v]) => [k, Float32Array.from(v.dataSync() as Float32Array)]),
-    )
+  private async snapshot(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>()
+    for (const [k, v] of Object.entries(this.p))
+      out.set(k, Float32Array.from((await v.data()) as Float32Array))
+    return out
   }
 
   private restore(s: Map<string, Float32Array>): void {
@@ -145,14 +153,15 @@ export class MultVae implements Scorer {
             true,
             Object.values(model.p),
           )
-          lossSum += cost ? cost.dataSync()[0] : NaN
+          lossSum += cost ? (await cost.data())[0] : NaN
+          checkGpu()
           cost?.dispose()
           step++
         }
         const val = await evaluate(model, data, 'val', { signal: o.signal })
         o.onEpoch?.(e, lossSum / stepsPerEpoch, val)
         const score = selectionScore(val)
-        if (!best || score > best.score) best = { score, val, epoch: e, params: model.snapshot() }
+        if (!best || score > best.score) best = { score, val, epoch: e, params: await model.snapshot() }
       }
     } finally {
       opt.dispose()

@@ -97,9 +97,24 @@ export interface PackedBatch {
 }
 
 /** Inputs are ids[0..len-1); the hidden state at t-1 predicts ids[t]. */
-export function packBatch(docs: Doc[], predictFirstMainToken: boolean): PackedBatch {
+/** Length padding to a few distinct shapes: `bucket` rounds T up (never beyond maxT); 1 keeps T exact. */
+export interface ShapeBucket {
+  bucket: number
+  maxT: number
+}
+
+function bucketed(T: number, shape?: ShapeBucket): number {
+  if (!shape || shape.bucket <= 1) return T
+  return Math.max(T, Math.min(shape.maxT, Math.ceil(T / shape.bucket) * shape.bucket))
+}
+
+/**
+ * Right-padded batch. Padding never changes a loss (causal attention, targets by position); `shape`
+ * pads further so a GPU's buffer pool, which matches sizes exactly, sees few distinct shapes.
+ */
+export function packBatch(docs: Doc[], predictFirstMainToken: boolean, shape?: ShapeBucket): PackedBatch {
   const B = docs.length
-  const T = Math.max(1, ...docs.map((d) => d.ids.length - 1))
+  const T = bucketed(Math.max(1, ...docs.map((d) => d.ids.length - 1)), shape)
   const inputs = new Int32Array(B * T)
   const positions: number[] = []
   const targets: number[] = []
@@ -114,14 +129,17 @@ export function packBatch(docs: Doc[], predictFirstMainToken: boolean): PackedBa
 }
 
 /** Prompts packed for RecLLM: the last prompt position of each row gives the prediction. */
-export function packPrompts(prompts: number[][]): {
+export function packPrompts(
+  prompts: number[][],
+  shape?: ShapeBucket,
+): {
   inputs: Int32Array
   B: number
   T: number
   last: Int32Array
 } {
   const B = prompts.length
-  const T = Math.max(1, ...prompts.map((p) => p.length))
+  const T = bucketed(Math.max(1, ...prompts.map((p) => p.length)), shape)
   const inputs = new Int32Array(B * T)
   const last = new Int32Array(B)
   prompts.forEach((p, b) => {

@@ -1,9 +1,11 @@
 // A trained CLLM4Rec model ready to use (CLLM4REC.md §6 prediction, plus the inspection calls the
 // workbench makes): RecLLM scoring with the full training history as prompt (one forward pass, softmax
 // over all items, no generation), content-side scoring, nearest items, embedding tables for PCA, and
-// greedy review generation from the content LLM.
+// greedy review generation from the content LLM. Every readback is awaited (GPU backends have no
+// synchronous one).
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
+import { bindingLimitBytes, checkGpu, releaseGpuPool, shapeBucket } from '../backend'
 import { disposeCache, type KvCache } from '../gpt2/model'
 import { tokenPicker, type Sampling } from '../gpt2/sampling'
 import type { Scorer } from '../eval/evaluate'
@@ -40,9 +42,16 @@ export class Cllm4recSession implements Scorer {
     return rng.shuffle([...this.data.train[user]])
   }
 
-  /** Item scores [users.length, J] (log-softmax) from the recommendation prompt through one side. */
-  scoreUsersWith(users: number[], side: Side, batchSize = 64): Float32Array {
+  /**
+   * Item scores [users.length, J] (log-softmax) from the recommendation prompt through one side. The
+   * batch shrinks so its [B, J] scores stay under the GPU's binding limit (above it results are wrong).
+   */
+  async scoreUsersWith(users: number[], side: Side, maxBatch = 64): Promise<Float32Array> {
     const J = this.data.itemIds.length
+    const fit = Math.floor(bindingLimitBytes() / (J * 4))
+    if (fit < 1)
+      throw new Error(`scoring: ${J} items exceed the GPU's binding limit of ${bindingLimitBytes()} bytes`)
+    const batchSize = Math.min(maxBatch, fit)
     const out = new Float32Array(users.length * J)
     // Rows sorted by history length so each right-padded batch wastes little (results keep input order).
     const order = users
@@ -60,45 +69,55 @@ export class Cllm4recSession implements Scorer {
             this.maxLength,
           ).ids,
       )
-      const p = packPrompts(prompts)
+      const p = packPrompts(prompts, { bucket: shapeBucket(), maxT: this.maxLength })
       const scores = tf.tidy(() => {
         const h = this.model.hiddenAt(p.inputs, p.B, p.T, side, p.last)
         return tf.logSoftmax(this.model.itemLogits(h, side))
       })
-      const v = scores.dataSync() as Float32Array
-      scores.dispose()
+      let v: Float32Array
+      try {
+        v = (await scores.data()) as Float32Array
+      } finally {
+        scores.dispose()
+      }
+      checkGpu()
       rows.forEach((r, b) => out.set(v.subarray(b * J, (b + 1) * J), r * J))
     }
     return out
   }
 
   /** RecLLM scores (collaborative side): what the evaluator ranks. */
-  scoreUsers(users: number[]): Float32Array {
+  scoreUsers(users: number[]): Promise<Float32Array> {
     return this.scoreUsersWith(users, 'collab')
   }
 
   /** Top-K items for a user, training items excluded. */
-  recommend(user: number, k: number, side: Side = 'collab'): { item: number; score: number }[] {
+  async recommend(
+    user: number,
+    k: number,
+    side: Side = 'collab',
+  ): Promise<{ item: number; score: number }[]> {
     if (!Number.isInteger(user) || user < 0 || user >= this.data.train.length)
       throw new Error(`recommend: user ${user} out of range`)
-    const scores = this.scoreUsersWith([user], side)
+    const scores = await this.scoreUsersWith([user], side)
     const top = topKRow(scores, 0, scores.length, k, new Set(this.data.train[user]))
     return Array.from(top, (item) => ({ item, score: scores[item] }))
   }
 
   /** Copy of an embedding table as row-major Float32Array [rows, C]. */
-  embeddings(name: TableName): { data: Float32Array; rows: number; dim: number } {
+  async embeddings(name: TableName): Promise<{ data: Float32Array; rows: number; dim: number }> {
     const v = this.model.tables()[name]
-    return { data: v.dataSync() as Float32Array, rows: v.shape[0] as number, dim: v.shape[1] as number }
+    const data = Float32Array.from((await v.data()) as Float32Array)
+    return { data, rows: v.shape[0] as number, dim: v.shape[1] as number }
   }
 
   /** Items most similar to `item` by cosine similarity of one item table. */
-  nearestItems(
+  async nearestItems(
     item: number,
     k: number,
     table: 'zl_item' | 'zc_item' = 'zl_item',
-  ): { item: number; similarity: number }[] {
-    const { data, rows, dim } = this.embeddings(table)
+  ): Promise<{ item: number; similarity: number }[]> {
+    const { data, rows, dim } = await this.embeddings(table)
     if (!Number.isInteger(item) || item < 0 || item >= rows)
       throw new Error(`nearestItems: item ${item} out of range`)
     const norm = (r: number) => Math.hypot(...data.subarray(r * dim, (r + 1) * dim)) || 1
@@ -118,13 +137,13 @@ export class Cllm4recSession implements Scorer {
    * Review text from the content LLM for (user, item), KV-cached, stops at end-of-text: greedy, or
    * sampled (temperature, top-k, seed) when `sampling` is given.
    */
-  generateReview(
+  async generateReview(
     user: number,
     item: number,
     maxNewTokens = 30,
     signal?: AbortSignal,
     sampling?: Sampling,
-  ): { prompt: string; text: string; ids: number[] } {
+  ): Promise<{ prompt: string; text: string; ids: number[] }> {
     const pick = tokenPicker(sampling)
     const promptIds = this.tok.encode(fillTemplate(this.config.prompts.review, { user, item }))
     const stop = (this.tok.text as { eosId?: number }).eosId
@@ -141,12 +160,15 @@ export class Cllm4recSession implements Scorer {
         x.dispose()
         disposeCache(cache)
         cache = r.cache
-        const next = tf.tidy(() => {
+        const nextT = tf.tidy(() => {
           const T = r.hidden.shape[1]
           const last = r.hidden.slice([0, T - 1, 0], [1, 1, -1]).reshape([1, -1]) as tf.Tensor2D
-          return pick(this.model.backbone.logits(last).dataSync() as Float32Array)
+          return this.model.backbone.logits(last)
         })
         r.hidden.dispose()
+        const next = pick((await nextT.data()) as Float32Array)
+        nextT.dispose()
+        checkGpu()
         if (next === stop) break
         out.push(next)
         x = tf.tidy(() => this.model.backbone.embedTokens(tf.tensor2d([[next]], [1, 1], 'int32')))
@@ -154,6 +176,8 @@ export class Cllm4recSession implements Scorer {
       x.dispose()
     } finally {
       disposeCache(cache)
+      // Each step had a longer cache (its own buffer sizes): the pool is freed (webgpu only).
+      releaseGpuPool()
     }
     return { prompt: this.tok.decode(promptIds), text: this.tok.text.decode(out), ids: out }
   }

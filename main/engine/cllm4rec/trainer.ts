@@ -4,7 +4,14 @@
 // everything needed to continue bit-for-bit (embeddings, Adam moments and β powers, PRNG state, best).
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
-import { backendInfo } from '../backend'
+import {
+  assertFitsBinding,
+  backendInfo,
+  backendLabel,
+  checkGpu,
+  releaseGpuPool,
+  shapeBucket,
+} from '../backend'
 import { evaluate } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import {
@@ -62,7 +69,9 @@ async function optimizerState(opt: tf.AdamOptimizer): Promise<StoredTensor[]> {
   const ws = await opt.getWeights()
   const o = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable }
   const all = [...ws.map((w) => w.tensor), o.accBeta1, o.accBeta2]
-  return all.map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync() as Float32Array) }))
+  const out: StoredTensor[] = []
+  for (const t of all) out.push({ shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) })
+  return out
 }
 
 async function restoreOptimizer(opt: tf.AdamOptimizer, stored: StoredTensor[]): Promise<void> {
@@ -193,6 +202,12 @@ async function setUpRun(
           ...clock.duringBackbone(etaSec, tokensPerSec),
         }),
     }))
+  try {
+    checkGpuSizes(config, backbone, data.itemIds.length)
+  } catch (e) {
+    if (!opts.backbone) backbone.model.dispose()
+    throw e
+  }
   const vocab = new SoftVocab(backbone.model.config.vocabSize, data.userIds.length, data.itemIds.length)
   const tok = new ExtendedTokenizer(backbone.tokenizer, vocab)
   const model = new Cllm4recModel(backbone.model, vocab, config.initStd, config.seed)
@@ -231,6 +246,24 @@ async function setUpRun(
     startTask: 0,
     resumedFrom: null,
   }
+}
+
+/** The run's largest single tensors against the GPU's binding limit (webgpu only), before any step. */
+function checkGpuSizes(config: Readonly<Cllm4recConfig>, backbone: LoadedBackbone, items: number): void {
+  const { vocabSize, nEmbd, nHead, nPositions } = backbone.model.config
+  const maxLength = Math.min(config.maxLength, nPositions)
+  assertFitsBinding(
+    `the backbone's token embeddings [${vocabSize}, ${nEmbd}]`,
+    vocabSize * nEmbd * 4,
+    'use a smaller backbone or another backend',
+  )
+  const B = config.batchSize
+  assertFitsBinding(`the RecLLM item logits [${B}, ${items}]`, B * items * 4, 'lower batchSize')
+  assertFitsBinding(
+    `the attention scores [${B}, ${nHead}, ${maxLength}, ${maxLength}]`,
+    B * nHead * maxLength * maxLength * 4,
+    'lower batchSize or maxLength',
+  )
 }
 
 /** Training-step dropout: the config's rate for all three sites, else the backbone's own pdrop. */
@@ -311,9 +344,11 @@ async function runTask(run: RunState, ti: number): Promise<void> {
   const task = run.tasks[ti]
   const meter = new EpochMeter(run, ti)
   if (task.kind === 'content' && run.content.docs.length > 0)
-    contentEpoch(run, task.stage === 'finetune' ? 'contentFt' : 'content', meter)
-  else if (task.kind === 'collab') collabEpoch(run, meter)
-  else if (task.kind === 'rec') recEpoch(run, meter)
+    await contentEpoch(run, task.stage === 'finetune' ? 'contentFt' : 'content', meter)
+  else if (task.kind === 'collab') await collabEpoch(run, meter)
+  else if (task.kind === 'rec') await recEpoch(run, meter)
+  // Each task has other shapes: pooled GPU buffers of the last one are freed (webgpu only).
+  releaseGpuPool()
   const secs = meter.seconds()
   if (meter.tokens > 0) {
     run.timer.record(`${task.stage}:${task.kind}`, meter.tokens, secs)
@@ -342,9 +377,10 @@ async function runTask(run: RunState, ti: number): Promise<void> {
 
 /**
  * One optimizer step on the side's tables. Dropout masks are seeded from the run's PRNG (a resumed run
- * draws the same ones) and exist only inside the step: evaluation is deterministic.
+ * draws the same ones) and exist only inside the step: evaluation is deterministic. The loss is the
+ * step's one readback, awaited (a GPU backend has no synchronous readback).
  */
-function step(run: RunState, side: Side, key: OptKey, lossFn: () => tf.Scalar): number {
+async function step(run: RunState, side: Side, key: OptKey, lossFn: () => tf.Scalar): Promise<number> {
   run.model.setTrainingStep(run.rng.int(0x7fffffff))
   let cost: tf.Scalar | null
   try {
@@ -352,14 +388,19 @@ function step(run: RunState, side: Side, key: OptKey, lossFn: () => tf.Scalar): 
   } finally {
     run.model.setTrainingStep(null)
   }
-  const v = cost ? cost.dataSync()[0] : NaN
-  cost?.dispose()
+  let v = NaN
+  try {
+    if (cost) v = (await cost.data())[0]
+  } finally {
+    cost?.dispose()
+  }
+  checkGpu()
   if (!Number.isFinite(v)) throw new Error(`training diverged: loss ${v} (${key})`)
   return v
 }
 
 /** C-epoch: content LLM loss + mutual term on z^c (warm-up, rounds, finetuning). */
-function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): void {
+async function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): Promise<void> {
   const bs = batches(
     run.rng.shuffle([...run.content.docs]),
     run.config.batchSize,
@@ -368,7 +409,7 @@ function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): void {
   )
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
-    const loss = step(run, 'content', key, () => docLoss(run, 'content', docs))
+    const loss = await step(run, 'content', key, () => docLoss(run, 'content', docs))
     meter.add(
       docs.reduce((s, d) => s + d.ids.length, 0),
       loss,
@@ -378,13 +419,13 @@ function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): void {
 }
 
 /** L-epoch: collaborative LLM loss (items reshuffled this pass) + mutual term and prior on z^l. */
-function collabEpoch(run: RunState, meter: EpochMeter): void {
+async function collabEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const set = buildCollabDocs(run.data, run.tok, run.config, run.rng, run.maxLength)
   run.collabTruncated = Math.max(run.collabTruncated, set.truncated)
   const bs = batches(run.rng.shuffle(set.docs), run.config.batchSize, run.rng, (d) => d.ids.length)
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
-    const loss = step(run, 'collab', 'collab', () => docLoss(run, 'collab', docs))
+    const loss = await step(run, 'collab', 'collab', () => docLoss(run, 'collab', docs))
     meter.add(
       docs.reduce((s, d) => s + d.ids.length, 0),
       loss,
@@ -394,18 +435,21 @@ function collabEpoch(run: RunState, meter: EpochMeter): void {
 }
 
 /** RecLLM epoch: masked prompting, multinomial loss over the item head + mutual term on z^l. */
-function recEpoch(run: RunState, meter: EpochMeter): void {
+async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const { config, model } = run
   const ex = run.rng.shuffle(buildRecExamples(run.data, run.tok, config, run.rng, run.maxLength))
   const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
   for (const b of bs) {
     run.opts.signal?.throwIfAborted()
-    const p = packPrompts(b.map((e) => e.prompt))
+    const p = packPrompts(
+      b.map((e) => e.prompt),
+      { bucket: shapeBucket(), maxT: run.maxLength },
+    )
     const rows = batchRows(
       b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
       run.perDoc,
     )
-    const loss = step(run, 'collab', 'rec', () =>
+    const loss = await step(run, 'collab', 'rec', () =>
       tf.tidy(() =>
         model
           .recLoss(
@@ -432,7 +476,10 @@ function recEpoch(run: RunState, meter: EpochMeter): void {
 function docLoss(run: RunState, side: Side, docs: Doc[]): tf.Scalar {
   const { config, model } = run
   return tf.tidy(() => {
-    const batch = packBatch(docs, config.predictFirstMainToken)
+    const batch = packBatch(docs, config.predictFirstMainToken, {
+      bucket: shapeBucket(),
+      maxT: run.maxLength,
+    })
     const rows = batchRows(docs, run.perDoc)
     const lm = side === 'collab' ? model.collabLoss(batch) : model.contentLoss(batch)
     return lm.add(
@@ -445,6 +492,7 @@ function docLoss(run: RunState, side: Side, docs: Doc[]): tf.Scalar {
 async function validateAndSelect(run: RunState, epoch: number): Promise<RankingMetrics> {
   const { model } = run
   const m = await evaluate(run.session, run.data, 'val', { signal: run.opts.signal })
+  releaseGpuPool()
   // Validation scores the RecLLM (also when it follows a finetuning C-epoch): finetune series.
   run.opts.onMetric?.({ stage: 'finetune', epoch, split: 'val', metrics: { ...m } })
   const score = selectionScore(m)
@@ -452,8 +500,8 @@ async function validateAndSelect(run: RunState, epoch: number): Promise<RankingM
     run.best = {
       score,
       metrics: m,
-      zlUser: model.zlUser.dataSync() as Float32Array,
-      zlItem: model.zlItem.dataSync() as Float32Array,
+      zlUser: Float32Array.from((await model.zlUser.data()) as Float32Array),
+      zlItem: Float32Array.from((await model.zlItem.data()) as Float32Array),
     }
   }
   return m
@@ -474,7 +522,7 @@ async function snapshot(run: RunState, stepDone: number, stage: string): Promise
   const { model, best, config, tasks } = run
   const tensors: Record<string, StoredTensor> = {}
   for (const [name, v] of Object.entries(model.tables())) {
-    tensors[name] = { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }
+    tensors[name] = { shape: v.shape, data: Float32Array.from((await v.data()) as Float32Array) }
   }
   const optimizerTensors: Record<string, number> = {}
   for (const k of OPT_KEYS) {
@@ -491,7 +539,10 @@ async function snapshot(run: RunState, stepDone: number, stage: string): Promise
     config,
     seed: config.seed,
     dataHash: run.data.hash,
-    backend: backendInfo()?.name ?? tf.getBackend(),
+    backend: (() => {
+      const info = backendInfo()
+      return info ? backendLabel(info) : tf.getBackend()
+    })(),
     stage: stepDone >= tasks.length ? 'done' : stage,
     step: stepDone,
     rngState: run.rng.state,

@@ -10,17 +10,22 @@ export interface GenerateOptions {
   signal?: AbortSignal
 }
 
-/** Argmax over the vocabulary of the last position's logits of hidden [1, T, C]. */
-function nextToken(model: Gpt2, hidden: tf.Tensor3D): number {
-  return tf.tidy(() => {
+/** Argmax over the vocabulary of the last position's logits of hidden [1, T, C] (awaited readback). */
+async function nextToken(model: Gpt2, hidden: tf.Tensor3D): Promise<number> {
+  const t = tf.tidy(() => {
     const [, T, C] = hidden.shape
     const last = hidden.slice([0, T - 1, 0], [1, 1, C]).reshape([1, C]) as tf.Tensor2D
-    return model.logits(last).argMax(-1).dataSync()[0]
+    return model.logits(last).argMax(-1)
   })
+  try {
+    return (await t.data())[0]
+  } finally {
+    t.dispose()
+  }
 }
 
 /** Greedy continuation of `ids`; returns only the new ids. Stops at the context limit. */
-export function generateGreedy(model: Gpt2, ids: number[], opts: GenerateOptions): number[] {
+export async function generateGreedy(model: Gpt2, ids: number[], opts: GenerateOptions): Promise<number[]> {
   if (ids.length === 0) throw new Error('generate: the prompt must contain at least one token')
   const V = model.config.vocabSize
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= V)
@@ -42,8 +47,12 @@ export function generateGreedy(model: Gpt2, ids: number[], opts: GenerateOptions
       tf.dispose([idT, x])
       disposeCache(cache)
       cache = r.cache
-      const next = nextToken(model, r.hidden)
-      r.hidden.dispose()
+      let next: number
+      try {
+        next = await nextToken(model, r.hidden)
+      } finally {
+        r.hidden.dispose()
+      }
       out.push(next)
       if (next === opts.stopId) break
       input = [next]

@@ -213,10 +213,10 @@ export class Gpt2 {
   }
 
   /** Float32 copies of every parameter under HF names (`transformer.` prefix), for safetensors. */
-  toRawWeights(): Map<string, RawTensor> {
+  async toRawWeights(): Promise<Map<string, RawTensor>> {
     const out = new Map<string, RawTensor>()
     for (const [name, t] of this.params)
-      out.set(`transformer.${name}`, { shape: t.shape, data: t.dataSync() as Float32Array })
+      out.set(`transformer.${name}`, { shape: t.shape, data: (await t.data()) as Float32Array })
     return out
   }
 

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { learnBpe, mergesTxt, restrictGpt2Tokenizer, vocabJson, type BpeFiles } from './bpe-train'
 import { toHfConfig, type Gpt2Config } from './config'
 import { Gpt2 } from './model'
+import { checkGpu } from '../backend'
 import { encodeSafetensors } from './safetensors'
 import { Gpt2Tokenizer } from './tokenizer'
 import { mulberry32 } from '../../data/prng'
@@ -147,7 +148,7 @@ export async function trainScratchBackbone(
       for (let b = 0; b < stepsPerEpoch; b++) {
         if (opts.signal?.aborted) throw new Error('trainScratchBackbone: aborted')
         const batch = order.slice(b * o.batchSize, (b + 1) * o.batchSize).map((i) => data[i])
-        finalLoss = trainStep(model, optimizer, batch)
+        finalLoss = await trainStep(model, optimizer, batch)
         step++
         tokens += batch.length * (batch[0].length - 1)
         const sec = (performance.now() - start) / 1000
@@ -173,7 +174,7 @@ export async function trainScratchBackbone(
     })
     writeFolderAtomic(opts.outDir, {
       'config.json': JSON.stringify(hfConfig, null, 2),
-      'model.safetensors': encodeSafetensors(model.toRawWeights(), { format: 'pt' }),
+      'model.safetensors': encodeSafetensors(await model.toRawWeights(), { format: 'pt' }),
       'vocab.json': vocabJson(files),
       'merges.txt': mergesTxt(files),
       [PROVENANCE_FILE]: JSON.stringify(
@@ -194,8 +195,8 @@ export async function trainScratchBackbone(
 }
 
 /** One Adam step on next-token cross-entropy over equal-length windows; returns the loss. */
-function trainStep(model: Gpt2, optimizer: tf.Optimizer, batch: number[][]): number {
-  return tf.tidy(() => {
+async function trainStep(model: Gpt2, optimizer: tf.Optimizer, batch: number[][]): Promise<number> {
+  const loss = tf.tidy(() => {
     const B = batch.length
     const T = batch[0].length - 1
     const inputs = tf.tensor2d(
@@ -210,8 +211,15 @@ function trainStep(model: Gpt2, optimizer: tf.Optimizer, batch: number[][]): num
       return sparseCrossEntropySum(logits, targets).div(B * T) as tf.Scalar
     }, model.trainableWeights())
     optimizer.applyGradients(grads)
-    return value.dataSync()[0]
+    return value
   })
+  // The step's one readback, awaited: GPU backends have no synchronous one.
+  try {
+    return (await loss.data())[0]
+  } finally {
+    loss.dispose()
+    checkGpu()
+  }
 }
 
 /** Write every file into a sibling temp folder (each fsynced), then swap it into place by rename. */

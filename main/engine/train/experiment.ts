@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
+import { backendInfo, backendLabel } from '../backend'
 import { fitEaseOnValidation, EASE_LAMBDA_GRID } from '../baselines/ease'
 import { MultVae } from '../baselines/mult-vae'
 import { Popularity } from '../baselines/popularity'
@@ -51,6 +52,8 @@ export interface ExperimentResult {
   /** Every row was produced under this protocol. */
   protocol: string
   rows: ResultRow[]
+  /** The backend that trained CLLM4Rec, with the GPU adapter for webgpu. */
+  backend: string
   cllm4rec: Omit<TrainResult, 'session'> | null
 }
 
@@ -148,10 +151,11 @@ export async function runExperiment(
     synthetic: data.synthetic,
     protocol: protocolLabel(data),
     rows,
+    backend: currentBackendLabel(),
     cllm4rec: rest,
   }
   if (o.outDir) {
-    saveModel(path.join(o.outDir, 'model.bin'), session, data)
+    await saveModel(path.join(o.outDir, 'model.bin'), session, data)
     writeFileAtomic(
       path.join(o.outDir, 'run.json'),
       JSON.stringify(
@@ -169,14 +173,17 @@ export async function runExperiment(
   return { ...result, session }
 }
 
+/** The backend (and GPU adapter) that ran, as runs and checkpoints record it. */
+function currentBackendLabel(): string {
+  const info = backendInfo()
+  return info ? backendLabel(info) : tf.getBackend()
+}
+
 /** The selected embeddings as a checkpoint-format file. */
-export function saveModel(file: string, s: Cllm4recSession, data: RecDataset): void {
-  const tensors = Object.fromEntries(
-    Object.entries(s.model.tables()).map(([k, v]) => [
-      k,
-      { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) },
-    ]),
-  )
+export async function saveModel(file: string, s: Cllm4recSession, data: RecDataset): Promise<void> {
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {}
+  for (const [k, v] of Object.entries(s.model.tables()))
+    tensors[k] = { shape: v.shape, data: Float32Array.from((await v.data()) as Float32Array) }
   writeFileAtomic(
     file,
     encodeCheckpoint({
@@ -184,7 +191,7 @@ export function saveModel(file: string, s: Cllm4recSession, data: RecDataset): v
       config: s.config,
       seed: s.config.seed,
       dataHash: data.hash,
-      backend: tf.getBackend(),
+      backend: currentBackendLabel(),
       stage: 'done',
       step: 0,
       rngState: 0,

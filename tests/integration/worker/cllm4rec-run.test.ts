@@ -135,7 +135,7 @@ describe('CLLM4Rec runs in the worker', () => {
     const d = await app.handlers.getRun(runId)
     expect(d.error).toBeUndefined()
     expect(d.status).toBe('done')
-    expect(d.backend).toMatch(/^(native|wasm|cpu|node|node-gpu)$/)
+    expect(d.backend).toMatch(/^(native|wasm|cpu|node|node-gpu|webgpu \(.+\))$/)
     expect(d.test!.ndcg100).toBeGreaterThan(0)
     rtts.sort((a, b) => a - b)
     const p99 = rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]

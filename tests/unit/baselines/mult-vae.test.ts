@@ -16,7 +16,7 @@ describe('Mult-VAE', () => {
     const n0 = tf.memory().numTensors
     const a = await MultVae.fit(data, { epochs: 15, batchSize: 50, hidden: 100, latent: 20, seed: 4 })
     const b = await MultVae.fit(data, { epochs: 15, batchSize: 50, hidden: 100, latent: 20, seed: 4 })
-    expect(Array.from(a.model.scoreUsers([0, 1]))).toEqual(Array.from(b.model.scoreUsers([0, 1])))
+    expect(Array.from(await a.model.scoreUsers([0, 1]))).toEqual(Array.from(await b.model.scoreUsers([0, 1])))
     const pop = await evaluate(new Popularity(data), data, 'val')
     expect(a.val.recall20).toBeGreaterThan(pop.recall20)
     a.model.dispose()

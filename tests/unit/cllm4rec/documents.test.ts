@@ -3,6 +3,7 @@ import {
   collaborativeDoc,
   contentDoc,
   packBatch,
+  packPrompts,
   recommendationPrompt,
   renderDocument,
   templateTokenCounts,
@@ -88,6 +89,20 @@ describe('documents', () => {
     expect(Array.from(p.inputs.slice(6))).toEqual([22, 0, 1, 2, 0, 0])
     expect(Array.from(p.positions)).toEqual([4, 5, 6 + 3])
     expect(Array.from(p.targets)).toEqual([19, 20, 27])
+  })
+
+  it('pads to a shape bucket (never past maxT) with the same targets', () => {
+    const a = contentDoc(tok, DEFAULT_PROMPTS, 'itemText', { item: 4 }, 'soft brush', { maxLength: 64 })
+    const b = collaborativeDoc(tok, DEFAULT_PROMPTS, 0, [1], { maxLength: 64 })
+    const p = packBatch([a, b], true, { bucket: 16, maxT: 64 })
+    expect(p.T).toBe(16)
+    expect(Array.from(p.inputs.slice(16, 22))).toEqual([22, 0, 1, 2, 0, 0])
+    expect(Array.from(p.positions)).toEqual([4, 5, 16 + 3])
+    expect(Array.from(p.targets)).toEqual([19, 20, 27])
+    expect(packBatch([a, b], true, { bucket: 16, maxT: 10 }).T).toBe(10)
+    expect(packBatch([a, b], true, { bucket: 1, maxT: 64 }).T).toBe(6)
+    const q = packPrompts([a.ids, b.ids.slice(0, 3)], { bucket: 16, maxT: 64 })
+    expect([q.T, ...q.last]).toEqual([16, 6, 16 + 2])
   })
 
   it('caps length by cutting the main text and flags the document', () => {

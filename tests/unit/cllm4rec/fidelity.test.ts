@@ -189,7 +189,7 @@ describe('fix 5: GPT-2 dropout in training steps only, seeded', () => {
 })
 
 describe('fix 6: the evaluation prompt is a seeded shuffle of the history', () => {
-  it('is a permutation, not ascending for most users, stable across calls, and seed-dependent', () => {
+  it('is a permutation, not ascending for most users, stable across calls, and seed-dependent', async () => {
     const d = tinyData()
     d.train = Array.from({ length: 4 }, () => [0, 1, 2, 3, 4, 5])
     const vocab = new SoftVocab(VOCAB, 4, 6)
@@ -203,8 +203,8 @@ describe('fix 6: the evaluation prompt is a seeded shuffle of the history', () =
     expect(s1.promptHistory(2)).toEqual(orders[2])
     expect([0, 1, 2, 3].map((u) => s2.promptHistory(u).join())).not.toEqual(orders.map((o) => o.join()))
     // scores do not depend on which other users share the batch
-    const all = s1.scoreUsers([0, 1, 2, 3])
-    const one = s1.scoreUsers([2])
+    const all = await s1.scoreUsers([0, 1, 2, 3])
+    const one = await s1.scoreUsers([2])
     for (let j = 0; j < 6; j++) expect(one[j]).toBeCloseTo(all[2 * 6 + j], 5)
     model.backbone.dispose()
     model.dispose()

@@ -122,6 +122,34 @@ describe('Cllm4recModel', () => {
     tf.dispose([loss, h])
   })
 
+  it('shape-bucket padding leaves the L, C and RecLLM losses unchanged', () => {
+    const shape = { bucket: 16, maxT: 64 }
+    const docs = [
+      collaborativeDoc(tok, DEFAULT_PROMPTS, 1, [3, 0], { maxLength: 64 }),
+      collaborativeDoc(tok, DEFAULT_PROMPTS, 2, [5], { maxLength: 64 }),
+    ]
+    const cdocs = [contentDoc(tok, DEFAULT_PROMPTS, 'itemText', { item: 4 }, 'soft brush', { maxLength: 64 })]
+    const ex = buildRecExamples(tinyData(), tok, resolveConfig(), new Rng(1), 64)
+    const both = (f: (s?: typeof shape) => tf.Scalar) =>
+      tf.tidy(() => [f().dataSync()[0], f(shape).dataSync()[0]])
+    const [l0, l1] = both((s) => model.collabLoss(packBatch(docs, true, s)))
+    const [c0, c1] = both((s) => model.contentLoss(packBatch(cdocs, true, s)))
+    const targets = ex.map((e) => e.targets)
+    const [r0, r1] = both((s) =>
+      model.recLoss(
+        packPrompts(
+          ex.map((e) => e.prompt),
+          s,
+        ),
+        targets,
+      ),
+    )
+    expect(l1).toBeCloseTo(l0, 6)
+    expect(c1).toBeCloseTo(c0, 6)
+    expect(r1).toBeCloseTo(r0, 6)
+    expect(packBatch(docs, true, shape).T).toBe(16)
+  })
+
   it('alternating steps leak no tensors', () => {
     const cfg = resolveConfig()
     const docs = [collaborativeDoc(tok, DEFAULT_PROMPTS, 1, [3, 0], { maxLength: 64 })]

@@ -59,10 +59,10 @@ describe('cli gpt2 commands', () => {
   it('generate: greedy ids and text equal to in-process generation; auto backend reported', async () => {
     const r = cli('generate', '--model', TINY, '--text', 'Hello world', '--max-new-tokens', '4')
     expect(r.code).toBe(0)
-    expect(r.stderr).toMatch(/backend: (native|wasm|node|node-gpu) /)
+    expect(r.stderr).toMatch(/backend: (native|wasm|node|node-gpu|webgpu) /)
     const out = JSON.parse(r.stdout)
     const { model, tokenizer } = await loadGpt2(TINY)
-    const ids = generateGreedy(model, tokenizer.encode('Hello world'), {
+    const ids = await generateGreedy(model, tokenizer.encode('Hello world'), {
       maxNewTokens: 4,
       stopId: tokenizer.eosId,
     })
@@ -134,7 +134,9 @@ describe('cli gpt2 commands', () => {
     expect(required.code).toBe(2)
     expect(required.stderr).toMatch(/missing required flag --model/)
     const badBackend = cli('logits', '--model', TINY, '--text', 'x', '--backend', 'tpu')
-    expect(badBackend.stderr).toMatch(/--backend must be one of auto, node-gpu, node, native, wasm, cpu/)
+    expect(badBackend.stderr).toMatch(
+      /--backend must be one of auto, node-gpu, webgpu, node, native, wasm, cpu/,
+    )
     const badInt = cli('generate', '--model', TINY, '--text', 'x', '--max-new-tokens', 'many')
     expect(badInt.stderr).toMatch(/--max-new-tokens must be an integer, got "many"/)
   })

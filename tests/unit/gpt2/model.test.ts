@@ -142,9 +142,9 @@ describe('GPT-2 forward on tiny-gpt2', () => {
     m.dispose()
   })
 
-  it('generates greedily with the cache, identical to argmax of full passes', () => {
+  it('generates greedily with the cache, identical to argmax of full passes', async () => {
     const prompt = tokenizer.encode('Once upon a time')
-    const out = generateGreedy(model, prompt, { maxNewTokens: 5 })
+    const out = await generateGreedy(model, prompt, { maxNewTokens: 5 })
     expect(out.length).toBe(5)
     const seq = [...prompt]
     for (let i = 0; i < 5; i++) {
@@ -152,16 +152,18 @@ describe('GPT-2 forward on tiny-gpt2', () => {
       seq.push(last.indexOf(Math.max(...last)))
     }
     expect(out).toEqual(seq.slice(prompt.length))
-    expect(() => generateGreedy(model, [60000], { maxNewTokens: 1 })).toThrow(/outside the vocabulary/)
+    await expect(generateGreedy(model, [60000], { maxNewTokens: 1 })).rejects.toThrow(
+      /outside the vocabulary/,
+    )
   })
 
-  it('leaks no tensors in inference, generation, or a frozen-backbone gradient step', () => {
+  it('leaks no tensors in inference, generation, or a frozen-backbone gradient step', async () => {
     const ids = tokenizer.encode('no leaks please')
     const soft = tf.variable(tf.randomNormal([1, ids.length, 2], 0, 0.02, 'float32', 1))
     const opt: tf.Optimizer = tf.train.adam(1e-3)
-    const work = () => {
+    const work = async () => {
       logitsOf(model, [ids])
-      generateGreedy(model, ids, { maxNewTokens: 3 })
+      await generateGreedy(model, ids, { maxNewTokens: 3 })
       const { value, grads } = tf.variableGrads(() => {
         const { hidden } = model.forwardEmbeds(soft as unknown as tf.Tensor3D)
         return model
@@ -172,10 +174,10 @@ describe('GPT-2 forward on tiny-gpt2', () => {
       opt.applyGradients(grads)
       tf.dispose([value, ...Object.values(grads)])
     }
-    work()
+    await work()
     const before = tf.memory().numTensors
-    work()
-    work()
+    await work()
+    await work()
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose(soft)
     opt.dispose()
