@@ -167,6 +167,8 @@ export async function run(argv: string[]): Promise<void> {
     }
     row.tokensPerSec = await gpt2TokensPerSec(n)
     row.scratch = await scratchTokensPerSec(n)
+    // The cpu backend (and lavapipe) would take hours on a real split.
+    if (stageData && name !== 'cpu' && name !== 'webgpu') row.stages = await cllm4recStageRates(stageData)
     rows.push(row)
   }
   const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2))
@@ -192,6 +194,23 @@ export async function run(argv: string[]): Promise<void> {
     )
   }
   for (const a of adapters) console.log(`webgpu ran on: ${a}`)
+  if (stageData) {
+    console.log(
+      `CLLM4Rec stages, one epoch each, tokens/s: ${stageData.name}, random 2x64 backbone, BPE 2000`,
+    )
+    console.log('| backend | content | collaborative | RecLLM |')
+    console.log('|' + ' --- |'.repeat(4))
+    for (const r of rows.filter((r) => r.stages))
+      console.log(
+        `| ${r.backend} | ${r.stages!.content.toFixed(0)} | ${r.stages!.collab.toFixed(0)} | ${r.stages!.rec.toFixed(0)} |`,
+      )
+    if (native?.stages && wasm?.stages) {
+      const x = (k: keyof StageRates) => `${(native.stages![k] / wasm.stages![k]).toFixed(2)}x`
+      console.log(
+        `native/wasm stages: content ${x('content')}, collaborative ${x('collab')}, RecLLM ${x('rec')}`,
+      )
+    }
+  }
   const numpy = numpyGflops()
   console.log(
     numpy ? `numpy sgemm 1024x1024 (same machine): ${numpy}` : 'numpy: not available (python3 + numpy)',

@@ -266,7 +266,9 @@ describe('API errors', () => {
     expect(s.status).toBe(400)
     expect(JSON.parse(s.body).error).toBe("argument 'query' must be a string")
     const t = await call('startRun', [{ datasetId: 1, preset: 'turbo' }])
-    expect(JSON.parse(t.body).error).toMatch(/argument 'input.preset' must be one of 'paper', 'official', 'fast'/)
+    expect(JSON.parse(t.body).error).toMatch(
+      /argument 'input.preset' must be one of 'paper', 'official', 'fast'/,
+    )
     const u = await call('createDemoDataset', [{ seed: 1, color: 'red' }])
     expect(JSON.parse(u.body).error).toBe("argument 'options' has unknown field 'color'")
     expect(JSON.parse((await call('appInfo', [1])).body).error).toMatch(/takes at most 0 argument/)
