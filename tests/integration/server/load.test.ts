@@ -41,8 +41,12 @@ async function writeTsv(file: string, rows: number): Promise<void> {
   out.write('user\titem\trating\n')
   for (let k = 0; k < rows; k += 10_000) {
     let chunk = ''
-    for (let j = k; j < Math.min(rows, k + 10_000); j++)
-      chunk += `u${j % (rows / 20)}\ti${(j * 7919) % 50_000}\t${1 + (j % 5)}\n`
+    // 20 distinct items per user (7919 is coprime to 50,000): every row is a new pair, so all of them
+    // reach the write phase (no dedup shrinks the import).
+    for (let j = k; j < Math.min(rows, k + 10_000); j++) {
+      const u = j % (rows / 20)
+      chunk += `u${u}\ti${(Math.floor(j / (rows / 20)) * 7919 + u) % 50_000}\t${1 + (j % 5)}\n`
+    }
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
   }
   await new Promise<void>((r) => out.end(() => r()))
@@ -152,6 +156,7 @@ describe('load on one database', () => {
       await new Promise((r) => setTimeout(r, 100))
     }
     const ds = await imported
+    const stored = await call<{ interactions: number }>('getDataset', ds.datasetId)
     await lock
     done = true
     await Promise.all(clients)
@@ -163,6 +168,7 @@ describe('load on one database', () => {
       p50Ms: Math.round(pct(latencies, 0.5)),
       p99Ms: Math.round(pct(latencies, 0.99)),
       maxMs: Math.round(Math.max(...latencies)),
+      importedInteractions: stored.interactions,
       runStatus: run.status,
       runStartedDuringImportWrite: startedDuringWrite,
       metricsDuringLoad: events.filter((e) => e.type === 'run.metric' && e.runId === runId).length,
@@ -172,6 +178,8 @@ describe('load on one database', () => {
     expect(run.error).toBeUndefined()
     expect(run.status).toBe('done')
     expect(ds.datasetId).toBeGreaterThan(demo.id)
+    // Every row is a distinct pair: all of them are stored.
+    expect(stored.interactions).toBe(ROWS)
     expect(latencies.length).toBeGreaterThan(CLIENTS)
   })
 })
