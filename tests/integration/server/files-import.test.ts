@@ -20,6 +20,7 @@ import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
 import { TOKEN_HEADER } from '../../../main/server/protocol'
 import { startServer, type RunningServer } from '../../../main/server/server'
+import { apiCall } from './api-call'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const DATA = path.resolve(here, '../../../../shared/data')
@@ -32,16 +33,7 @@ let srv: RunningServer
 let ws: WebSocket
 const events: AppEvent[] = []
 
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${srv.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: srv.token },
-    body: JSON.stringify(args),
-  })
-  const body = (await res.json()) as { error?: string }
-  if (!res.ok) throw new Error(`${res.status} ${body.error}`)
-  return body as T
-}
+const call = <T>(method: string, ...args: unknown[]): Promise<T> => apiCall<T>(srv, method, ...args)
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-files-'))

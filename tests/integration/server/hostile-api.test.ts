@@ -6,26 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatasetSummary, FileRef } from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
-import { TOKEN_HEADER } from '../../../main/server/protocol'
 import { startServer, type RunningServer } from '../../../main/server/server'
 import { tempDir } from '../../unit/data/helpers'
 import { csrMembers, metaPickle, npyHeaderOnly, zeroBomb, zip } from '../../unit/data/hostile-fixtures'
+import { apiCall } from './api-call'
 
 const t = tempDir('wb-hostile-api-')
 let app: ApiApp
 let srv: RunningServer
 let dbFile: string
 
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${srv.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: srv.token },
-    body: JSON.stringify(args),
-  })
-  const body = (await res.json()) as { error?: string }
-  if (!res.ok) throw new Error(`${res.status} ${body.error}`)
-  return body as T
-}
+const call = <T>(method: string, ...args: unknown[]): Promise<T> => apiCall<T>(srv, method, ...args)
 
 function dbBytes(): Buffer {
   app.services.db.db.pragma('wal_checkpoint(TRUNCATE)')

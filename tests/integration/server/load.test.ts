@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppEvent, FileRef, RunDetail } from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
-import { TOKEN_HEADER } from '../../../main/server/protocol'
 import { startServer, type RunningServer } from '../../../main/server/server'
 import { createRunManager } from '../../../main/worker/run-manager'
 import { tempDir } from '../../unit/data/helpers'
+import { apiCall } from './api-call'
 
 const ROWS = Number(process.env.LOAD_ROWS ?? 200_000)
 const HOLD_MS = Number(process.env.LOAD_HOLD_MS ?? 0)
@@ -25,16 +25,7 @@ let app: ApiApp
 let srv: RunningServer
 const events: AppEvent[] = []
 
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${srv.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: srv.token },
-    body: JSON.stringify(args),
-  })
-  const body = (await res.json()) as { error?: string }
-  if (!res.ok) throw new Error(`${method}: ${res.status} ${body.error}`)
-  return body as T
-}
+const call = <T>(method: string, ...args: unknown[]): Promise<T> => apiCall<T>(srv, method, ...args)
 
 async function writeTsv(file: string, rows: number): Promise<void> {
   const out = createWriteStream(file)

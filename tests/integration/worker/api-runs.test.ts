@@ -11,9 +11,9 @@ import type { AppEvent, RunDetail, RunInput } from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
-import { TOKEN_HEADER } from '../../../main/server/protocol'
 import { startServer, type RunningServer } from '../../../main/server/server'
 import { RunManager, createRunManager } from '../../../main/worker/run-manager'
+import { apiCall } from '../server/api-call'
 
 let tmp: string
 let app: ApiApp
@@ -21,16 +21,7 @@ let srv: RunningServer
 let runs: RunManager
 const events: AppEvent[] = []
 
-async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-  const res = await fetch(`${srv.origin}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [TOKEN_HEADER]: srv.token },
-    body: JSON.stringify(args),
-  })
-  const body = (await res.json()) as { error?: string }
-  if (!res.ok) throw new Error(`${method}: ${res.status} ${body.error}`)
-  return body as T
-}
+const call = <T>(method: string, ...args: unknown[]): Promise<T> => apiCall<T>(srv, method, ...args)
 
 async function until(cond: () => Promise<boolean> | boolean, timeoutMs = 90_000): Promise<void> {
   const t0 = Date.now()
