@@ -163,13 +163,17 @@ async function trainCommand(argv: string[]): Promise<number> {
         truncated: r.cllm4rec?.truncated,
       }) + '\n',
     )
-  else
+  else {
     process.stdout.write(
       formatTable(
         r.rows,
         `${r.dataset}${r.synthetic && !r.dataset.includes('synthetic') ? ' (synthetic)' : ''} — protocol: ${r.protocol}`,
       ),
     )
+    // What produced the CLLM4Rec row, so a shortened or tuned schedule is never mistaken for the paper's.
+    const { prompts: _prompts, ...shown } = overrides
+    process.stdout.write(`CLLM4Rec config: preset ${f.preset ?? 'paper'}, overrides ${JSON.stringify(shown)}\n`)
+  }
   return 0
 }
 
