@@ -172,7 +172,9 @@ async function trainCommand(argv: string[]): Promise<number> {
     )
     // What produced the CLLM4Rec row, so a shortened or tuned schedule is never mistaken for the paper's.
     const { prompts: _prompts, ...shown } = overrides
-    process.stdout.write(`CLLM4Rec config: preset ${f.preset ?? 'paper'}, overrides ${JSON.stringify(shown)}\n`)
+    process.stdout.write(
+      `CLLM4Rec config: preset ${f.preset ?? 'paper'}, overrides ${JSON.stringify(shown)}\n`,
+    )
   }
   return 0
 }
