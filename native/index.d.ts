@@ -38,3 +38,28 @@ export function softmaxCe(
 ): number
 /** Overwrites the symmetric positive-definite a (n x n, row-major float64) with its inverse. */
 export function spdInverse(a: Float64Array, n: number): void
+/**
+ * One Adam step over n floats (tfjs AdamOptimizer's float32 arithmetic, fused): writes w', m', v' to
+ * outW/outM/outV (which may alias w/m/v). d1 = 1 − β1^t and d2 = 1 − β2^t are the bias corrections.
+ */
+export function adam(
+  heap: Uint8Array,
+  w: number,
+  m: number,
+  v: number,
+  g: number,
+  n: number,
+  outW: number,
+  outM: number,
+  outV: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  epsilon: number,
+  d1: number,
+  d2: number,
+): void
+/** out[c] = Σ_r x[r, c] for x [rows, cols] (float32, summed in row order). */
+export function sumRows(heap: Uint8Array, x: number, rows: number, cols: number, out: number): void
+/** out[i] = tanh(x[i]) for n floats (relative error ~2e-7). */
+export function tanh(heap: Uint8Array, x: number, n: number, out: number): void

@@ -90,7 +90,16 @@ export function loadNative(): NativeAddon {
       // A variable name keeps bundlers from resolving this optional package at build time.
       const pkg = '@cllm4rec/native'
       const loaded = require(pkg) as Partial<NativeAddon>
-      for (const fn of ['info', 'setThreads', 'sgemm', 'softmaxCe', 'spdInverse'] as const) {
+      for (const fn of [
+        'info',
+        'setThreads',
+        'sgemm',
+        'softmaxCe',
+        'spdInverse',
+        'adam',
+        'sumRows',
+        'tanh',
+      ] as const) {
         if (typeof loaded[fn] !== 'function') throw new Error(`not the workbench addon (no ${fn}())`)
       }
       addon = loaded as NativeAddon
@@ -268,6 +277,60 @@ function patchWasmKernels(): void {
       (nativeActive && addon && batchMatMulNative(args, addon)) ||
       batchMatMulViaTranspose(args, original.kernelFunc),
   })
+  wrapWithNative('Sum', sumLeadingAxesNative)
+  wrapWithNative('Tanh', tanhNative)
+}
+
+/** Runs `native` for a wasm kernel while the native backend is active; null from it means wasm's own. */
+function wrapWithNative(
+  name: string,
+  native: (args: KernelArgs, addon: NativeAddon) => tf.TensorInfo | null,
+): void {
+  const original = tf.getKernel(name, 'wasm')
+  if (!original) throw new Error(`wasm backend has no ${name} kernel to wrap`)
+  tf.unregisterKernel(name, 'wasm')
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc: (args) => (nativeActive && addon && native(args, addon)) || original.kernelFunc(args),
+  })
+}
+
+const heapOffset = (wb: WasmBackendLike, t: tf.TensorInfo) => wb.dataIdMap.get(t.dataId).memoryOffset
+
+/**
+ * Sum over a tensor's leading axes (bias and layer-norm gradients: [B·T, C] -> [C]) without wasm's
+ * transpose-then-reduce; other axis sets stay on wasm.
+ */
+function sumLeadingAxesNative(args: KernelArgs, native: NativeAddon): tf.TensorInfo | null {
+  const x = args.inputs.x as tf.TensorInfo
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean }
+  if (x.dtype !== 'float32') return null
+  const r = x.shape.length
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)))].sort(
+    (a, b) => a - b,
+  )
+  if (axes.length === 0 || axes.length === r || axes.some((a, i) => a !== i)) return null
+  const k = axes.length
+  const rows = x.shape.slice(0, k).reduce((p, d) => p * d, 1)
+  const cols = x.shape.slice(k).reduce((p, d) => p * d, 1)
+  const wb = args.backend as unknown as WasmBackendLike
+  const out = wb.makeOutput(keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k), 'float32')
+  native.sumRows(wb.wasm.HEAPU8, heapOffset(wb, x), rows, cols, heapOffset(wb, out))
+  return out
+}
+
+/** Elementwise tanh (GELU's) in one vectorised pass. */
+function tanhNative(args: KernelArgs, native: NativeAddon): tf.TensorInfo | null {
+  const x = args.inputs.x as tf.TensorInfo
+  if (x.dtype !== 'float32') return null
+  const wb = args.backend as unknown as WasmBackendLike
+  const out = wb.makeOutput(x.shape, 'float32')
+  const n = x.shape.reduce((p, d) => p * d, 1)
+  native.tanh(wb.wasm.HEAPU8, heapOffset(wb, x), n, heapOffset(wb, out))
+  return out
 }
 
 type KernelArgs = Parameters<tf.KernelFunc>[0]

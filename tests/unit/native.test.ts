@@ -197,6 +197,73 @@ describe('native fused sparse softmax CE vs tfjs', () => {
   })
 })
 
+describe('native vectorised kernels vs wasm', () => {
+  it('fused CE with a row tail (V not a multiple of 16) and underflowing exps', async () => {
+    const n = 5
+    const V = 1003
+    // Wide logits: most exp(z - max) underflow below 1e-38, which the kernel flushes to 0.
+    const z = values(n * V, 9).map((x, i) => (i % V === 7 ? 90 : 200 * x))
+    const y = Int32Array.from([7, 1002, 0, 500, 1001])
+    const f = () => {
+      const logits = tf.tensor2d(z, [n, V])
+      return [sparseSoftmaxCrossEntropy(logits, y), sparseSoftmaxCrossEntropyGrad(logits, y, tf.scalar(1))]
+    }
+    const d = maxAbsDiff(await on('native', f), await on('wasm', f))
+    console.log(`fused CE (V 1003, wide logits): max |native - wasm| = ${d.toExponential(2)}`)
+    expect(d).toBeLessThan(1e-4)
+  })
+
+  const sumCases: [number[], number | number[], boolean][] = [
+    [[1024, 384], 0, false],
+    [[8, 128, 128], [0, 1], false],
+    [[8, 128, 128], [1, 0], true],
+    [[7, 5, 3], -3, false],
+    [[0, 4], 0, false],
+    [[6, 5, 4], [0, 2], false], // not leading: wasm's kernel
+    [[6, 5], 1, true], // innermost: wasm's kernel
+  ]
+  for (const [shape, axis, keepDims] of sumCases) {
+    it(`Sum over axis ${JSON.stringify(axis)} of [${shape}]${keepDims ? ', keepDims' : ''}`, async () => {
+      const size = shape.reduce((p, d) => p * d, 1)
+      const x = values(size, size + 3)
+      const f = () => tf.sum(tf.tensor(x, shape), axis, keepDims)
+      const native = await on('native', f)
+      const plain = await on('wasm', f)
+      await initBackend('native')
+      const outShape = tf.tidy(() => f().shape)
+      await initBackend('wasm')
+      expect(outShape).toEqual(tf.tidy(() => f().shape))
+      // Float sums of up to 1024 terms in [-0.5, 0.5]; wasm adds them in another order.
+      expect(maxAbsDiff(native, plain)).toBeLessThan(1e-4)
+    })
+  }
+
+  it('Tanh equals wasm within 3e-7 over [-12, 12] and keeps 0, ±∞ and NaN', async () => {
+    const x = Float32Array.from({ length: 48_001 }, (_, i) => -12 + i * 0.0005)
+    const special = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 1e-30, -1e-30, 0.19999, 0.2, 9, 9.5])
+    const f = () => [tf.tanh(tf.tensor1d(x)), tf.tanh(tf.tensor1d(special))]
+    const [nat, natSpecial] = await on('native', f)
+    const [plain, plainSpecial] = await on('wasm', f)
+    const d = maxAbsDiff([nat], [plain])
+    console.log(`tanh: max |native - wasm| = ${d.toExponential(2)}`)
+    expect(d).toBeLessThan(3e-7)
+    expect(Array.from(natSpecial.slice(0, 4))).toEqual([0, -0, 1, -1])
+    expect(Number.isNaN(natSpecial[4])).toBe(true)
+    expect(maxAbsDiff([natSpecial.slice(5)], [plainSpecial.slice(5)])).toBeLessThan(3e-7)
+    expect(natSpecial[5]).toBe(Math.fround(1e-30)) // tiny inputs keep their value (series branch)
+  })
+
+  it('gradients through tanh and leading-axis sums equal wasm', async () => {
+    const x = values(64 * 48, 21).map((v) => 6 * v)
+    const f = () => {
+      const t = tf.tensor2d(x, [64, 48])
+      const g = tf.grad((a: tf.Tensor) => tf.tanh(a).mul(a).sum(0).square().sum())(t)
+      return [g]
+    }
+    expect(maxAbsDiff(await on('native', f), await on('wasm', f))).toBeLessThan(1e-4)
+  })
+})
+
 describe('native SPD inverse (EASE)', () => {
   it('equals the JS Cholesky inverse', () => {
     const n = 150

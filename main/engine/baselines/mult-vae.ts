@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
 import { checkGpu } from '../backend'
+import { adam } from '../fused-adam'
 import { evaluate, type Scorer } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import { Rng } from '../train/rng'
@@ -118,7 +119,7 @@ export class MultVae implements Scorer {
     const stepsPerEpoch = Math.ceil(users.length / bs)
     const anneal = o.annealSteps ?? Math.max(1, Math.round(0.8 * epochs * stepsPerEpoch))
     const model = new MultVae(data, MultVae.init(J, o.hidden ?? 600, o.latent ?? 200, o.seed ?? 1))
-    const opt = tf.train.adam(o.lr ?? 1e-3)
+    const opt = adam(o.lr ?? 1e-3, 0.9, 0.999, tf.backend().epsilon())
     let step = 0
     let best: {
       score: number

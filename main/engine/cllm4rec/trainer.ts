@@ -13,6 +13,7 @@ import {
   shapeBucket,
 } from '../backend'
 import { evaluate } from '../eval/evaluate'
+import { adam } from '../fused-adam'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import {
   CHECKPOINT_FORMAT_VERSION,
@@ -218,7 +219,6 @@ async function setUpRun(
   if (content.docs.length === 0 && tasks.some((t) => t.kind === 'content')) {
     log('no content documents (no reviews or texts): content epochs are skipped')
   }
-  const adam = (lr: number) => tf.train.adam(lr, 0.9, 0.999, 1e-8)
   return {
     data,
     config,

@@ -12,6 +12,7 @@ import { encodeSafetensors } from './safetensors'
 import { Gpt2Tokenizer } from './tokenizer'
 import { mulberry32 } from '../../data/prng'
 import { sparseCrossEntropySum } from '../fused-ce'
+import { adam } from '../fused-adam'
 
 export interface ScratchProgress {
   step: number
@@ -129,7 +130,7 @@ export async function trainScratchBackbone(
     layerNormEpsilon: 1e-5,
   }
   const model = Gpt2.random(config, o.seed, { trainable: true })
-  const optimizer = tf.train.adam(o.learningRate, 0.9, 0.999, 1e-8)
+  const optimizer = adam(o.learningRate, 0.9, 0.999, 1e-8)
   // Seeded (Math.random is not reproducible): the batch order.
   const random = mulberry32(o.seed)
   const stepsPerEpoch = Math.ceil(data.length / o.batchSize)
