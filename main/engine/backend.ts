@@ -277,6 +277,47 @@ function patchWasmKernels(): void {
       (nativeActive && addon && batchMatMulNative(args, addon)) ||
       batchMatMulViaTranspose(args, original.kernelFunc),
   })
+  const gather = tf.getKernel('GatherV2', 'wasm')
+  if (!gather) throw new Error('wasm backend has no GatherV2 kernel to wrap')
+  tf.unregisterKernel('GatherV2', 'wasm')
+  tf.registerKernel({
+    kernelName: 'GatherV2',
+    backendName: 'wasm',
+    setupFunc: gather.setupFunc,
+    disposeFunc: gather.disposeFunc,
+    kernelFunc: (args) => gatherRowsWasm(args) ?? gather.kernelFunc(args),
+  })
+  // Identity shares its input's buffer, as Reshape does and the cpu backend's Identity does: wasm's
+  // copies, ~300 a RecLLM step (clones on the gradient tape), cost ~6 ms of it. No kernel writes its inputs.
+  const identity = tf.getKernel('Identity', 'wasm')
+  if (!identity) throw new Error('wasm backend has no Identity kernel to wrap')
+  tf.unregisterKernel('Identity', 'wasm')
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo
+      if (x.dtype === 'string') return identity.kernelFunc(args)
+      ;(args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId)
+      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
+    },
+  })
+  const slice = tf.getKernel('Slice', 'wasm')
+  if (!slice) throw new Error('wasm backend has no Slice kernel to wrap')
+  tf.unregisterKernel('Slice', 'wasm')
+  tf.registerKernel({
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    kernelFunc: (args) => sliceWasm(args) ?? slice.kernelFunc(args),
+  })
+  const splitV = tf.getKernel('SplitV', 'wasm')
+  if (!splitV) throw new Error('wasm backend has no SplitV kernel to wrap')
+  tf.unregisterKernel('SplitV', 'wasm')
+  tf.registerKernel({
+    kernelName: 'SplitV',
+    backendName: 'wasm',
+    kernelFunc: (args) => splitWasm(args) ?? splitV.kernelFunc(args),
+  })
   wrapWithNative('Sum', sumLeadingAxesNative)
   wrapWithNative('Tanh', tanhNative)
 }
@@ -411,6 +452,88 @@ function batchMatMulViaTranspose(args: KernelArgs, plain: tf.KernelFunc): tf.Ten
     if (transposeA) wb.disposeData(a.dataId)
     if (transposeB) wb.disposeData(b.dataId)
   }
+}
+
+/**
+ * (c) Row gather (axis 0, no batch dims: every embedding lookup) as one row copy per index. wasm's
+ * generic kernel walks 4-D strides per element: 2.4-3 ms for 1,360 rows of 64 floats in a RecLLM step.
+ */
+function gatherRowsWasm(args: KernelArgs): tf.TensorInfo | null {
+  const x = args.inputs.x as tf.TensorInfo
+  const indices = args.inputs.indices as tf.TensorInfo
+  const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number }
+  const r = x.shape.length
+  if ((axis !== 0 && axis !== -r) || batchDims !== 0 || r < 1 || x.dtype === 'string') return null
+  if (indices.dtype !== 'int32' || x.shape.some((d) => d === 0)) return null
+  const wb = args.backend as unknown as WasmBackendLike
+  const rows = x.shape[0]
+  const inner = x.shape.slice(1).reduce((p, d) => p * d, 1)
+  const out = wb.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype)
+  const iv = wb.typedArrayFromHeap(indices)
+  for (let i = 0; i < iv.length; i++) {
+    if (!(iv[i] >= 0 && iv[i] < rows)) {
+      wb.disposeData(out.dataId)
+      throw new Error(`GatherV2: the index value ${iv[i]} is not in [0, ${rows - 1}]`)
+    }
+  }
+  const xv = wb.typedArrayFromHeap(x)
+  const ov = wb.typedArrayFromHeap(out)
+  for (let i = 0; i < iv.length; i++) ov.set(xv.subarray(iv[i] * inner, (iv[i] + 1) * inner), i * inner)
+  return out
+}
+
+/**
+ * (d) Slice from the heap in place: wasm's kernel first copies the whole input out of the heap
+ * (readSync), once per slice, so splitting q/k/v copied the [B, T, 3C] tensor three times.
+ */
+function sliceWasm(args: KernelArgs): tf.TensorInfo | null {
+  const x = args.inputs.x as tf.TensorInfo
+  if (x.dtype === 'string') return null
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] }
+  const [b, sz] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size)
+  const wb = args.backend as unknown as WasmBackendLike
+  const out = wb.makeOutput(sz, x.dtype)
+  const n = sz.reduce((p, d) => p * d, 1)
+  if (n === 0) return out
+  const xv = wb.typedArrayFromHeap(x)
+  const ov = wb.typedArrayFromHeap(out)
+  const r = x.shape.length
+  const strides = tf.util.computeStrides(x.shape)
+  const run = sz[r - 1] // contiguous elements per output row
+  const rows = n / run
+  const idx = new Array<number>(Math.max(0, r - 1)).fill(0)
+  for (let row = 0; row < rows; row++) {
+    let src = b[r - 1]
+    for (let d = 0; d < r - 1; d++) src += (b[d] + idx[d]) * strides[d]
+    const dst = row * run
+    if (run < 32) for (let j = 0; j < run; j++) ov[dst + j] = xv[src + j]
+    else ov.set(xv.subarray(src, src + run), dst)
+    for (let d = r - 2; d >= 0; d--) {
+      if (++idx[d] < sz[d]) break
+      idx[d] = 0
+    }
+  }
+  return out
+}
+
+/** SplitV as slices of (d) (wasm's SplitV calls its own copying slice directly). */
+function splitWasm(args: KernelArgs): tf.TensorInfo[] | null {
+  const x = args.inputs.x as tf.TensorInfo
+  if (x.dtype === 'string') return null
+  const { numOrSizeSplits, axis } = args.attrs as unknown as {
+    numOrSizeSplits: number | number[]
+    axis: number
+  }
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0]
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax)
+  const begin = new Array<number>(x.shape.length).fill(0)
+  return sizes.map((s) => {
+    const size = [...x.shape]
+    size[ax] = s
+    const part = sliceWasm({ ...args, inputs: { x }, attrs: { begin: [...begin], size } }) as tf.TensorInfo
+    begin[ax] += s
+    return part
+  })
 }
 
 /**

@@ -213,3 +213,112 @@ describe('wasm BatchMatMul (transposes made explicit)', () => {
     expect(tf.memory().numBytes).toBe(m.numBytes)
   })
 })
+
+describe('wasm Gather, Slice, SplitV and Identity (copy-free replacements)', () => {
+  const exact = (a: number[][], b: number[][]) => expect(a).toEqual(b)
+  const gatherCases: [string, number[], 'float32' | 'int32', number[], number[]][] = [
+    ['rows of a table', [10, 4], 'float32', [9, 0, 3, 3, 7], [5]],
+    ['2-D indices', [6, 3], 'float32', [1, 5, 0, 2, 2, 4], [2, 3]],
+    ['int32 table of rank 3', [5, 2, 3], 'int32', [4, 1, 1], [3]],
+    ['a vector', [8], 'float32', [7, 0], [2]],
+  ]
+  for (const [name, shape, dtype, idx, idxShape] of gatherCases) {
+    it(`gather matches cpu: ${name}`, async () => {
+      const n = shape.reduce((p, d) => p * d, 1)
+      const vals = values(n, 6).map((v) => (dtype === 'int32' ? Math.round(v * 100) : v))
+      const f = () => tf.gather(tf.tensor(vals, shape, dtype), tf.tensor(idx, idxShape, 'int32'))
+      exact(await on('wasm', f), await on('cpu', f))
+      await initBackend('wasm')
+      expect(tf.tidy(() => f().shape)).toEqual([...idxShape, ...shape.slice(1)])
+    })
+  }
+
+  it('gather along axis 1 keeps the wasm kernel and equals cpu', async () => {
+    const f = () => tf.gather(tf.tensor2d(values(12, 7), [3, 4]), tf.tensor1d([3, 0], 'int32'), 1)
+    exact(await on('wasm', f), await on('cpu', f))
+  })
+
+  it('gather rejects an index outside the table, naming it, and leaks nothing', async () => {
+    await initBackend('wasm')
+    const t = tf.tensor2d(values(8, 8), [4, 2])
+    const i = tf.tensor1d([1, 4], 'int32')
+    const before = tf.memory()
+    expect(() => tf.gather(t, i)).toThrow(/index value 4 is not in \[0, 3\]/)
+    expect(tf.memory().numTensors).toBe(before.numTensors)
+    expect(tf.memory().numBytes).toBe(before.numBytes)
+    tf.dispose([t, i])
+  })
+
+  const sliceCases: [number[], number[], number[]][] = [
+    [[10], [3], [5]],
+    [
+      [6, 7],
+      [1, 2],
+      [4, 3],
+    ],
+    [
+      [6, 7],
+      [0, 0],
+      [6, -1],
+    ],
+    [
+      [3, 4, 5],
+      [1, 0, 2],
+      [2, 4, 3],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 1, 0, 1],
+      [1, 2, 4, 4],
+    ],
+    [
+      [2, 2, 3, 2, 3],
+      [0, 1, 1, 0, 1],
+      [2, 1, 2, 2, 2],
+    ],
+  ]
+  for (const [shape, begin, size] of sliceCases) {
+    it(`slice matches cpu: [${shape}] from [${begin}] size [${size}]`, async () => {
+      const n = shape.reduce((p, d) => p * d, 1)
+      const vals = values(n, 9)
+      const f = () => [
+        tf.slice(tf.tensor(vals, shape), begin, size),
+        tf.slice(
+          tf.tensor(
+            vals.map((v) => Math.round(v * 1000)),
+            shape,
+            'int32',
+          ),
+          begin,
+          size,
+        ),
+      ]
+      exact(await on('wasm', f), await on('cpu', f))
+    })
+  }
+
+  it('split matches cpu for equal and uneven sizes, on the last and a middle axis', async () => {
+    const vals = values(2 * 6 * 9, 10)
+    const f = () => {
+      const x = tf.tensor3d(vals, [2, 6, 9])
+      return [...tf.split(x, 3, 2), ...tf.split(x, [1, 2, 3], 1), ...tf.split(x, [4, -1], -1)]
+    }
+    exact(await on('wasm', f), await on('cpu', f))
+  })
+
+  it('identity (clone) shares the buffer safely: each side disposes on its own, nothing leaks', async () => {
+    await initBackend('wasm')
+    const before = tf.memory()
+    const a = tf.tensor1d([1, 2, 3])
+    const b = tf.clone(a)
+    expect(tf.memory().numTensors).toBe(before.numTensors + 2)
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1) // one buffer, two tensors
+    a.dispose()
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3])
+    const g = tf.grad((x: tf.Tensor) => tf.clone(x).mul(2).sum())(b)
+    expect(Array.from(g.dataSync())).toEqual([2, 2, 2])
+    tf.dispose([b, g])
+    expect(tf.memory().numTensors).toBe(before.numTensors)
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers)
+  })
+})
