@@ -265,67 +265,33 @@ function patchWasmKernels(): void {
       kernelFunc: unsortedSegmentSumWasm,
     })
   }
-  const original = tf.getKernel('BatchMatMul', 'wasm')
-  if (!original) throw new Error('wasm backend has no BatchMatMul kernel to wrap')
-  tf.unregisterKernel('BatchMatMul', 'wasm')
-  tf.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: (args) =>
-      (nativeActive && addon && batchMatMulNative(args, addon)) ||
-      batchMatMulViaTranspose(args, original.kernelFunc),
-  })
-  const gather = tf.getKernel('GatherV2', 'wasm')
-  if (!gather) throw new Error('wasm backend has no GatherV2 kernel to wrap')
-  tf.unregisterKernel('GatherV2', 'wasm')
-  tf.registerKernel({
-    kernelName: 'GatherV2',
-    backendName: 'wasm',
-    setupFunc: gather.setupFunc,
-    disposeFunc: gather.disposeFunc,
-    kernelFunc: (args) => gatherRowsWasm(args) ?? gather.kernelFunc(args),
-  })
+  replaceWasmKernel(
+    'BatchMatMul',
+    (args, original) =>
+      (nativeActive && addon ? batchMatMulNative(args, addon) : null) ??
+      batchMatMulViaTranspose(args, original),
+  )
+  replaceWasmKernel('GatherV2', gatherRowsWasm)
   // Identity shares its input's buffer, as Reshape does and the cpu backend's Identity does: wasm's
   // copies, ~300 a RecLLM step (clones on the gradient tape), cost ~6 ms of it. No kernel writes its inputs.
-  const identity = tf.getKernel('Identity', 'wasm')
-  if (!identity) throw new Error('wasm backend has no Identity kernel to wrap')
-  tf.unregisterKernel('Identity', 'wasm')
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo
-      if (x.dtype === 'string') return identity.kernelFunc(args)
-      ;(args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId)
-      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
-    },
+  replaceWasmKernel('Identity', (args) => {
+    const x = args.inputs.x as tf.TensorInfo
+    if (x.dtype === 'string') return null
+    ;(args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId)
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
   })
-  const slice = tf.getKernel('Slice', 'wasm')
-  if (!slice) throw new Error('wasm backend has no Slice kernel to wrap')
-  tf.unregisterKernel('Slice', 'wasm')
-  tf.registerKernel({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    kernelFunc: (args) => sliceWasm(args) ?? slice.kernelFunc(args),
-  })
-  const splitV = tf.getKernel('SplitV', 'wasm')
-  if (!splitV) throw new Error('wasm backend has no SplitV kernel to wrap')
-  tf.unregisterKernel('SplitV', 'wasm')
-  tf.registerKernel({
-    kernelName: 'SplitV',
-    backendName: 'wasm',
-    kernelFunc: (args) => splitWasm(args) ?? splitV.kernelFunc(args),
-  })
-  wrapWithNative('Sum', sumLeadingAxesNative)
-  wrapWithNative('Tanh', tanhNative)
+  replaceWasmKernel('Slice', sliceWasm)
+  replaceWasmKernel('SplitV', splitWasm)
+  replaceWasmKernel('Sum', (args) => (nativeActive && addon ? sumLeadingAxesNative(args, addon) : null))
+  replaceWasmKernel('Tanh', (args) => (nativeActive && addon ? tanhNative(args, addon) : null))
 }
 
-/** Runs `native` for a wasm kernel while the native backend is active; null from it means wasm's own. */
-function wrapWithNative(
+type KernelResult = tf.TensorInfo | tf.TensorInfo[]
+
+/** Puts `impl` in front of a wasm kernel; where impl returns null, wasm's own kernel runs. */
+function replaceWasmKernel(
   name: string,
-  native: (args: KernelArgs, addon: NativeAddon) => tf.TensorInfo | null,
+  impl: (args: KernelArgs, original: tf.KernelFunc) => KernelResult | null,
 ): void {
   const original = tf.getKernel(name, 'wasm')
   if (!original) throw new Error(`wasm backend has no ${name} kernel to wrap`)
@@ -335,7 +301,7 @@ function wrapWithNative(
     backendName: 'wasm',
     setupFunc: original.setupFunc,
     disposeFunc: original.disposeFunc,
-    kernelFunc: (args) => (nativeActive && addon && native(args, addon)) || original.kernelFunc(args),
+    kernelFunc: (args) => impl(args, original.kernelFunc) ?? original.kernelFunc(args),
   })
 }
 

@@ -195,6 +195,40 @@ static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   return 0;
 }
 
+// Reads the arguments every heap kernel takes, (heap, n_ints integers, n_doubles numbers), and throws
+// naming the kernel when one is missing or of the wrong kind; returns 0 after throwing.
+static int heap_args(napi_env env, napi_callback_info info, const char *fn, size_t n_ints, size_t n_doubles,
+                     uint8_t **heap, size_t *len, int64_t *ints, double *doubles) {
+  napi_value argv[24];
+  size_t want = 1 + n_ints + n_doubles, argc = 24;
+  char msg[128];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    snprintf(msg, sizeof msg, "%s: expected %zu arguments", fn, want);
+    napi_throw_error(env, NULL, msg);
+    return 0;
+  }
+  if (!get_bytes(env, argv[0], heap, len)) {
+    snprintf(msg, sizeof msg, "%s: heap must be a TypedArray or ArrayBuffer", fn);
+    napi_throw_error(env, NULL, msg);
+    return 0;
+  }
+  for (size_t i = 0; i < n_ints; i++) {
+    if (!get_i64(env, argv[1 + i], &ints[i])) {
+      snprintf(msg, sizeof msg, "%s: offsets and sizes must be numbers", fn);
+      napi_throw_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  for (size_t i = 0; i < n_doubles; i++) {
+    if (napi_get_value_double(env, argv[1 + n_ints + i], &doubles[i]) != napi_ok) {
+      snprintf(msg, sizeof msg, "%s: hyperparameters must be numbers", fn);
+      napi_throw_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static int in_bounds(int64_t off, int64_t bytes, size_t len) {
   return off >= 0 && bytes >= 0 && (off % 4) == 0 && (uint64_t)(off + bytes) <= (uint64_t)len;
 }
@@ -280,18 +314,11 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
 
 // softmaxCe(heap, logits, labels, n, v, loss, dlogits, dy): dlogits/dy < 0 means absent.
 static napi_value js_softmax_ce(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 8) THROW("softmaxCe: expected 8 arguments");
   uint8_t *heap;
   size_t len;
-  if (!get_bytes(env, argv[0], &heap, &len)) THROW("softmaxCe: heap must be a TypedArray or ArrayBuffer");
-  int64_t zo, yo, n, v, lo, go, dyo;
-  if (!get_i64(env, argv[1], &zo) || !get_i64(env, argv[2], &yo) || !get_i64(env, argv[3], &n) ||
-      !get_i64(env, argv[4], &v) || !get_i64(env, argv[5], &lo) || !get_i64(env, argv[6], &go) ||
-      !get_i64(env, argv[7], &dyo))
-    THROW("softmaxCe: offsets and sizes must be numbers");
+  int64_t a[7];
+  if (!heap_args(env, info, "softmaxCe", 7, 0, &heap, &len, a, NULL)) return NULL;
+  const int64_t zo = a[0], yo = a[1], n = a[2], v = a[3], lo = a[4], go = a[5], dyo = a[6];
   if (n < 0 || v < 1) THROW("softmaxCe: bad shape");
   if (!in_bounds(zo, 4 * n * v, len) || !in_bounds(yo, 4 * n, len) || !in_bounds(lo, 4 * n, len) ||
       (go >= 0 && !in_bounds(go, 4 * n * v, len)) || (dyo >= 0 && !in_bounds(dyo, 4 * n, len)))
@@ -388,21 +415,12 @@ static napi_value js_spd_inverse(napi_env env, napi_callback_info info) {
 // (so results match it), in one pass instead of ~13 full-size kernels. Outputs may alias inputs.
 // Denormals are flushed: the moments of rarely-seen embedding rows decay into them within ~800 steps.
 static napi_value js_adam(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 15) THROW("adam: expected 15 arguments");
   uint8_t *heap;
   size_t len;
-  if (!get_bytes(env, argv[0], &heap, &len)) THROW("adam: heap must be a TypedArray or ArrayBuffer");
+  int64_t a[8];
   double hp[6];
-  for (int i = 0; i < 6; i++)
-    if (napi_get_value_double(env, argv[9 + i], &hp[i]) != napi_ok) THROW("adam: hyperparameters must be numbers");
-  int64_t wo, mo, vo, go, n, owo, omo, ovo;
-  if (!get_i64(env, argv[1], &wo) || !get_i64(env, argv[2], &mo) || !get_i64(env, argv[3], &vo) ||
-      !get_i64(env, argv[4], &go) || !get_i64(env, argv[5], &n) || !get_i64(env, argv[6], &owo) ||
-      !get_i64(env, argv[7], &omo) || !get_i64(env, argv[8], &ovo))
-    THROW("adam: offsets and size must be numbers");
+  if (!heap_args(env, info, "adam", 8, 6, &heap, &len, a, hp)) return NULL;
+  const int64_t wo = a[0], mo = a[1], vo = a[2], go = a[3], n = a[4], owo = a[5], omo = a[6], ovo = a[7];
   if (n < 0) THROW("adam: negative size");
   const int64_t bytes = 4 * n;
   if (!in_bounds(wo, bytes, len) || !in_bounds(mo, bytes, len) || !in_bounds(vo, bytes, len) ||
@@ -433,17 +451,11 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
 // wasm Sum does after its transpose (same result, no transpose: the reduction over a tensor's leading
 // axes, e.g. every bias and layer-norm gradient, took 1.6-7 ms on wasm for [1024, 128..512]).
 static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) THROW("sumRows: expected 5 arguments");
   uint8_t *heap;
   size_t len;
-  if (!get_bytes(env, argv[0], &heap, &len)) THROW("sumRows: heap must be a TypedArray or ArrayBuffer");
-  int64_t xo, rows, cols, oo;
-  if (!get_i64(env, argv[1], &xo) || !get_i64(env, argv[2], &rows) || !get_i64(env, argv[3], &cols) ||
-      !get_i64(env, argv[4], &oo))
-    THROW("sumRows: offsets and sizes must be numbers");
+  int64_t a[4];
+  if (!heap_args(env, info, "sumRows", 4, 0, &heap, &len, a, NULL)) return NULL;
+  const int64_t xo = a[0], rows = a[1], cols = a[2], oo = a[3];
   if (rows < 0 || cols < 0) THROW("sumRows: negative size");
   if (!in_bounds(xo, 4 * rows * cols, len) || !in_bounds(oo, 4 * cols, len))
     THROW("sumRows: operand outside the heap or misaligned");
@@ -463,16 +475,11 @@ static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
 // (error < 1e-9), else (1 − e^{−2|x|}) / (1 + e^{−2|x|}) with the sign restored; relative error ~2e-7.
 // wasm's Tanh took 8-12 ms for GELU's [1024, 512].
 static napi_value js_tanh(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) THROW("tanh: expected 4 arguments");
   uint8_t *heap;
   size_t len;
-  if (!get_bytes(env, argv[0], &heap, &len)) THROW("tanh: heap must be a TypedArray or ArrayBuffer");
-  int64_t xo, n, oo;
-  if (!get_i64(env, argv[1], &xo) || !get_i64(env, argv[2], &n) || !get_i64(env, argv[3], &oo))
-    THROW("tanh: offsets and sizes must be numbers");
+  int64_t a[3];
+  if (!heap_args(env, info, "tanh", 3, 0, &heap, &len, a, NULL)) return NULL;
+  const int64_t xo = a[0], n = a[1], oo = a[2];
   if (n < 0) THROW("tanh: negative size");
   if (!in_bounds(xo, 4 * n, len) || !in_bounds(oo, 4 * n, len)) THROW("tanh: operand outside the heap or misaligned");
   const float *X = (const float *)(heap + xo);
