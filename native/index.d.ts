@@ -63,3 +63,32 @@ export function adam(
 export function sumRows(heap: Uint8Array, x: number, rows: number, cols: number, out: number): void
 /** out[i] = tanh(x[i]) for n floats (relative error ~2e-7). */
 export function tanh(heap: Uint8Array, x: number, n: number, out: number): void
+/** Per row of c: y = (x − μ)/sqrt(var + eps)·g + b; writes μ [rows] and rstd [rows] for the backward. */
+export function layerNorm(
+  heap: Uint8Array,
+  x: number,
+  g: number,
+  b: number,
+  rows: number,
+  c: number,
+  y: number,
+  mean: number,
+  rstd: number,
+  eps: number,
+): void
+/** Gradients of layerNorm: dx [rows, c], dg and db [c] (summed over rows). */
+export function layerNormGrad(
+  heap: Uint8Array,
+  dy: number,
+  x: number,
+  g: number,
+  mean: number,
+  rstd: number,
+  rows: number,
+  c: number,
+  dx: number,
+  dg: number,
+  db: number,
+): void
+/** GPT-2's tanh GELU of n floats into y; with dy >= 0, its gradient dy·gelu'(x) into dx instead. */
+export function gelu(heap: Uint8Array, x: number, n: number, y: number, dy: number, dx: number): void

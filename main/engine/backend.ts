@@ -77,6 +77,21 @@ export function setWasmMatMulFix(enabled: boolean): void {
   matMulFixEnabled = enabled
 }
 
+/** What the addon must export; a stale build without one fails to load and says which (rebuild it). */
+const NATIVE_FUNCTIONS = [
+  'info',
+  'setThreads',
+  'sgemm',
+  'softmaxCe',
+  'spdInverse',
+  'adam',
+  'sumRows',
+  'tanh',
+  'layerNorm',
+  'layerNormGrad',
+  'gelu',
+] as const
+
 /**
  * The native addon, loaded once; throws why it is unavailable. CLLM4REC_NATIVE=0 disables it and
  * CLLM4REC_NATIVE_PATH loads another build (both read at the first call).
@@ -90,16 +105,7 @@ export function loadNative(): NativeAddon {
       // A variable name keeps bundlers from resolving this optional package at build time.
       const pkg = '@cllm4rec/native'
       const loaded = require(pkg) as Partial<NativeAddon>
-      for (const fn of [
-        'info',
-        'setThreads',
-        'sgemm',
-        'softmaxCe',
-        'spdInverse',
-        'adam',
-        'sumRows',
-        'tanh',
-      ] as const) {
+      for (const fn of NATIVE_FUNCTIONS) {
         if (typeof loaded[fn] !== 'function') throw new Error(`not the workbench addon (no ${fn}())`)
       }
       addon = loaded as NativeAddon

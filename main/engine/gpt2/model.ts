@@ -3,6 +3,7 @@
 // (word + soft user/item tokens) through forwardEmbeds and differentiate with respect to them.
 // Read bottom-up: helpers (layerNorm, gelu, attention), then the Gpt2 class, then loadGpt2.
 import * as tf from '@tensorflow/tfjs'
+import { nativeGelu, nativeLayerNorm } from '../fused-layers'
 import fs from 'node:fs'
 import path from 'node:path'
 import { readHfConfig, validateConfig, type DropoutRates, type Gpt2Config } from './config'
@@ -22,6 +23,8 @@ export function disposeCache(cache: KvCache | undefined): void {
 }
 
 function layerNorm(x: tf.Tensor3D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor3D {
+  const fused = nativeLayerNorm(x, g, b, eps)
+  if (fused) return fused as tf.Tensor3D
   const mean = x.mean(-1, true)
   const centred = x.sub(mean)
   const variance = centred.square().mean(-1, true)
@@ -31,6 +34,8 @@ function layerNorm(x: tf.Tensor3D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.
 const GELU_K = Math.sqrt(2 / Math.PI)
 function gelu(x: tf.Tensor, exact: boolean): tf.Tensor {
   if (exact) return x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5)
+  const fused = nativeGelu(x)
+  if (fused) return fused
   // gelu_new: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
   return x.mul(tf.tanh(x.add(x.mul(x).mul(x).mul(0.044715)).mul(GELU_K)).add(1)).mul(0.5)
 }
