@@ -38,3 +38,14 @@ export function smooth(ys: (number | null)[], w: number): (number | null)[] {
 export function forLog(ys: (number | null)[]): (number | null)[] {
   return ys.map((y) => (y !== null && y > 0 ? y : null))
 }
+
+/** Tick steps for an x axis of whole numbers (steps, epochs): 1, 2, 5, 10, 20, 50, ... up to 5e9. */
+export const INTEGER_INCREMENTS: number[] = Array.from(
+  { length: 30 },
+  (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3),
+)
+
+/** True when every x of every series is a whole number: the axis then never labels 2.5 steps. */
+export function integerX(series: LineSeries[]): boolean {
+  return series.every((s) => s.points.every((p) => Number.isInteger(p[0])))
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { extent, linearScale, niceTicks, tickLabel } from '../../../renderer/src/lib/scale'
 import { chartGroups, metricKeys, xAccessor } from '../../../renderer/src/lib/metric-series'
 import { toCsv } from '../../../renderer/src/lib/download'
+import { INTEGER_INCREMENTS, integerX } from '../../../renderer/src/lib/chart-data'
 import { fmtDuration, fmtEta, fmtPct } from '../../../renderer/src/lib/format'
 import type { MetricPoint } from '../../../preload/api'
 
@@ -115,5 +116,29 @@ describe('csv + formats', () => {
     expect(fmtEta(0)).toBe('')
     expect(fmtEta(90)).toBe('ETA 1m 30s')
     expect(fmtPct(0.1234)).toBe('12.3%')
+  })
+})
+
+describe('integer x axes', () => {
+  it('uses whole-number tick steps only when every x is whole', () => {
+    expect(INTEGER_INCREMENTS.slice(0, 7)).toEqual([1, 2, 5, 10, 20, 50, 100])
+    expect(INTEGER_INCREMENTS.every(Number.isInteger)).toBe(true)
+    const steps = {
+      name: 'loss',
+      points: [
+        [0, 1],
+        [1, 0.5],
+        [2, 0.4],
+      ] as [number, number][],
+    }
+    const fractional = {
+      name: 'epoch',
+      points: [
+        [0.5, 1],
+        [1, 0.5],
+      ] as [number, number][],
+    }
+    expect(integerX([steps])).toBe(true)
+    expect(integerX([steps, fractional])).toBe(false)
   })
 })
