@@ -76,10 +76,12 @@ function windows(tokenizer: Gpt2Tokenizer, texts: string[], context: number): nu
   return out
 }
 
-export async function trainScratchBackbone(
-  texts: string[],
-  opts: ScratchOptions,
-): Promise<{ dir: string; finalLoss: number; model?: Gpt2 }> {
+type ResolvedScratch = Required<
+  Omit<ScratchOptions, 'outDir' | 'tokenizerDir' | 'signal' | 'onProgress' | 'keepModel'>
+>
+
+/** Options with defaults filled in, each checked. */
+function resolveScratchOptions(opts: ScratchOptions): ResolvedScratch {
   const d = SCRATCH_DEFAULTS
   const o = {
     layers: opts.layers ?? d.layers,
@@ -99,37 +101,43 @@ export async function trainScratchBackbone(
   if (o.width % o.heads !== 0)
     throw new Error(`trainScratchBackbone: width ${o.width} must be divisible by heads ${o.heads}`)
   if (!opts.outDir) throw new Error('trainScratchBackbone: outDir is required')
-  const clean = texts.filter((t) => typeof t === 'string' && t.trim() !== '')
-  if (clean.length === 0) throw new Error('trainScratchBackbone: no non-empty texts given')
+  return o
+}
 
-  let files: BpeFiles
-  let provenance: Record<string, unknown>
+/** The backbone's tokenizer: GPT-2's BPE restricted to the corpus, or one learned on it; and its provenance. */
+function scratchTokenizer(
+  texts: string[],
+  opts: ScratchOptions,
+  vocabSize: number,
+): { files: BpeFiles; provenance: Record<string, unknown> } {
   if (opts.tokenizerDir) {
-    files = restrictGpt2Tokenizer(Gpt2Tokenizer.fromDir(opts.tokenizerDir), clean)
-    provenance = {
-      kind: 'gpt2-restricted',
-      note: 'GPT-2 BPE limited to the merges this corpus uses; originalIds[newId] is the GPT-2 id',
-      source: path.basename(path.resolve(opts.tokenizerDir)),
-      originalIds: files.originalIds,
+    const files = restrictGpt2Tokenizer(Gpt2Tokenizer.fromDir(opts.tokenizerDir), texts)
+    return {
+      files,
+      provenance: {
+        kind: 'gpt2-restricted',
+        note: 'GPT-2 BPE limited to the merges this corpus uses; originalIds[newId] is the GPT-2 id',
+        source: path.basename(path.resolve(opts.tokenizerDir)),
+        originalIds: files.originalIds,
+      },
     }
-  } else {
-    files = learnBpe(clean, o.vocabSize, opts.signal)
-    provenance = {
+  }
+  return {
+    files: learnBpe(texts, vocabSize, opts.signal),
+    provenance: {
       kind: 'learned-bpe',
       note: 'byte-level BPE learned on the corpus with GPT-2 algorithm and format',
-    }
+    },
   }
-  const tokenizer = new Gpt2Tokenizer(files.vocab, files.merges, 'scratch tokenizer')
-  const data = windows(tokenizer, clean, o.context)
-  const config: Gpt2Config = {
-    vocabSize: tokenizer.vocabSize,
-    nPositions: o.context,
-    nEmbd: o.width,
-    nLayer: o.layers,
-    nHead: o.heads,
-    layerNormEpsilon: 1e-5,
-  }
-  const model = Gpt2.random(config, o.seed, { trainable: true })
+}
+
+/** Epochs of seeded-order batches over the windows; returns the last step's loss. */
+async function trainEpochs(
+  model: Gpt2,
+  data: number[][],
+  o: ResolvedScratch,
+  opts: ScratchOptions,
+): Promise<number> {
   const optimizer = adam(o.learningRate, 0.9, 0.999, 1e-8)
   // Seeded (Math.random is not reproducible): the batch order.
   const random = mulberry32(o.seed)
@@ -164,14 +172,37 @@ export async function trainScratchBackbone(
         await new Promise((r) => setImmediate(r))
       }
     }
+  } finally {
+    optimizer.dispose()
+  }
+  return finalLoss
+}
+
+export async function trainScratchBackbone(
+  texts: string[],
+  opts: ScratchOptions,
+): Promise<{ dir: string; finalLoss: number; model?: Gpt2 }> {
+  const o = resolveScratchOptions(opts)
+  const clean = texts.filter((t) => typeof t === 'string' && t.trim() !== '')
+  if (clean.length === 0) throw new Error('trainScratchBackbone: no non-empty texts given')
+  const { files, provenance } = scratchTokenizer(clean, opts, o.vocabSize)
+  const tokenizer = new Gpt2Tokenizer(files.vocab, files.merges, 'scratch tokenizer')
+  const data = windows(tokenizer, clean, o.context)
+  const config: Gpt2Config = {
+    vocabSize: tokenizer.vocabSize,
+    nPositions: o.context,
+    nEmbd: o.width,
+    nLayer: o.layers,
+    nHead: o.heads,
+    layerNormEpsilon: 1e-5,
+  }
+  const model = Gpt2.random(config, o.seed, { trainable: true })
+  let finalLoss: number
+  try {
+    finalLoss = await trainEpochs(model, data, o, opts)
+    const { seed, epochs, batchSize, learningRate } = o
     const hfConfig = toHfConfig(config, {
-      cllm4rec_scratch: {
-        seed: o.seed,
-        epochs: o.epochs,
-        batchSize: o.batchSize,
-        learningRate: o.learningRate,
-        finalLoss,
-      },
+      cllm4rec_scratch: { seed, epochs, batchSize, learningRate, finalLoss },
     })
     writeFolderAtomic(opts.outDir, {
       'config.json': JSON.stringify(hfConfig, null, 2),
@@ -187,8 +218,6 @@ export async function trainScratchBackbone(
   } catch (e) {
     model.dispose()
     throw e
-  } finally {
-    optimizer.dispose()
   }
   if (opts.keepModel) return { dir: opts.outDir, finalLoss, model }
   model.dispose()
