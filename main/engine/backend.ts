@@ -311,7 +311,8 @@ function replaceWasmKernel(
   })
 }
 
-const heapOffset = (wb: WasmBackendLike, t: tf.TensorInfo) => wb.dataIdMap.get(t.dataId).memoryOffset
+/** Byte offset of a tensor's data in the wasm heap (what the addon's kernels take). */
+export const heapOffset = (wb: WasmBackendLike, t: tf.TensorInfo) => wb.dataIdMap.get(t.dataId).memoryOffset
 
 /**
  * Sum over a tensor's leading axes (bias and layer-norm gradients: [B·T, C] -> [C]) without wasm's

@@ -5,7 +5,7 @@
 // anything it does not cover, the tfjs implementation runs unchanged. Moments, β^t products, getWeights
 // and setWeights are tfjs's own, so checkpoints and resumes are unaffected.
 import * as tf from '@tensorflow/tfjs'
-import { activeNative, type NativeAddon, type WasmBackendLike } from './backend'
+import { activeNative, heapOffset, type NativeAddon, type WasmBackendLike } from './backend'
 
 type Moment = { originalName: string; variable: tf.Variable }
 
@@ -40,7 +40,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   private applyNative(native: NativeAddon, named: { name: string; grad: tf.Tensor | undefined }[]): void {
     const self = this as unknown as AdamInternals
     const wb = tf.engine().backend as unknown as WasmBackendLike
-    const at = (t: tf.TensorInfo) => wb.dataIdMap.get(t.dataId).memoryOffset
+    const at = (t: tf.TensorInfo) => heapOffset(wb, t)
     const scalarAt = (t: tf.Tensor) => new Float32Array(wb.wasm.HEAPU8.buffer, at(t), 1)[0]
     // 1 − β^t in float32, as tfjs's sub(1, accBeta) computes it.
     const d1 = Math.fround(1 - scalarAt(self.accBeta1))

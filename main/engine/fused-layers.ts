@@ -3,11 +3,11 @@
 // per-kernel overhead, not arithmetic, was most of a CLLM4Rec step. Callers fall back to their tfjs
 // formula when these return undefined (other backends), so results agree to float rounding.
 import * as tf from '@tensorflow/tfjs'
-import { activeNative, type NativeAddon, type WasmBackendLike } from './backend'
+import { activeNative, heapOffset, type NativeAddon, type WasmBackendLike } from './backend'
 
 function heap(): { wb: WasmBackendLike; at: (t: tf.TensorInfo) => number } {
   const wb = tf.engine().backend as unknown as WasmBackendLike
-  return { wb, at: (t) => wb.dataIdMap.get(t.dataId).memoryOffset }
+  return { wb, at: (t) => heapOffset(wb, t) }
 }
 
 const asTensor = (t: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(t)
