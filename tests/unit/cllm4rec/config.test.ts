@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resolveConfig, scaledEpochs } from '../../../main/engine/cllm4rec/config'
+import { DEFAULT_CONFIG, resolveConfig, scaledEpochs } from '../../../main/engine/cllm4rec/config'
 
 describe('resolveConfig', () => {
   it('applies preset then overrides, and freezes the result', () => {
@@ -27,6 +27,30 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig('paper', { prompts: { review: '{user} says' } })).toThrow(/prompts.review/)
     expect(() => resolveConfig('nope' as never)).toThrow(/unknown preset/)
     expect(resolveConfig('paper', { contentMainCap: null }).contentMainCap).toBeNull()
+  })
+
+  it('keeps the fast preset to schedule, batch, learning rates and the official RecLLM target', () => {
+    const fast = resolveConfig('fast', {})
+    const paper = resolveConfig('paper', {})
+    const changed = Object.keys(DEFAULT_CONFIG).filter(
+      (k) => JSON.stringify(fast[k as keyof typeof fast]) !== JSON.stringify(paper[k as keyof typeof paper]),
+    )
+    expect(changed.sort()).toEqual(
+      [
+        'warmupEpochs',
+        'rounds',
+        'finetuneEpochs',
+        'recEpochsPerContentEpoch',
+        'evalEvery',
+        'batchSize',
+        'lrPretrain',
+        'lrFinetune',
+        'finetuneTarget',
+      ].sort(),
+    )
+    // The target is the one the official preset uses, not a third behaviour.
+    expect(fast.finetuneTarget).toBe(resolveConfig('official', {}).finetuneTarget)
+    expect(fast.maskFraction).toBe(paper.maskFraction)
   })
 
   it('scales the schedule, keeping non-zero stages at >= 1 epoch', () => {
