@@ -6,6 +6,8 @@
 // navigator.gpu must exist before the backend module loads; Electron forbids the external ArrayBuffers
 // Dawn's getMappedRange returns; the buffer pool never shrinks and matches sizes exactly.
 import * as tf from '@tensorflow/tfjs'
+import fs from 'node:fs'
+import path from 'node:path'
 
 /** The adapter behind the 'webgpu' backend, as Dawn describes it. */
 export interface GpuAdapter {
@@ -58,7 +60,42 @@ function unsupportedHere(): string | undefined {
   if (process.versions.electron) {
     return "Electron forbids the external ArrayBuffers Dawn's readback returns (use the CLI or browser mode)"
   }
+  if (process.platform === 'linux' && !vulkanLoaderFound(readLdCache(), process.env.LD_LIBRARY_PATH ?? '')) {
+    // Dawn would print a Vulkan warning to stderr on every start and then find nothing.
+    return 'no Vulkan loader (libvulkan.so.1) on this machine'
+  }
   return undefined
+}
+
+const VULKAN_LOADER = 'libvulkan.so.1'
+const LIBRARY_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/usr/local/lib',
+]
+
+function readLdCache(): Buffer | null {
+  try {
+    return fs.readFileSync('/etc/ld.so.cache')
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether the dynamic loader can find Linux's Vulkan loader: in LD_LIBRARY_PATH, in ld.so.cache or in
+ * a usual library folder. An unreadable cache counts as found (Dawn then decides).
+ */
+export function vulkanLoaderFound(
+  ldCache: Buffer | null,
+  ldLibraryPath: string,
+  exists: (file: string) => boolean = fs.existsSync,
+): boolean {
+  const dirs = [...ldLibraryPath.split(':').filter(Boolean), ...LIBRARY_DIRS]
+  if (dirs.some((d) => exists(path.join(d, VULKAN_LOADER)))) return true
+  return ldCache === null || ldCache.includes(VULKAN_LOADER)
 }
 
 /** Dawn's instance, created once; navigator.gpu and the GPU* constants are set for the tfjs module. */

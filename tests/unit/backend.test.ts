@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backendInfo, backendLabel, initBackend } from '../../main/engine/backend'
+import { vulkanLoaderFound } from '../../main/engine/backend-webgpu'
 
 const root = path.resolve(__dirname, '../..')
 
@@ -67,7 +68,7 @@ describe('initBackend', () => {
       expect(info.tried.map((t: { name: string }) => t.name)).toEqual(skipped)
       expect(info.tried[0].error).toMatch(/tfjs-node-gpu/)
       // No hardware GPU here: Dawn finds none, or only a software adapter that auto must not take.
-      expect(info.tried[1].error).toMatch(/no WebGPU adapter|only a software adapter/)
+      expect(info.tried[1].error).toMatch(/no WebGPU adapter|no Vulkan loader|only a software adapter/)
       expect(info.reason).toMatch(/node-gpu, webgpu, node unavailable/)
     }
   })
@@ -118,7 +119,7 @@ describe('initBackend', () => {
       await initBackend('cpu')
       // Here Dawn finds no Vulkan device, or (with lavapipe selected) only the software one.
       await expect(initBackend('webgpu')).rejects.toThrow(
-        /webgpu: (Dawn found no WebGPU adapter|only a software adapter .*CLLM4REC_WEBGPU_FALLBACK=1)/,
+        /webgpu: (Dawn found no WebGPU adapter|no Vulkan loader|only a software adapter .*CLLM4REC_WEBGPU_FALLBACK=1)/,
       )
       expect(tf.getBackend()).toBe('cpu')
     } finally {
@@ -141,6 +142,22 @@ describe('initBackend', () => {
 
   it('fails loudly when an explicit backend is unavailable', async () => {
     await expect(initBackend('node-gpu')).rejects.toThrow(/node-gpu/)
+  })
+})
+
+describe('vulkanLoaderFound (webgpu is not tried where Dawn could only warn)', () => {
+  const none = () => false
+  it('finds the loader in LD_LIBRARY_PATH, in ld.so.cache or in a library folder', () => {
+    const inDir = (dir: string) => (f: string) => f === path.join(dir, 'libvulkan.so.1')
+    expect(vulkanLoaderFound(Buffer.from('libc.so.6\0'), '/opt/mesa/lib:/x', inDir('/opt/mesa/lib'))).toBe(
+      true,
+    )
+    expect(vulkanLoaderFound(Buffer.from('libc.so.6\0libvulkan.so.1\0'), '', none)).toBe(true)
+    expect(vulkanLoaderFound(Buffer.from('libc.so.6\0'), '', inDir('/usr/lib64'))).toBe(true)
+  })
+  it('reports it missing only when the cache was read and lists no loader', () => {
+    expect(vulkanLoaderFound(Buffer.from('libc.so.6\0libvulkan_lvp.so\0'), '/opt/x', none)).toBe(false)
+    expect(vulkanLoaderFound(null, '', none)).toBe(true)
   })
 })
 
