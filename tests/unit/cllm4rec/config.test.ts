@@ -29,7 +29,7 @@ describe('resolveConfig', () => {
     expect(resolveConfig('paper', { contentMainCap: null }).contentMainCap).toBeNull()
   })
 
-  it('keeps the fast preset to schedule, batch, learning rates and the official RecLLM target', () => {
+  it('keeps the fast preset to schedule, batch, learning rates, backbone epochs and the official RecLLM target', () => {
     const fast = resolveConfig('fast', {})
     const paper = resolveConfig('paper', {})
     const changed = Object.keys(DEFAULT_CONFIG).filter(
@@ -46,8 +46,11 @@ describe('resolveConfig', () => {
         'lrPretrain',
         'lrFinetune',
         'finetuneTarget',
+        'scratch',
       ].sort(),
     )
+    // Of the backbone, only its training epochs: width, layers and vocabulary stay the paper's scratch.
+    expect({ ...fast.scratch, epochs: paper.scratch.epochs }).toEqual(paper.scratch)
     // The target is the one the official preset uses, not a third behaviour.
     expect(fast.finetuneTarget).toBe(resolveConfig('official', {}).finetuneTarget)
     expect(fast.maskFraction).toBe(paper.maskFraction)
