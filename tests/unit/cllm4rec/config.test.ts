@@ -29,7 +29,7 @@ describe('resolveConfig', () => {
     expect(resolveConfig('paper', { contentMainCap: null }).contentMainCap).toBeNull()
   })
 
-  it('keeps the fast preset to schedule, batch, learning rates, backbone epochs and the official RecLLM target', () => {
+  it('keeps the fast preset to schedule, batch, learning rates, λ_l, backbone epochs and the official RecLLM target', () => {
     const fast = resolveConfig('fast', {})
     const paper = resolveConfig('paper', {})
     const changed = Object.keys(DEFAULT_CONFIG).filter(
@@ -45,6 +45,7 @@ describe('resolveConfig', () => {
         'batchSize',
         'lrPretrain',
         'lrFinetune',
+        'lambdaL',
         'finetuneTarget',
         'scratch',
       ].sort(),
