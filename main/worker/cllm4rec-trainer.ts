@@ -47,10 +47,6 @@ export function blobToCheckpoint(b: CheckpointBlob): Checkpoint {
 export const cllm4recTrainer: Trainer = async (ctx) => {
   const backend = await initBackend('auto')
   const config = ctx.config as unknown as Cllm4recConfig
-  const sink: CheckpointSink = {
-    save: (c) => ctx.checkpoint(checkpointToBlob(c)),
-    loadLatest: async () => (ctx.resume ? blobToCheckpoint(ctx.resume) : null),
-  }
   // Scratch backbones are cached per dataset + settings beside the database, not in /tmp.
   const backboneDir =
     config.backbone === 'scratch' && ctx.backbone?.cacheDir
@@ -75,6 +71,17 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
         value: task.lossSum / task.n,
       })
     }
+    task.lossSum = 0
+    task.n = 0
+  }
+  const sink: CheckpointSink = {
+    // The finished task's loss goes out before its checkpoint: a cancel landing between the two
+    // would otherwise lose it, since a resume starts after the checkpointed task.
+    save: (c) => {
+      flushLoss()
+      return ctx.checkpoint(checkpointToBlob(c))
+    },
+    loadLatest: async () => (ctx.resume ? blobToCheckpoint(ctx.resume) : null),
   }
   const onProgress = (p: ProgressEvent): void => {
     const stage = apiStage(p.stage)
