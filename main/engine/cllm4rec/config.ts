@@ -127,7 +127,8 @@ export const PRESETS: Readonly<Record<PresetName, Partial<Cllm4recConfig>>> = {
     rounds: 12,
     // 72 RecLLM epochs at 160 documents a batch (the official run's effective batch, 20 × 8 GPUs): the
     // same steps as 36 epochs at 80, and Beauty validation R@20 0.1563 / 0.1541 against 0.1538 / 0.1484
-    // at seeds 1 / 2 (still rising at 72; batch 80 was flat from epoch 24, 0.1537 at 144).
+    // at seeds 1 / 2 (0.1485 / 0.1459 at seed 3). 144 epochs peak at 68 and select the same point; batch
+    // 80 was flat from epoch 24 (0.1537 at 144).
     finetuneEpochs: 72,
     recEpochsPerContentEpoch: 4,
     evalEvery: 4,
