@@ -217,8 +217,44 @@ async function activate(name: BackendName, allowFallback: boolean): Promise<GpuA
     throw new Error(`tf.setBackend('${TF_NAME[name]}') failed`)
   }
   await tf.ready()
+  if (name === 'wasm' || name === 'native') guardWasmMalloc((tf.backend() as unknown as WasmBackendLike).wasm)
   nativeActive = name === 'native'
   return adapter
+}
+
+/** The 4 GiB address space of wasm32 (emscripten's getHeapMax is 64 KiB below it). */
+const WASM_HEAP_LIMIT = 2 ** 32
+const guardedModules = new WeakSet<object>()
+
+/**
+ * wasm's malloc returns 0 when the heap cannot grow, and tfjs writes the tensor there anyway: the heap is
+ * silently corrupted and fails much later ("null function or function signature mismatch"). Sizes near
+ * or above 4 GiB wrap around to a small block. Both throw here, at the allocation, with the size.
+ */
+export function guardWasmMalloc(module: WasmModuleLike): void {
+  if (guardedModules.has(module)) return
+  guardedModules.add(module)
+  // Emscripten's lazy export replaces Module._malloc with the raw one on its first call from anywhere:
+  // one call now, so the wrapper below is never overwritten.
+  module._free(module._malloc(8))
+  const malloc = module._malloc
+  const guarded = (bytes: number): number => {
+    let ptr = bytes < WASM_HEAP_LIMIT ? malloc(bytes) : 0
+    // Near 4 GiB, malloc's size arithmetic overflows and it hands back a small block: not the tensor's.
+    if (ptr !== 0 && (ptr >>> 0) + bytes > module.HEAPU8.length) {
+      module._free(ptr)
+      ptr = 0
+    }
+    if (ptr === 0 && bytes > 0) {
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
+      throw new Error(
+        `out of wasm memory: no room for a tensor of ${mib(bytes)} (heap now ${mib(module.HEAPU8.length)}, ` +
+          `capped at 4 GiB); lower batchSize or maxLength`,
+      )
+    }
+    return ptr
+  }
+  module._malloc = guarded
 }
 
 /**
@@ -353,8 +389,9 @@ export type WasmBackendLike = {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
   disposeData(dataId: object): boolean
   dataIdMap: { get(dataId: object): { memoryOffset: number } }
-  wasm: { HEAPU8: Uint8Array }
+  wasm: WasmModuleLike
 }
+export type WasmModuleLike = { HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(ptr: number): void }
 
 /**
  * BatchMatMul by the addon's sgemm on the tensors' own heap bytes, for every transpose flag; batch dims

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { backendInfo, backendLabel, initBackend } from '../../main/engine/backend'
+import { backendInfo, backendLabel, guardWasmMalloc, initBackend } from '../../main/engine/backend'
 import { vulkanLoaderFound } from '../../main/engine/backend-webgpu'
 
 const root = path.resolve(__dirname, '../..')
@@ -337,5 +337,32 @@ describe('wasm Gather, Slice, SplitV and Identity (copy-free replacements)', () 
     tf.dispose([b, g])
     expect(tf.memory().numTensors).toBe(before.numTensors)
     expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers)
+  })
+})
+
+describe('wasm heap exhaustion (malloc guard)', () => {
+  it('throws at the allocation, naming the size, instead of writing a tensor at offset 0', async () => {
+    await initBackend('wasm')
+    const before = tf.memory().numTensors
+    // Just under 4 GiB: wasm's malloc fails (0) or, its size arithmetic wrapped, returns a small block.
+    expect(() => tf.fill([2 ** 30 - 2 ** 10], 0)).toThrow(
+      /out of wasm memory: no room for a tensor of 4096 MiB/,
+    )
+    // 4 GiB and more would wrap around to a small allocation in wasm32.
+    expect(() => tf.tidy(() => tf.ones([4]).add(tf.fill([2 ** 30 + 8], 1)))).toThrow(/lower batchSize/)
+    expect(tf.memory().numTensors).toBe(before)
+    const t = tf.ones([4]).add(1)
+    expect(Array.from(t.dataSync())).toEqual([2, 2, 2, 2])
+    t.dispose()
+  })
+
+  it('treats a malloc that returns 0 (heap full, cannot grow) as out of memory', () => {
+    let calls = 0
+    const heap = { HEAPU8: new Uint8Array(1024), _malloc: () => (calls++ === 0 ? 16 : 0), _free: () => {} }
+    guardWasmMalloc(heap)
+    expect(() => heap._malloc(512)).toThrow(
+      /out of wasm memory: no room for a tensor of 0 MiB \(heap now 0 MiB/,
+    )
+    expect(heap._malloc(0)).toBe(0)
   })
 })
