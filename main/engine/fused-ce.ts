@@ -107,3 +107,55 @@ export function sparseCrossEntropySum(logits: tf.Tensor2D, labels: Int32Array): 
   })
   return op(logits) as tf.Scalar
 }
+
+/**
+ * Multinomial log-likelihood of multi-hot targets, summed over rows, as a differentiable op:
+ * Σ_b Σ_{j∈T_b} (lse(z_b) − z_bj) = Σ_b |T_b|·(lse(z_b) − z_b,f) + Σ_b Σ_{j∈T_b} (z_b,f − z_bj) for any
+ * f = first target, so the fused single-label kernels above do the [B, J] passes; the gradient is
+ * (|T_b|·softmax(z_b) − y_b)·dy. One row per prompt, where a single-label CE needs one per target
+ * (the RecLLM's all-items target has about seven a Beauty user, up to a hundred).
+ */
+export function multiHotCrossEntropySum(
+  logits: tf.Tensor2D,
+  targets: readonly (readonly number[])[],
+): tf.Scalar {
+  const [B, J] = logits.shape
+  if (targets.length !== B)
+    throw new Error(`multiHotCrossEntropySum: ${targets.length} target lists for ${B} rows`)
+  const counts = new Float32Array(B)
+  const first = new Int32Array(B)
+  // y_b − |T_b|·onehot(f_b): what the single-label gradient misses; and the flat indices of every target.
+  const rest = new Float32Array(B * J)
+  const flat: number[] = []
+  targets.forEach((ts, b) => {
+    counts[b] = ts.length
+    first[b] = ts.length ? ts[0] : 0
+    rest[b * J + first[b]] -= ts.length
+    for (const j of ts) {
+      if (!(Number.isInteger(j) && j >= 0 && j < J))
+        throw new Error(`multiHotCrossEntropySum: target ${j} is outside [0, ${J})`)
+      flat.push(b * J + j)
+      rest[b * J + j] += 1
+    }
+  })
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const z = args[0] as tf.Tensor2D
+    ;(args[1] as tf.GradSaveFunc)([z])
+    return {
+      value: tf.tidy(() => {
+        const zFlat = z.reshape([B * J])
+        const firstIdx = Int32Array.from(first, (f, b) => b * J + f)
+        const lse = sparseSoftmaxCrossEntropy(z, first).add(tf.gather(zFlat, tf.tensor1d(firstIdx, 'int32')))
+        const picked = tf.gather(zFlat, tf.tensor1d(flat, 'int32')).sum()
+        return lse.mul(tf.tensor1d(counts)).sum().sub(picked) as tf.Scalar
+      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = dy.reshape([])
+          const g = sparseSoftmaxCrossEntropyGrad(saved[0] as tf.Tensor2D, first, tf.tensor1d(counts).mul(d))
+          return g.sub(tf.tensor2d(rest, [B, J]).mul(d)) as tf.Tensor2D
+        }),
+    }
+  })
+  return op(logits) as tf.Scalar
+}

@@ -3,7 +3,13 @@ import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { backendInfo, backendLabel, guardWasmMalloc, initBackend } from '../../main/engine/backend'
+import {
+  backendInfo,
+  backendLabel,
+  guardWasmMalloc,
+  initBackend,
+  type WasmModuleLike,
+} from '../../main/engine/backend'
 import { vulkanLoaderFound } from '../../main/engine/backend-webgpu'
 
 const root = path.resolve(__dirname, '../..')
@@ -358,7 +364,11 @@ describe('wasm heap exhaustion (malloc guard)', () => {
 
   it('treats a malloc that returns 0 (heap full, cannot grow) as out of memory', () => {
     let calls = 0
-    const heap = { HEAPU8: new Uint8Array(1024), _malloc: () => (calls++ === 0 ? 16 : 0), _free: () => {} }
+    const heap: WasmModuleLike = {
+      HEAPU8: new Uint8Array(1024),
+      _malloc: () => (calls++ === 0 ? 16 : 0),
+      _free: () => {},
+    }
     guardWasmMalloc(heap)
     expect(() => heap._malloc(512)).toThrow(
       /out of wasm memory: no room for a tensor of 0 MiB \(heap now 0 MiB/,

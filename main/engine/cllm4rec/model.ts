@@ -4,7 +4,12 @@
 // gather gradient is UnsortedSegmentSum, which engine/backend.ts provides on wasm), and the three heads:
 // item head tied to z^l_item (collaborative + RecLLM), frozen vocabulary head (content, chunked).
 import * as tf from '@tensorflow/tfjs'
-import { sparseCrossEntropySum, sparseSoftmaxCrossEntropy, sparseSoftmaxCrossEntropyGrad } from '../fused-ce'
+import {
+  multiHotCrossEntropySum,
+  sparseCrossEntropySum,
+  sparseSoftmaxCrossEntropy,
+  sparseSoftmaxCrossEntropyGrad,
+} from '../fused-ce'
 import type { DropoutRates, Gpt2 } from '../gpt2/model'
 import type { PackedBatch } from './documents'
 import type { SoftVocab } from './vocab'
@@ -205,30 +210,22 @@ export class Cllm4recModel {
 
   /**
    * RecLLM loss: last prompt hidden state -> item logits tied to z^l_item; multinomial log-likelihood
-   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users. A user's hidden row is
-   * repeated once per target so the fused single-label CE serves the multi-hot target exactly.
+   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users: one [B, J] row a user,
+   * whatever the number of targets.
    */
   recLoss(
     prompts: { inputs: Int32Array; B: number; T: number; last: Int32Array },
     targets: number[][],
   ): tf.Scalar {
     const J = this.vocab.nItems
-    const rowOf: number[] = []
-    const labels: number[] = []
-    targets.forEach((ts, b) =>
-      ts.forEach((j) => {
+    for (const ts of targets) {
+      for (const j of ts)
         if (!(j >= 0 && j < J)) throw new Error(`recLoss: target item ${j} is outside [0, ${J})`)
-        rowOf.push(b)
-        labels.push(j)
-      }),
-    )
-    if (labels.length === 0) throw new Error('recLoss: no targets')
+    }
+    if (targets.every((ts) => ts.length === 0)) throw new Error('recLoss: no targets')
     return tf.tidy(() => {
       const h = this.hiddenAt(prompts.inputs, prompts.B, prompts.T, 'collab', prompts.last)
-      const perTarget = tf.gather(h, tf.tensor1d(Int32Array.from(rowOf), 'int32')) as tf.Tensor2D
-      return sparseCrossEntropySum(this.itemLogits(perTarget), Int32Array.from(labels)).div(
-        prompts.B,
-      ) as tf.Scalar
+      return multiHotCrossEntropySum(this.itemLogits(h), targets).div(prompts.B) as tf.Scalar
     })
   }
 

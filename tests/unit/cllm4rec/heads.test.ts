@@ -50,7 +50,7 @@ const prompts = packPrompts([
   tok.encode('<user_0> has interacted with <item_1>, the user will interact with'),
   tok.encode('<user_2> has interacted with <item_3> <item_0>, the user will interact with'),
 ])
-const recTargets = [[2, 4], [5]]
+const recTargets = [[2, 4, 0], [5]]
 
 const cases: Case[] = [
   {
