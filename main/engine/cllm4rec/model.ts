@@ -18,6 +18,8 @@ export type Side = 'collab' | 'content'
 
 /** Rows of the vocabulary head computed at once (memory: rows x V floats). */
 const HEAD_CHUNK_FLOATS = 8_000_000
+/** Rows of the collaborative item head computed at once (memory: rows x J floats, 96 MiB). */
+const ITEM_CHUNK_FLOATS = 24_000_000
 
 export class Cllm4recModel {
   readonly zlUser: tf.Variable // [I, C]
@@ -27,6 +29,11 @@ export class Cllm4recModel {
 
   /** Vocabulary-head floats per chunk (rows = this / V); tests lower it to exercise chunking. */
   headChunkFloats = HEAD_CHUNK_FLOATS
+  /**
+   * Collaborative item-head floats per chunk (rows = this / J): a typical batch is one chunk; Beauty's
+   * longest 640 documents (32k item positions) are several, under a GPU's 128 MiB binding limit each.
+   */
+  itemChunkFloats = ITEM_CHUNK_FLOATS
   /** Diagnostics hook called inside each head chunk while its [n, V] tensors exist (memory tests). */
   headProbe: ((phase: 'forward' | 'backward') => void) | undefined
 
@@ -142,10 +149,51 @@ export class Cllm4recModel {
       if (j < 0 || j >= J) throw new Error(`collabLoss: target ${batch.targets[m]} is not an item token`)
       labels[m] = j
     }
+    const chunk = Math.max(1, Math.floor(this.itemChunkFloats / J))
     return tf.tidy(() => {
       const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
-      return sparseCrossEntropySum(this.itemLogits(h), labels).div(M) as tf.Scalar
+      // One chunk: the plain fused CE, which keeps its logits instead of recomputing them.
+      if (M <= chunk) return sparseCrossEntropySum(this.itemLogits(h), labels).div(M) as tf.Scalar
+      let total: tf.Tensor = tf.scalar(0)
+      for (let s = 0; s < M; s += chunk) {
+        const n = Math.min(chunk, M - s)
+        const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
+        total = total.add(this.chunkItemCrossEntropy(hc, labels.subarray(s, s + n)))
+      }
+      return total.div(M) as tf.Scalar
     })
+  }
+
+  /**
+   * Σ_rows −log softmax(h·z^l_itemᵀ)[y] for one chunk of the collaborative head, chunked as the
+   * vocabulary head is (see contentLoss): the [n, J] logits are recomputed in backward, so a batch's
+   * [M, J] never exists at once (Beauty at 640 documents a batch needed 780 MB for it, twice). Unlike
+   * wte, the item table is trained: the backward returns d/dh = g·Z and d/dZ = gᵀ·h.
+   */
+  private chunkItemCrossEntropy(h: tf.Tensor2D, labels: Int32Array): tf.Scalar {
+    const probe = this.headProbe
+    const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [hc, z] = args as [tf.Tensor2D, tf.Tensor2D]
+      // Only h is saved: saving the table would copy [J, C] a chunk; it is unchanged until the update.
+      ;(args[2] as tf.GradSaveFunc)([hc])
+      const logits = tf.matMul(hc, z, false, true) as tf.Tensor2D
+      const value = sparseSoftmaxCrossEntropy(logits, labels).sum() as tf.Scalar
+      probe?.('forward')
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const hs = saved[0] as tf.Tensor2D
+            const zs = this.zlItem
+            const logits = tf.matMul(hs, zs, false, true) as tf.Tensor2D
+            const g = sparseSoftmaxCrossEntropyGrad(logits, labels, dy)
+            logits.dispose()
+            probe?.('backward')
+            return [tf.matMul(g, zs), tf.matMul(g, hs, true, false)]
+          }),
+      }
+    })
+    return ce(h, this.zlItem) as tf.Scalar
   }
 
   /**

@@ -190,3 +190,94 @@ describe('content head memory', () => {
     backbone.dispose()
   })
 })
+
+describe('collaborative item head memory', () => {
+  it('one L-step over 20000 items peaks far below the full [M, J] logits, with the plain gradients', () => {
+    const V = 50
+    const J = 20000
+    const backbone = Gpt2.random(
+      { vocabSize: V, nPositions: 256, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 },
+      7,
+    )
+    const vocab = new SoftVocab(V, 48, J)
+    const model = new Cllm4recModel(backbone, vocab, 0.02, 1)
+    // 48 collaborative documents of 40 items each: M = 48 x 39 item targets.
+    const rng = new Rng(5)
+    const B = 48
+    const T = 41
+    const inputs = new Int32Array(B * T)
+    const positions: number[] = []
+    const targets: number[] = []
+    const itemBase = V + 48
+    for (let b = 0; b < B; b++) {
+      inputs[b * T] = V + b
+      for (let t = 1; t < T; t++) inputs[b * T + t] = itemBase + Math.floor(rng.next() * J)
+      for (let t = 1; t < T - 1; t++) {
+        positions.push(b * T + t)
+        targets.push(inputs[b * T + t + 1])
+      }
+    }
+    const batch: PackedBatch = {
+      inputs,
+      B,
+      T,
+      positions: Int32Array.from(positions),
+      targets: Int32Array.from(targets),
+    }
+    const M = positions.length
+    const fullLogitsBytes = M * J * 4
+    model.itemChunkFloats = 2_000_000 // 100 rows a chunk
+    const vars = model.vars('collab')
+    const plain = tf.variableGrads(
+      () =>
+        tf.tidy(() => {
+          const h = model.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
+          const flat = Int32Array.from(batch.targets, (w, m) => m * J + w - itemBase)
+          return tf
+            .gather(tf.logSoftmax(model.itemLogits(h)).reshape([-1]), tf.tensor1d(flat, 'int32'))
+            .mean()
+            .neg() as tf.Scalar
+        }),
+      vars,
+    )
+    const base = tf.memory().numBytes
+    const tensorsBefore = tf.memory().numTensors
+    // What the tape holds for the backbone itself, whatever the head.
+    let tapeBytes = 0
+    tf.dispose(
+      tf.variableGrads(() => {
+        const h = model.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
+        tapeBytes = tf.memory().numBytes - base
+        return h.sum() as tf.Scalar
+      }, vars),
+    )
+    let peak = 0
+    const seen = { forward: 0, backward: 0 }
+    model.headProbe = (phase) => {
+      seen[phase]++
+      peak = Math.max(peak, tf.memory().numBytes)
+    }
+    const chunked = tf.variableGrads(() => model.collabLoss(batch), vars)
+    const chunks = Math.ceil(M / Math.floor(model.itemChunkFloats / J))
+    expect(seen).toEqual({ forward: chunks, backward: chunks })
+    expect(chunks).toBeGreaterThan(8)
+    // One or two chunk-sized [n, J] tensors at a time, plus each chunk's [J, C] table gradient until tfjs
+    // sums them; never the [M, J] logits (~143 MiB here).
+    const chunkBytes = Math.floor(model.itemChunkFloats / J) * J * 4
+    expect(peak - base - tapeBytes).toBeLessThan(3 * chunkBytes + chunks * J * 16 * 4)
+    expect(peak - base).toBeLessThan(fullLogitsBytes / 2)
+    expect(Math.abs(chunked.value.dataSync()[0] - plain.value.dataSync()[0])).toBeLessThan(1e-5)
+    for (const k of Object.keys(plain.grads)) {
+      const a = chunked.grads[k].dataSync() as Float32Array
+      const b = plain.grads[k].dataSync() as Float32Array
+      const scale = b.reduce((m, x) => Math.max(m, Math.abs(x)), 0)
+      expect(scale).toBeGreaterThan(0)
+      expect(Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0)).toBeLessThan(1e-5 * scale)
+    }
+    tf.dispose([chunked.value, ...Object.values(chunked.grads)])
+    expect(tf.memory().numTensors).toBe(tensorsBefore)
+    tf.dispose([plain.value, ...Object.values(plain.grads)])
+    model.dispose()
+    backbone.dispose()
+  })
+})

@@ -99,7 +99,9 @@ const cases: Case[] = [
 async function lossAndGrads(backend: 'native' | 'wasm', c: Case, which: 'fused' | 'reference') {
   await initBackend(backend)
   const model = new Cllm4recModel(tinyBackbone(), vocab, 0.3, 7)
-  model.headChunkFloats = 3 * VOCAB // several chunks in the content head
+  // Several chunks in the content head (V = VOCAB) and in the collaborative item head (J = 6).
+  model.headChunkFloats = 3 * VOCAB
+  model.itemChunkFloats = 2 * 6
   try {
     const { value, grads } = tf.variableGrads(() => c[which](model), model.vars(c.side))
     const out = {
