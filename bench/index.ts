@@ -15,6 +15,10 @@ const benches: Record<
     help: 'EASE seconds per λ on Beauty and Sports: native LAPACK inverse vs JS (numpy for reference)',
     load: () => import('./ease'),
   },
+  heads: {
+    help: 'item heads at Beauty shapes: RecLLM a row a target vs a row a user; collaborative full vs chunked',
+    load: () => import('./heads'),
+  },
   import: {
     help: 'import rows/s and peak RSS: 5M-row TSV and 1M-line Amazon JSONL.gz',
     load: () => import('./import'),

@@ -137,8 +137,11 @@ export class Cllm4recModel {
     return tf.matMul(h, side === 'collab' ? this.zlItem : this.zcItem, false, true)
   }
 
-  /** Collaborative LM loss: CE over the J items at main-text positions, mean per token (fused CE). */
-  collabLoss(batch: PackedBatch): tf.Scalar {
+  /**
+   * Collaborative LM loss: CE over the J items at main-text positions, summed and divided by `divisor`
+   * (default: this batch's positions, the mean per token; a micro-batch passes its whole batch's count).
+   */
+  collabLoss(batch: PackedBatch, divisor = batch.positions.length): tf.Scalar {
     const M = batch.positions.length
     if (M === 0) throw new Error('collabLoss: batch has no target positions')
     const J = this.vocab.nItems
@@ -153,14 +156,14 @@ export class Cllm4recModel {
     return tf.tidy(() => {
       const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
       // One chunk: the plain fused CE, which keeps its logits instead of recomputing them.
-      if (M <= chunk) return sparseCrossEntropySum(this.itemLogits(h), labels).div(M) as tf.Scalar
+      if (M <= chunk) return sparseCrossEntropySum(this.itemLogits(h), labels).div(divisor) as tf.Scalar
       let total: tf.Tensor = tf.scalar(0)
       for (let s = 0; s < M; s += chunk) {
         const n = Math.min(chunk, M - s)
         const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
         total = total.add(this.chunkItemCrossEntropy(hc, labels.subarray(s, s + n)))
       }
-      return total.div(M) as tf.Scalar
+      return total.div(divisor) as tf.Scalar
     })
   }
 
@@ -197,7 +200,8 @@ export class Cllm4recModel {
   }
 
   /**
-   * Content LM loss: CE over the frozen vocabulary head at main-text positions, mean per token.
+   * Content LM loss: CE over the frozen vocabulary head at main-text positions, mean per token (or
+   * divided by `divisor`, as collabLoss).
    *
    * Memory: at V = 50257 the [M, V] logits dwarf everything else, and under variableGrads a plain
    * chunked loop still keeps every chunk's logits on the tape until the backward pass. Each chunk is
@@ -206,7 +210,7 @@ export class Cllm4recModel {
    * backward only [n, C] tensors live; one chunk's [n, V] exists at a time. W (wte) is frozen, so no
    * gradient flows to it.
    */
-  contentLoss(batch: PackedBatch): tf.Scalar {
+  contentLoss(batch: PackedBatch, divisor = batch.positions.length): tf.Scalar {
     const M = batch.positions.length
     if (M === 0) throw new Error('contentLoss: batch has no target positions')
     const V = this.backbone.config.vocabSize
@@ -223,7 +227,7 @@ export class Cllm4recModel {
         const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
         total = total.add(this.chunkCrossEntropy(hc, batch.targets.subarray(s, s + n)))
       }
-      return total.div(M) as tf.Scalar
+      return total.div(divisor) as tf.Scalar
     })
   }
 
@@ -258,12 +262,13 @@ export class Cllm4recModel {
 
   /**
    * RecLLM loss: last prompt hidden state -> item logits tied to z^l_item; multinomial log-likelihood
-   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users: one [B, J] row a user,
-   * whatever the number of targets.
+   * −Σ_j y_j log softmax_j summed over each user's targets, mean over users (or divided by `divisor`):
+   * one [B, J] row a user, whatever the number of targets.
    */
   recLoss(
     prompts: { inputs: Int32Array; B: number; T: number; last: Int32Array },
     targets: number[][],
+    divisor = prompts.B,
   ): tf.Scalar {
     const J = this.vocab.nItems
     for (const ts of targets) {
@@ -273,7 +278,7 @@ export class Cllm4recModel {
     if (targets.every((ts) => ts.length === 0)) throw new Error('recLoss: no targets')
     return tf.tidy(() => {
       const h = this.hiddenAt(prompts.inputs, prompts.B, prompts.T, 'collab', prompts.last)
-      return multiHotCrossEntropySum(this.itemLogits(h), targets).div(prompts.B) as tf.Scalar
+      return multiHotCrossEntropySum(this.itemLogits(h), targets).div(divisor) as tf.Scalar
     })
   }
 

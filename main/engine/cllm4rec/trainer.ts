@@ -26,7 +26,7 @@ import { Rng } from '../train/rng'
 import { prepareBackbone, type LoadedBackbone } from './backbone'
 import type { Cllm4recConfig } from './config'
 import { batchRows, buildCollabDocs, buildContentDocs, buildRecExamples } from './corpus'
-import { packBatch, packPrompts, type Doc } from './documents'
+import { packBatch, packPrompts, type Doc, type PackedBatch } from './documents'
 import type { DropoutRates } from '../gpt2/model'
 import { Cllm4recModel, type Side } from './model'
 import { RunClock, planTasks, type TaskKind } from './schedule'
@@ -376,27 +376,93 @@ async function runTask(run: RunState, ti: number): Promise<void> {
 }
 
 /**
- * One optimizer step on the side's tables. Dropout masks are seeded from the run's PRNG (a resumed run
- * draws the same ones) and exist only inside the step: evaluation is deterministic. The loss is the
- * step's one readback, awaited (a GPU backend has no synchronous readback).
+ * One optimizer step on the side's tables, its loss the sum of `parts` (micro-batches of one batch, see
+ * microBatches): each part's gradients are taken in turn and summed, then Adam steps once. Dropout masks
+ * are seeded from the run's PRNG, one seed a step and one derived a part (a resumed run draws the same
+ * ones), and exist only
+ * inside the step: evaluation is deterministic. Each part's loss is read back, awaited (a GPU backend has
+ * no synchronous readback).
  */
-async function step(run: RunState, side: Side, key: OptKey, lossFn: () => tf.Scalar): Promise<number> {
-  run.model.setTrainingStep(run.rng.int(0x7fffffff))
-  let cost: tf.Scalar | null
+async function step(run: RunState, side: Side, key: OptKey, parts: (() => tf.Scalar)[]): Promise<number> {
+  const vars = run.model.vars(side)
+  // One draw a step whatever the number of parts, so cutting a batch leaves the run's PRNG stream as is.
+  const seed = run.rng.int(0x7fffffff)
+  let v = 0
+  let sum: tf.NamedTensorMap | null = null
   try {
-    cost = run.opt[key].minimize(lossFn, true, run.model.vars(side))
+    for (const [i, part] of parts.entries()) {
+      run.model.setTrainingStep((seed + i * 0x9e3779b1) % 0x7fffffff)
+      let r: { value: tf.Scalar; grads: tf.NamedTensorMap }
+      try {
+        r = tf.variableGrads(part, vars)
+      } finally {
+        run.model.setTrainingStep(null)
+      }
+      try {
+        v += (await r.value.data())[0]
+      } finally {
+        r.value.dispose()
+      }
+      const prev: tf.NamedTensorMap | null = sum
+      sum = prev ? addGrads(prev, r.grads) : r.grads
+    }
+    // In the variables' order, a missing gradient included (as minimize does): Adam's slots go by position.
+    const grads = sum as tf.NamedTensorMap | null
+    if (grads) run.opt[key].applyGradients(vars.map((x) => ({ name: x.name, tensor: grads[x.name] })))
   } finally {
-    run.model.setTrainingStep(null)
-  }
-  let v = NaN
-  try {
-    if (cost) v = (await cost.data())[0]
-  } finally {
-    cost?.dispose()
+    if (sum) tf.dispose(Object.values(sum))
   }
   checkGpu()
   if (!Number.isFinite(v)) throw new Error(`training diverged: loss ${v} (${key})`)
   return v
+}
+
+/** a + b per variable; both maps are disposed. */
+function addGrads(a: tf.NamedTensorMap, b: tf.NamedTensorMap): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = {}
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+    out[k] = a[k] && b[k] ? tf.add(a[k], b[k]) : (a[k] ?? b[k]).clone()
+  tf.dispose([...Object.values(a), ...Object.values(b)])
+  return out
+}
+
+/** Activation bytes one forward + backward keeps for B documents of T tokens (rough, see microBatches). */
+function stepBytes(run: RunState, B: number, T: number): number {
+  const { nEmbd, nHead, nLayer } = run.backbone.model.config
+  return 4 * B * T * nLayer * (40 * nEmbd + 30 * nHead * T)
+}
+
+/** What one micro-batch may keep: wasm's whole heap is 4 GiB, the tables and Adam's moments live there too. */
+const STEP_BYTES_BUDGET = 1.5 * 2 ** 30
+let stepBytesBudget = STEP_BYTES_BUDGET
+
+/** Tests only: a smaller micro-batch budget (cuts every batch); undefined restores the default. */
+export function setStepBytesBudget(bytes: number | undefined): void {
+  stepBytesBudget = bytes ?? STEP_BYTES_BUDGET
+}
+
+/**
+ * A batch cut into consecutive micro-batches whose step fits the budget: `batchSize` stays the
+ * optimisation batch, whatever its memory. Batches are sorted by length (see batches), so the cut falls
+ * where documents get long. Most batches are one piece; Beauty's longest 320 collaborative documents
+ * (113 tokens, 2.7 GB of activations by this estimate, 2.6 GB measured with `bench heads`) are two.
+ */
+function microBatches<T>(run: RunState, xs: T[], len: (x: T) => number): T[][] {
+  const out: T[][] = []
+  let cur: T[] = []
+  let maxT = 0
+  for (const x of xs) {
+    const t = Math.max(maxT, len(x))
+    if (cur.length > 0 && stepBytes(run, cur.length + 1, t) > stepBytesBudget) {
+      out.push(cur)
+      cur = []
+      maxT = 0
+    }
+    cur.push(x)
+    maxT = Math.max(maxT, len(x))
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
 }
 
 /** C-epoch: content LLM loss + mutual term on z^c (warm-up, rounds, finetuning). */
@@ -409,7 +475,7 @@ async function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): Prom
   )
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
-    const loss = await step(run, 'content', key, () => docLoss(run, 'content', docs))
+    const loss = await step(run, 'content', key, docLossParts(run, 'content', docs))
     meter.add(
       docs.reduce((s, d) => s + d.ids.length, 0),
       loss,
@@ -425,7 +491,7 @@ async function collabEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const bs = batches(run.rng.shuffle(set.docs), run.config.batchSize, run.rng, (d) => d.ids.length)
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
-    const loss = await step(run, 'collab', 'collab', () => docLoss(run, 'collab', docs))
+    const loss = await step(run, 'collab', 'collab', docLossParts(run, 'collab', docs))
     meter.add(
       docs.reduce((s, d) => s + d.ids.length, 0),
       loss,
@@ -441,51 +507,73 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
   for (const b of bs) {
     run.opts.signal?.throwIfAborted()
-    const p = packPrompts(
-      b.map((e) => e.prompt),
-      { bucket: shapeBucket(), maxT: run.maxLength },
-    )
     const rows = batchRows(
       b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
       run.perDoc,
     )
-    const loss = await step(run, 'collab', 'rec', () =>
-      tf.tidy(() =>
-        model
-          .recLoss(
-            p,
-            b.map((e) => e.targets),
-          )
-          .add(
-            model.mutualLoss(
-              'collab',
-              rows.users,
-              rows.items,
-              b.length,
-              config.lambdaC,
-              config.lambdaL,
-              run.perDoc,
-            ),
-          ),
+    const parts = microBatches(run, b, (e) => e.prompt.length).map((part) => ({
+      p: packPrompts(
+        part.map((e) => e.prompt),
+        { bucket: shapeBucket(), maxT: run.maxLength },
+      ),
+      targets: part.map((e) => e.targets),
+    }))
+    // Mean over the batch's users; the mutual term over its unique rows rides with the first part.
+    const loss = await step(
+      run,
+      'collab',
+      'rec',
+      parts.map(
+        ({ p, targets }, i) =>
+          () =>
+            tf.tidy(() => {
+              const rec = model.recLoss(p, targets, b.length)
+              if (i > 0) return rec
+              const { lambdaC, lambdaL } = config
+              return rec.add(
+                model.mutualLoss('collab', rows.users, rows.items, b.length, lambdaC, lambdaL, run.perDoc),
+              )
+            }),
       ),
     )
-    meter.add(p.B * p.T, loss, bs.length)
+    meter.add(
+      parts.reduce((s, { p }) => s + p.B * p.T, 0),
+      loss,
+      bs.length,
+    )
   }
 }
 
-function docLoss(run: RunState, side: Side, docs: Doc[]): tf.Scalar {
+/**
+ * The LM loss (mean per main-text token over the whole batch) plus the mutual term, as one part per
+ * micro-batch; the mutual term, over the batch's unique rows, rides with the first.
+ */
+function docLossParts(run: RunState, side: Side, docs: Doc[]): (() => tf.Scalar)[] {
   const { config, model } = run
-  return tf.tidy(() => {
-    const batch = packBatch(docs, config.predictFirstMainToken, {
-      bucket: shapeBucket(),
-      maxT: run.maxLength,
-    })
-    const rows = batchRows(docs, run.perDoc)
-    const lm = side === 'collab' ? model.collabLoss(batch) : model.contentLoss(batch)
-    return lm.add(
-      model.mutualLoss(side, rows.users, rows.items, docs.length, config.lambdaC, config.lambdaL, run.perDoc),
-    )
-  })
+  const packed = microBatches(run, docs, (d) => d.ids.length).map((part) =>
+    packBatch(part, config.predictFirstMainToken, { bucket: shapeBucket(), maxT: run.maxLength }),
+  )
+  const M = packed.reduce((s, b) => s + b.positions.length, 0)
+  const rows = batchRows(docs, run.perDoc)
+  const lm = (b: PackedBatch) => (side === 'collab' ? model.collabLoss(b, M) : model.contentLoss(b, M))
+  return packed.map(
+    (b, i) => () =>
+      tf.tidy(() =>
+        i > 0
+          ? lm(b)
+          : lm(b).add(
+              model.mutualLoss(
+                side,
+                rows.users,
+                rows.items,
+                docs.length,
+                config.lambdaC,
+                config.lambdaL,
+                run.perDoc,
+              ),
+            ),
+      ),
+  )
 }
 
 /** Validation of the RecLLM; keeps the collaborative tables of the best epoch (model selection). */
