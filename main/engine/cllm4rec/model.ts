@@ -157,46 +157,9 @@ export class Cllm4recModel {
       const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
       // One chunk: the plain fused CE, which keeps its logits instead of recomputing them.
       if (M <= chunk) return sparseCrossEntropySum(this.itemLogits(h), labels).div(divisor) as tf.Scalar
-      let total: tf.Tensor = tf.scalar(0)
-      for (let s = 0; s < M; s += chunk) {
-        const n = Math.min(chunk, M - s)
-        const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
-        total = total.add(this.chunkItemCrossEntropy(hc, labels.subarray(s, s + n)))
-      }
-      return total.div(divisor) as tf.Scalar
+      // Several: [M, J] never exists at once (780 MB for Beauty's longest 640 documents, twice).
+      return this.chunkedLoss(h, labels, chunk, 'items', divisor)
     })
-  }
-
-  /**
-   * Σ_rows −log softmax(h·z^l_itemᵀ)[y] for one chunk of the collaborative head, chunked as the
-   * vocabulary head is (see contentLoss): the [n, J] logits are recomputed in backward, so a batch's
-   * [M, J] never exists at once (Beauty at 640 documents a batch needed 780 MB for it, twice). Unlike
-   * wte, the item table is trained: the backward returns d/dh = g·Z and d/dZ = gᵀ·h.
-   */
-  private chunkItemCrossEntropy(h: tf.Tensor2D, labels: Int32Array): tf.Scalar {
-    const probe = this.headProbe
-    const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [hc, z] = args as [tf.Tensor2D, tf.Tensor2D]
-      // Only h is saved: saving the table would copy [J, C] a chunk; it is unchanged until the update.
-      ;(args[2] as tf.GradSaveFunc)([hc])
-      const logits = tf.matMul(hc, z, false, true) as tf.Tensor2D
-      const value = sparseSoftmaxCrossEntropy(logits, labels).sum() as tf.Scalar
-      probe?.('forward')
-      return {
-        value,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          tf.tidy(() => {
-            const hs = saved[0] as tf.Tensor2D
-            const zs = this.zlItem
-            const logits = tf.matMul(hs, zs, false, true) as tf.Tensor2D
-            const g = sparseSoftmaxCrossEntropyGrad(logits, labels, dy)
-            logits.dispose()
-            probe?.('backward')
-            return [tf.matMul(g, zs), tf.matMul(g, hs, true, false)]
-          }),
-      }
-    })
-    return ce(h, this.zlItem) as tf.Scalar
   }
 
   /**
@@ -221,27 +184,26 @@ export class Cllm4recModel {
     const chunk = Math.max(1, Math.floor(this.headChunkFloats / V))
     return tf.tidy(() => {
       const h = this.hiddenAt(batch.inputs, batch.B, batch.T, 'content', batch.positions)
-      let total: tf.Tensor = tf.scalar(0)
-      for (let s = 0; s < M; s += chunk) {
-        const n = Math.min(chunk, M - s)
-        const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
-        total = total.add(this.chunkCrossEntropy(hc, batch.targets.subarray(s, s + n)))
-      }
-      return total.div(divisor) as tf.Scalar
+      return this.chunkedLoss(h, batch.targets, chunk, 'vocab', divisor)
     })
   }
 
-  /** Σ_rows −log softmax(h·Wᵀ)[y] for one chunk, with the gradient recomputed in backward (see above). */
-  private chunkCrossEntropy(h: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-    const wte = this.backbone.wte
+  /**
+   * Σ_rows −log softmax(h·Wᵀ)[y] for one chunk of a head, W the frozen wte ('vocab') or the trained
+   * z^l_item ('items'), with the gradient recomputed in backward (see contentLoss). Only h is saved:
+   * saving the item table would copy [J, C] a chunk, and it is unchanged until the update. For 'items'
+   * the backward also returns d/dW = gᵀ·h.
+   */
+  private chunkCrossEntropy(h: tf.Tensor2D, targets: Int32Array, head: 'vocab' | 'items'): tf.Scalar {
     const probe = this.headProbe
+    const logitsOf = (x: tf.Tensor2D) =>
+      head === 'vocab' ? this.backbone.logits(x) : (tf.matMul(x, this.zlItem, false, true) as tf.Tensor2D)
     const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const hc = args[0] as tf.Tensor2D
-      const save = args[1] as tf.GradSaveFunc
+      const save = args[args.length - 1] as tf.GradSaveFunc
       save([hc])
       // The forward runs inside the op, untaped; its [n, V] logits die with the op's own tidy.
-      const logits = this.backbone.logits(hc)
-      const value = sparseSoftmaxCrossEntropy(logits, targets).sum() as tf.Scalar
+      const value = sparseSoftmaxCrossEntropy(logitsOf(hc), targets).sum() as tf.Scalar
       probe?.('forward')
       return {
         value,
@@ -249,15 +211,35 @@ export class Cllm4recModel {
         // the logits are freed as soon as their gradient exists: at most two [n, V] tensors at once.
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
           tf.tidy(() => {
-            const z = this.backbone.logits(saved[0] as tf.Tensor2D)
+            const hs = saved[0] as tf.Tensor2D
+            const z = logitsOf(hs)
             const g = sparseSoftmaxCrossEntropyGrad(z, targets, dy)
             z.dispose()
             probe?.('backward')
-            return tf.matMul(g, wte)
+            if (head === 'vocab') return tf.matMul(g, this.backbone.wte)
+            return [tf.matMul(g, this.zlItem), tf.matMul(g, hs, true, false)]
           }),
       }
     })
-    return ce(h) as tf.Scalar
+    return (head === 'vocab' ? ce(h) : ce(h, this.zlItem)) as tf.Scalar
+  }
+
+  /** Σ over row chunks of chunkCrossEntropy, divided by `divisor`. */
+  private chunkedLoss(
+    h: tf.Tensor2D,
+    targets: Int32Array,
+    chunk: number,
+    head: 'vocab' | 'items',
+    divisor: number,
+  ) {
+    const M = targets.length
+    let total: tf.Tensor = tf.scalar(0)
+    for (let s = 0; s < M; s += chunk) {
+      const n = Math.min(chunk, M - s)
+      const hc = h.slice([s, 0], [n, -1]) as tf.Tensor2D
+      total = total.add(this.chunkCrossEntropy(hc, targets.subarray(s, s + n), head))
+    }
+    return total.div(divisor) as tf.Scalar
   }
 
   /**

@@ -106,6 +106,35 @@ describe('chunked content head', () => {
   })
 })
 
+/** Bytes the tape holds for the backbone alone on this batch (whatever the head). */
+function backboneTapeBytes(model: Cllm4recModel, batch: PackedBatch, side: 'content' | 'collab'): number {
+  const base = tf.memory().numBytes
+  let bytes = 0
+  tf.dispose(
+    tf.variableGrads(() => {
+      const h = model.hiddenAt(batch.inputs, batch.B, batch.T, side, batch.positions)
+      bytes = tf.memory().numBytes - base
+      return h.sum() as tf.Scalar
+    }, model.vars(side)),
+  )
+  return bytes
+}
+
+/** B documents of T tokens (token(b, t)); every position from 1 to T − 2 predicts the next token. */
+function nextTokenBatch(B: number, T: number, token: (b: number, t: number) => number): PackedBatch {
+  const inputs = new Int32Array(B * T)
+  const positions: number[] = []
+  const targets: number[] = []
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) inputs[b * T + t] = token(b, t)
+    for (let t = 1; t < T - 1; t++) {
+      positions.push(b * T + t)
+      targets.push(inputs[b * T + t + 1])
+    }
+  }
+  return { inputs, B, T, positions: Int32Array.from(positions), targets: Int32Array.from(targets) }
+}
+
 describe('content head memory', () => {
   it('one content step at V = 20000 peaks far below the full [M, V] logits', () => {
     const V = 20000
@@ -118,28 +147,11 @@ describe('content head memory', () => {
     // 24 short documents x 50 tokens, mostly words: M = 1152 main-text targets. Short documents keep the
     // backbone's own taped activations (attention is [B, H, T, T]) small next to the head.
     const rng = new Rng(3)
-    const B = 24
-    const T = 50
-    const inputs = new Int32Array(B * T)
-    const positions: number[] = []
-    const targets: number[] = []
-    for (let b = 0; b < B; b++) {
-      inputs[b * T] = V + (b % 3) // a user token first
-      inputs[b * T + 1] = V + 3 + (b % 3) // then an item token
-      for (let t = 2; t < T; t++) inputs[b * T + t] = Math.floor(rng.next() * V)
-      for (let t = 1; t < T - 1; t++) {
-        positions.push(b * T + t)
-        targets.push(inputs[b * T + t + 1])
-      }
-    }
-    const batch: PackedBatch = {
-      inputs,
-      B,
-      T,
-      positions: Int32Array.from(positions),
-      targets: Int32Array.from(targets),
-    }
-    const M = positions.length
+    // A user token, an item token, then words.
+    const batch = nextTokenBatch(24, 50, (b, t) =>
+      t === 0 ? V + (b % 3) : t === 1 ? V + 3 + (b % 3) : Math.floor(rng.next() * V),
+    )
+    const M = batch.positions.length
     const fullLogitsBytes = M * V * 4
     model.headChunkFloats = 2_000_000 // 100 rows per chunk: 8 MB of logits per chunk
     const chunkBytes = Math.floor(model.headChunkFloats / V) * V * 4
@@ -154,14 +166,7 @@ describe('content head memory', () => {
     const base = tf.memory().numBytes
     const tensorsBefore = tf.memory().numTensors
     // What the tape holds for the backbone itself (independent of V), and what the plain formula holds.
-    let tapeBytes = 0
-    tf.dispose(
-      tf.variableGrads(() => {
-        const h = model.hiddenAt(batch.inputs, batch.B, batch.T, 'content', batch.positions)
-        tapeBytes = tf.memory().numBytes - base
-        return h.sum() as tf.Scalar
-      }, vars),
-    )
+    const tapeBytes = backboneTapeBytes(model, batch, 'content')
     let plainBytes = 0
     tf.dispose(
       tf.variableGrads(() => {
@@ -203,28 +208,10 @@ describe('collaborative item head memory', () => {
     const model = new Cllm4recModel(backbone, vocab, 0.02, 1)
     // 48 collaborative documents of 40 items each: M = 48 x 39 item targets.
     const rng = new Rng(5)
-    const B = 48
-    const T = 41
-    const inputs = new Int32Array(B * T)
-    const positions: number[] = []
-    const targets: number[] = []
     const itemBase = V + 48
-    for (let b = 0; b < B; b++) {
-      inputs[b * T] = V + b
-      for (let t = 1; t < T; t++) inputs[b * T + t] = itemBase + Math.floor(rng.next() * J)
-      for (let t = 1; t < T - 1; t++) {
-        positions.push(b * T + t)
-        targets.push(inputs[b * T + t + 1])
-      }
-    }
-    const batch: PackedBatch = {
-      inputs,
-      B,
-      T,
-      positions: Int32Array.from(positions),
-      targets: Int32Array.from(targets),
-    }
-    const M = positions.length
+    // A user token, then items.
+    const batch = nextTokenBatch(48, 41, (b, t) => (t === 0 ? V + b : itemBase + Math.floor(rng.next() * J)))
+    const M = batch.positions.length
     const fullLogitsBytes = M * J * 4
     model.itemChunkFloats = 2_000_000 // 100 rows a chunk
     const vars = model.vars('collab')
@@ -243,14 +230,7 @@ describe('collaborative item head memory', () => {
     const base = tf.memory().numBytes
     const tensorsBefore = tf.memory().numTensors
     // What the tape holds for the backbone itself, whatever the head.
-    let tapeBytes = 0
-    tf.dispose(
-      tf.variableGrads(() => {
-        const h = model.hiddenAt(batch.inputs, batch.B, batch.T, 'collab', batch.positions)
-        tapeBytes = tf.memory().numBytes - base
-        return h.sum() as tf.Scalar
-      }, vars),
-    )
+    const tapeBytes = backboneTapeBytes(model, batch, 'collab')
     let peak = 0
     const seen = { forward: 0, backward: 0 }
     model.headProbe = (phase) => {
