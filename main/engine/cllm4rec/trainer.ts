@@ -387,30 +387,32 @@ async function step(run: RunState, side: Side, key: OptKey, parts: (() => tf.Sca
   const vars = run.model.vars(side)
   // One draw a step whatever the number of parts, so cutting a batch leaves the run's PRNG stream as is.
   const seed = run.rng.int(0x7fffffff)
-  let v = 0
+  const values: tf.Scalar[] = []
   let sum: tf.NamedTensorMap | null = null
   try {
     for (const [i, part] of parts.entries()) {
       run.model.setTrainingStep((seed + i * 0x9e3779b1) % 0x7fffffff)
-      let r: { value: tf.Scalar; grads: tf.NamedTensorMap }
       try {
-        r = tf.variableGrads(part, vars)
+        const { value, grads } = tf.variableGrads(part, vars)
+        values.push(value)
+        sum = sum ? addGrads(sum, grads) : grads
       } finally {
         run.model.setTrainingStep(null)
       }
-      try {
-        v += (await r.value.data())[0]
-      } finally {
-        r.value.dispose()
-      }
-      const prev: tf.NamedTensorMap | null = sum
-      sum = prev ? addGrads(prev, r.grads) : r.grads
     }
     // In the variables' order, a missing gradient included (as minimize does): Adam's slots go by position.
     const grads = sum as tf.NamedTensorMap | null
     if (grads) run.opt[key].applyGradients(vars.map((x) => ({ name: x.name, tensor: grads[x.name] })))
   } finally {
     if (sum) tf.dispose(Object.values(sum))
+  }
+  // Read back after the update, as with minimize: on webgpu a readback between the gradients and Adam
+  // left Dawn's compute pass open ("Command buffer recording ended before [ComputePassEncoder] was ended").
+  let v = 0
+  try {
+    for (const value of values) v += (await value.data())[0]
+  } finally {
+    tf.dispose(values)
   }
   checkGpu()
   if (!Number.isFinite(v)) throw new Error(`training diverged: loss ${v} (${key})`)
