@@ -379,9 +379,8 @@ async function runTask(run: RunState, ti: number): Promise<void> {
  * One optimizer step on the side's tables, its loss the sum of `parts` (micro-batches of one batch, see
  * microBatches): each part's gradients are taken in turn and summed, then Adam steps once. Dropout masks
  * are seeded from the run's PRNG, one seed a step and one derived a part (a resumed run draws the same
- * ones), and exist only
- * inside the step: evaluation is deterministic. Each part's loss is read back, awaited (a GPU backend has
- * no synchronous readback).
+ * ones), and exist only inside the step: evaluation is deterministic. The losses are read back after the
+ * update, awaited (a GPU backend has no synchronous readback).
  */
 async function step(run: RunState, side: Side, key: OptKey, parts: (() => tf.Scalar)[]): Promise<number> {
   const vars = run.model.vars(side)
@@ -447,7 +446,7 @@ export function setStepBytesBudget(bytes: number | undefined): void {
  * A batch cut into consecutive micro-batches whose step fits the budget: `batchSize` stays the
  * optimisation batch, whatever its memory. Batches are sorted by length (see batches), so the cut falls
  * where documents get long. Most batches are one piece; Beauty's longest 320 collaborative documents
- * (113 tokens, 2.7 GB of activations by this estimate, 2.6 GB measured with `bench heads`) are two.
+ * (113 tokens, 2.5 GiB of activations by this estimate, 2.6 GiB measured with `bench heads`) are two.
  */
 function microBatches<T>(run: RunState, xs: T[], len: (x: T) => number): T[][] {
   const out: T[][] = []
@@ -509,10 +508,6 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
   for (const b of bs) {
     run.opts.signal?.throwIfAborted()
-    const rows = batchRows(
-      b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
-      run.perDoc,
-    )
     const parts = microBatches(run, b, (e) => e.prompt.length).map((part) => ({
       p: packPrompts(
         part.map((e) => e.prompt),
@@ -520,22 +515,20 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
       ),
       targets: part.map((e) => e.targets),
     }))
-    // Mean over the batch's users; the mutual term over its unique rows rides with the first part.
+    // Mean over the batch's users.
     const loss = await step(
       run,
       'collab',
       'rec',
-      parts.map(
-        ({ p, targets }, i) =>
-          () =>
-            tf.tidy(() => {
-              const rec = model.recLoss(p, targets, b.length)
-              if (i > 0) return rec
-              const { lambdaC, lambdaL } = config
-              return rec.add(
-                model.mutualLoss('collab', rows.users, rows.items, b.length, lambdaC, lambdaL, run.perDoc),
-              )
-            }),
+      withMutual(
+        run,
+        'collab',
+        b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
+        parts.map(
+          ({ p, targets }) =>
+            () =>
+              model.recLoss(p, targets, b.length),
+        ),
       ),
     )
     meter.add(
@@ -546,36 +539,34 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   }
 }
 
-/**
- * The LM loss (mean per main-text token over the whole batch) plus the mutual term, as one part per
- * micro-batch; the mutual term, over the batch's unique rows, rides with the first.
- */
+/** The LM loss (mean per main-text token over the whole batch) as one part per micro-batch. */
 function docLossParts(run: RunState, side: Side, docs: Doc[]): (() => tf.Scalar)[] {
   const { config, model } = run
   const packed = microBatches(run, docs, (d) => d.ids.length).map((part) =>
     packBatch(part, config.predictFirstMainToken, { bucket: shapeBucket(), maxT: run.maxLength }),
   )
   const M = packed.reduce((s, b) => s + b.positions.length, 0)
-  const rows = batchRows(docs, run.perDoc)
   const lm = (b: PackedBatch) => (side === 'collab' ? model.collabLoss(b, M) : model.contentLoss(b, M))
-  return packed.map(
-    (b, i) => () =>
-      tf.tidy(() =>
-        i > 0
-          ? lm(b)
-          : lm(b).add(
-              model.mutualLoss(
-                side,
-                rows.users,
-                rows.items,
-                docs.length,
-                config.lambdaC,
-                config.lambdaL,
-                run.perDoc,
-              ),
-            ),
-      ),
+  return withMutual(
+    run,
+    side,
+    docs,
+    packed.map((b) => () => lm(b)),
   )
+}
+
+/** The batch's mutual term (over its unique rows, per document) added to the first of its LM parts. */
+function withMutual(
+  run: RunState,
+  side: Side,
+  docs: { users: number[]; items: number[] }[],
+  lms: (() => tf.Scalar)[],
+): (() => tf.Scalar)[] {
+  const { config, model } = run
+  const rows = batchRows(docs, run.perDoc)
+  const mutual = () =>
+    model.mutualLoss(side, rows.users, rows.items, docs.length, config.lambdaC, config.lambdaL, run.perDoc)
+  return lms.map((lm, i) => () => tf.tidy(() => (i > 0 ? lm() : lm().add(mutual()))))
 }
 
 /** Validation of the RecLLM; keeps the collaborative tables of the best epoch (model selection). */
