@@ -23,6 +23,7 @@ const HELP: Record<string, string> = {
   batchSize: 'Documents per batch',
   lrPretrain: 'Adam learning rate for warm-up and rounds',
   lrFinetune: 'Adam learning rate for finetuning',
+  lrFinetuneSchedule: 'Finetuning learning rate: constant (official) or a cosine decay to 0 over the epochs',
   lambdaC: 'λ_c: strength of the mutual regularisation ||z^l − z^c||²',
   lambdaL: 'λ_l: Gaussian prior on the collaborative embeddings ||z^l||²',
   mutualScaling: "How the mutual term is scaled per batch ('per-doc' does not grow with batch size)",
@@ -43,6 +44,7 @@ const HELP: Record<string, string> = {
 const ENUM_OPTIONS: Record<string, string[]> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
+  lrFinetuneSchedule: ['constant', 'cosine'],
 }
 const PROBABILITIES = new Set(['maskFraction', 'dropout'])
 const NON_NEGATIVE = new Set([

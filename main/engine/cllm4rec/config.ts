@@ -48,6 +48,8 @@ export interface Cllm4recConfig {
   lrPretrain: number
   /** Adam learning rate for finetuning. */
   lrFinetune: number
+  /** Finetuning learning rate over the epochs: constant (official) or a cosine decay from lrFinetune to 0. */
+  lrFinetuneSchedule: 'constant' | 'cosine'
   /** λ_c: strength of the mutual term ||z^l - z^c||². */
   lambdaC: number
   /** λ_l: Gaussian prior on the collaborative embeddings ||z^l||². */
@@ -96,6 +98,7 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   batchSize: 20,
   lrPretrain: 1e-3,
   lrFinetune: 1e-4,
+  lrFinetuneSchedule: 'constant',
   lambdaC: 1,
   lambdaL: 0.01,
   mutualScaling: 'per-doc',
@@ -169,6 +172,7 @@ const NULLABLE = new Set(['contentMainCap', 'dropout'])
 const ENUMS: Record<string, readonly string[]> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
+  lrFinetuneSchedule: ['constant', 'cosine'],
 }
 
 function merge(
@@ -259,6 +263,15 @@ export function resolveConfig(
   const c = merge(withPreset, overrides as Record<string, unknown>, '') as unknown as Cllm4recConfig
   checkRanges(c)
   return deepFreeze(c)
+}
+
+/**
+ * The finetuning learning rate for RecLLM epoch `epoch` (0-based) of `epochs`: lrFinetune throughout, or
+ * a cosine decay that starts there and would reach 0 one epoch after the last.
+ */
+export function finetuneLr(c: Cllm4recConfig, epoch: number, epochs: number): number {
+  if (c.lrFinetuneSchedule === 'constant') return c.lrFinetune
+  return c.lrFinetune * 0.5 * (1 + Math.cos((Math.PI * epoch) / Math.max(epochs, 1)))
 }
 
 /** Epoch counts after epochsScale: a non-zero count stays >= 1. */

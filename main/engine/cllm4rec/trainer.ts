@@ -24,7 +24,7 @@ import {
 import { StageTimer, type TrainCallbacks } from '../train/progress'
 import { Rng } from '../train/rng'
 import { prepareBackbone, type LoadedBackbone } from './backbone'
-import type { Cllm4recConfig } from './config'
+import { finetuneLr, scaledEpochs, type Cllm4recConfig } from './config'
 import { batchRows, buildCollabDocs, buildContentDocs, buildRecExamples } from './corpus'
 import { packBatch, packPrompts, type Doc, type PackedBatch } from './documents'
 import type { DropoutRates } from '../gpt2/model'
@@ -56,6 +56,8 @@ export interface TrainResult {
     kind: TaskKind
     epoch: number
     loss: number
+    /** Finetuning tasks: the learning rate they ran at (see lrFinetuneSchedule). */
+    lr?: number
     val?: RankingMetrics
   }[]
   stages: ReturnType<StageTimer['summary']>
@@ -343,6 +345,7 @@ class EpochMeter {
 async function runTask(run: RunState, ti: number): Promise<void> {
   const task = run.tasks[ti]
   const meter = new EpochMeter(run, ti)
+  const lr = task.stage === 'finetune' ? setFinetuneLr(run, ti) : undefined
   if (task.kind === 'content' && run.content.docs.length > 0)
     await contentEpoch(run, task.stage === 'finetune' ? 'contentFt' : 'content', meter)
   else if (task.kind === 'collab') await collabEpoch(run, meter)
@@ -360,19 +363,30 @@ async function runTask(run: RunState, ti: number): Promise<void> {
     kind: task.kind,
     epoch: task.epoch,
     loss: meter.batches ? meter.lossSum / meter.batches : NaN,
+    ...(lr === undefined ? {} : { lr }),
   }
   if (task.validate) {
     // Validation is indexed by the RecLLM epoch it scores (also after a finetuning C-epoch).
-    const recTask = run.tasks
-      .slice(0, ti + 1)
-      .reverse()
-      .find((t) => t.kind === 'rec')
-    entry.val = await validateAndSelect(run, recTask?.epoch ?? task.epoch)
+    entry.val = await validateAndSelect(run, recEpochOf(run, ti))
   }
   run.history.push(entry)
   run.opts.onLog?.(
     `${task.stage} ${task.kind} epoch ${task.epoch}: loss ${entry.loss.toFixed(4)}${entry.val ? ` val R@20 ${entry.val.recall20.toFixed(4)}` : ''}`,
   )
+}
+
+/** The RecLLM epoch a finetuning task belongs to (a C-epoch follows its RecLLM epoch). */
+function recEpochOf(run: RunState, ti: number): number {
+  for (let i = ti; i >= 0; i--) if (run.tasks[i].kind === 'rec') return run.tasks[i].epoch
+  return 0
+}
+
+/** Both finetuning optimizers at the schedule's rate for this task (from the task, so a resume agrees). */
+function setFinetuneLr(run: RunState, ti: number): number {
+  const lr = finetuneLr(run.config, recEpochOf(run, ti), scaledEpochs(run.config).finetune)
+  for (const k of ['rec', 'contentFt'] as const)
+    (run.opt[k] as unknown as { learningRate: number }).learningRate = lr
+  return lr
 }
 
 /**

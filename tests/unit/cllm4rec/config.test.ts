@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, resolveConfig, scaledEpochs } from '../../../main/engine/cllm4rec/config'
+import { DEFAULT_CONFIG, finetuneLr, resolveConfig, scaledEpochs } from '../../../main/engine/cllm4rec/config'
 
 describe('resolveConfig', () => {
   it('applies preset then overrides, and freezes the result', () => {
@@ -55,6 +55,19 @@ describe('resolveConfig', () => {
     // The target is the one the official preset uses, not a third behaviour.
     expect(fast.finetuneTarget).toBe(resolveConfig('official', {}).finetuneTarget)
     expect(fast.maskFraction).toBe(paper.maskFraction)
+  })
+
+  it('gives the finetuning rate of each epoch: constant, or cosine from lrFinetune towards 0', () => {
+    const constant = resolveConfig('paper', { lrFinetune: 2e-3 })
+    expect([0, 5, 9].map((e) => finetuneLr(constant, e, 10))).toEqual([2e-3, 2e-3, 2e-3])
+    const cosine = resolveConfig('paper', { lrFinetune: 2e-3, lrFinetuneSchedule: 'cosine' })
+    expect(finetuneLr(cosine, 0, 10)).toBe(2e-3)
+    expect(finetuneLr(cosine, 5, 10)).toBeCloseTo(1e-3, 15)
+    expect(finetuneLr(cosine, 9, 10)).toBeCloseTo(2e-3 * 0.5 * (1 + Math.cos(0.9 * Math.PI)), 15)
+    expect(finetuneLr(cosine, 9, 10)).toBeGreaterThan(0)
+    expect(() => resolveConfig('paper', { lrFinetuneSchedule: 'step' } as never)).toThrow(
+      /lrFinetuneSchedule/,
+    )
   })
 
   it('scales the schedule, keeping non-zero stages at >= 1 epoch', () => {
