@@ -1,7 +1,7 @@
 // Backbone preparation (CLLM4REC.md §1): a Hugging Face GPT-2 folder, or the built-in scratch backbone
 // trained on the dataset's own texts and cached by (data hash, scratch settings, seed) so repeated runs
 // and resumed runs use the identical frozen network.
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,9 +45,9 @@ export async function prepareBackbone(
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
     opts.onLog?.(`training scratch backbone (${c.scratch.layers} layers, width ${c.scratch.width}) -> ${dir}`)
     fs.mkdirSync(path.dirname(dir), { recursive: true })
-    // Train into a sibling temp folder and rename, so a killed run never leaves a half backbone.
-    const tmp = `${dir}.tmp-${process.pid}`
-    fs.rmSync(tmp, { recursive: true, force: true })
+    // Train into a sibling temp folder of this call's own and rename, so a killed run never leaves a half
+    // backbone and two runs building the same one at once do not share a folder.
+    const tmp = `${dir}.tmp-${process.pid}-${randomUUID()}`
     const r = await trainScratchBackbone(backboneTexts(data, c.prompts), {
       outDir: tmp,
       layers: c.scratch.layers,
@@ -61,8 +61,13 @@ export async function prepareBackbone(
       onProgress: (p) => opts.onProgress?.(p.step, p.totalSteps, p.loss, p.etaSec, p.tokensPerSec),
     })
     r.model?.dispose()
-    fs.rmSync(dir, { recursive: true, force: true })
-    fs.renameSync(tmp, dir)
+    // Another run may have built the same backbone meanwhile (same data, config and seed): keep its copy,
+    // which that run may be reading, and drop ours.
+    if (fs.existsSync(path.join(dir, 'model.safetensors'))) fs.rmSync(tmp, { recursive: true, force: true })
+    else {
+      fs.rmSync(dir, { recursive: true, force: true })
+      fs.renameSync(tmp, dir)
+    }
   }
   const { model, tokenizer } = await loadGpt2(dir)
   return { model, tokenizer, dir }
