@@ -23,6 +23,8 @@ const config = resolveConfig('paper', {
   batchSize: 32,
   lrPretrain: 1e-2,
   lrFinetune: 1e-2,
+  // A rate that moves every epoch: the resumed run must take it from the task, not from a counter.
+  lrFinetuneSchedule: 'cosine',
   contentMainCap: 16,
   scratch: { epochs: 1, vocabSize: 500, context: 64, width: 32, heads: 2 },
 })

@@ -7,7 +7,11 @@ import { tinyRun } from './tiny-run'
 describe('finetuning learning-rate schedule', () => {
   it('decays the RecLLM and content rates by cosine, epoch by epoch', async () => {
     const epochs = 4
-    const constant = await tinyRun({ finetuneEpochs: epochs, lrFinetune: 1e-2 })
+    const constant = await tinyRun({
+      finetuneEpochs: epochs,
+      lrFinetune: 1e-2,
+      lrFinetuneSchedule: 'constant',
+    })
     const cosine = await tinyRun({ finetuneEpochs: epochs, lrFinetune: 1e-2, lrFinetuneSchedule: 'cosine' })
     const ft = (h: typeof constant.history) => h.filter((e) => e.stage === 'finetune')
     const rec = (h: typeof constant.history) => ft(h).filter((e) => e.kind === 'rec')
