@@ -45,6 +45,7 @@ describe('resolveConfig', () => {
         'batchSize',
         'lrPretrain',
         'lrFinetune',
+        'lrFinetuneSchedule',
         'lambdaL',
         'finetuneTarget',
         'scratch',
