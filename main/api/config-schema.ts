@@ -1,7 +1,7 @@
 // The training settings form: one ConfigField per tunable key of the CLLM4Rec config, derived from the
 // engine's DEFAULT_CONFIG (types and defaults are never restated here, only the UI help text).
 import type { ConfigField } from '../../preload/api'
-import { DEFAULT_CONFIG } from '../engine/cllm4rec/config'
+import { CONFIG_ENUMS, DEFAULT_CONFIG } from '../engine/cllm4rec/config'
 
 // Chosen elsewhere in the UI (backbone picker, prompt editor, seed field), so not part of the form.
 const NOT_IN_FORM = new Set(['backbone', 'prompts', 'seed'])
@@ -41,11 +41,6 @@ const HELP: Record<string, string> = {
   dropout: "Backbone dropout in training steps (empty: the backbone's own pdrop, GPT-2 0.1; 0: off)",
 }
 
-const ENUM_OPTIONS: Record<string, string[]> = {
-  mutualScaling: ['per-doc', 'official-sum'],
-  finetuneTarget: ['masked', 'all'],
-  lrFinetuneSchedule: ['constant', 'cosine'],
-}
 const PROBABILITIES = new Set(['maskFraction', 'dropout'])
 const NON_NEGATIVE = new Set([
   'lambdaC',
@@ -76,7 +71,8 @@ const INTEGER_KEYS = new Set([
 
 function field(key: string, value: unknown): ConfigField {
   const help = HELP[key] ?? key
-  if (ENUM_OPTIONS[key]) return { key, type: 'enum', default: value, help, options: ENUM_OPTIONS[key] }
+  const options = CONFIG_ENUMS[key]
+  if (options) return { key, type: 'enum', default: value, help, options: [...options] }
   if (typeof value === 'boolean') return { key, type: 'boolean', default: value, help }
   if (typeof value === 'string') return { key, type: 'string', default: value, help }
   const f: ConfigField = { key, type: INTEGER_KEYS.has(key) ? 'integer' : 'number', default: value, help }

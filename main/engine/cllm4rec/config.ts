@@ -172,7 +172,8 @@ export type ConfigOverrides = {
 }
 
 const NULLABLE = new Set(['contentMainCap', 'dropout'])
-const ENUMS: Record<string, readonly string[]> = {
+/** The allowed values of each string-valued key (also the settings form's options). */
+export const CONFIG_ENUMS: Readonly<Record<string, readonly string[]>> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
   lrFinetuneSchedule: ['constant', 'cosine'],
@@ -199,8 +200,8 @@ function merge(
       const expected = d === null ? 'number' : typeof d
       if (typeof v !== expected) throw new Error(`config: "${path}" must be a ${expected}, got ${typeof v}`)
       if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`config: "${path}" must be finite`)
-      if (ENUMS[path] && !ENUMS[path].includes(v as string)) {
-        throw new Error(`config: "${path}" must be one of ${ENUMS[path].join(', ')}`)
+      if (CONFIG_ENUMS[path] && !CONFIG_ENUMS[path].includes(v as string)) {
+        throw new Error(`config: "${path}" must be one of ${CONFIG_ENUMS[path].join(', ')}`)
       }
       out[k] = v
     }

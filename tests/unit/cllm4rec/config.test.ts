@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, finetuneLr, resolveConfig, scaledEpochs } from '../../../main/engine/cllm4rec/config'
+import { configFields } from '../../../main/api/config-schema'
+import {
+  CONFIG_ENUMS,
+  DEFAULT_CONFIG,
+  finetuneLr,
+  resolveConfig,
+  scaledEpochs,
+} from '../../../main/engine/cllm4rec/config'
 
 describe('resolveConfig', () => {
   it('applies preset then overrides, and freezes the result', () => {
@@ -100,5 +107,16 @@ describe('per-stage schedules', () => {
     // warm-up C; 2 x (3 L + 1 C); RecLLM 0..4 with a C after rec 1, rec 3 and the last one; every
     // RecLLM epoch validated (after its C-epoch when one follows).
     expect(kinds.join(' ')).toBe('C L L L C L L L C R* R C* R* R C* R C*')
+  })
+})
+
+describe('settings form', () => {
+  it('offers every string-valued key as a choice of exactly the values the engine accepts', () => {
+    const enums = configFields().filter((f) => f.type === 'enum')
+    expect(enums.map((f) => f.key).sort()).toEqual(Object.keys(CONFIG_ENUMS).sort())
+    for (const f of enums) {
+      expect(f.options).toEqual(CONFIG_ENUMS[f.key])
+      expect(CONFIG_ENUMS[f.key]).toContain(f.default)
+    }
   })
 })
