@@ -20,6 +20,8 @@ const HELP: Record<string, string> = {
   collabEpochsPerRound: 'Collaborative epochs in each pretraining round (official: 1)',
   recEpochsPerContentEpoch: 'Finetuning epochs per content epoch during finetuning (official: 1)',
   evalEvery: 'Validate every this many finetuning epochs (model selection)',
+  evalPromptOrders:
+    "Shuffled orders of a user's history in the prediction prompt whose scores are averaged (1: one order)",
   batchSize: 'Documents per batch',
   lrPretrain: 'Adam learning rate for warm-up and rounds',
   lrFinetune: 'Adam learning rate for finetuning',
@@ -58,6 +60,7 @@ const INTEGER_KEYS = new Set([
   'rounds',
   'finetuneEpochs',
   'evalEvery',
+  'evalPromptOrders',
   'batchSize',
   'maxLength',
   'contentMainCap',

@@ -42,6 +42,11 @@ export interface Cllm4recConfig {
   recEpochsPerContentEpoch: number
   /** Validate every this many finetuning epochs (model selection). */
   evalEvery: number
+  /**
+   * Seeded orders of a user's history in the prediction prompt whose item scores are averaged at
+   * validation, test and recommendation (1: one shuffled order; the paper leaves the order open).
+   */
+  evalPromptOrders: number
   /** Documents per batch (official: 20 per GPU x 8 GPUs). */
   batchSize: number
   /** Adam learning rate for pretraining (warm-up and rounds). */
@@ -95,6 +100,7 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   collabEpochsPerRound: 1,
   recEpochsPerContentEpoch: 1,
   evalEvery: 1,
+  evalPromptOrders: 1,
   batchSize: 20,
   lrPretrain: 1e-3,
   lrFinetune: 1e-4,
@@ -231,6 +237,7 @@ function checkRanges(c: Cllm4recConfig): void {
   int('rounds', c.rounds, 0)
   int('finetuneEpochs', c.finetuneEpochs, 0)
   int('evalEvery', c.evalEvery, 1)
+  int('evalPromptOrders', c.evalPromptOrders, 1)
   int('collabEpochsPerRound', c.collabEpochsPerRound, 1)
   int('recEpochsPerContentEpoch', c.recEpochsPerContentEpoch, 1)
   int('batchSize', c.batchSize, 1)

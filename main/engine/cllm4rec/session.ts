@@ -35,16 +35,23 @@ export class Cllm4recSession implements Scorer {
 
   /**
    * The full training history in the order the prediction prompt lists it: shuffled like every
-   * training prompt, with a fixed seed per (run seed, user) so scores never depend on the batch.
+   * training prompt, with a fixed seed per (run seed, user, order) so scores never depend on the batch.
+   * Order 0 is the single order a run with evalPromptOrders 1 uses.
    */
-  promptHistory(user: number): number[] {
-    const rng = new Rng((Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(user + 1, 0x85ebca6b)) >>> 0)
-    return rng.shuffle([...this.data.train[user]])
+  promptHistory(user: number, order = 0): number[] {
+    const seed =
+      (Math.imul(this.config.seed + 1, 0x9e3779b1) ^
+        Math.imul(user + 1, 0x85ebca6b) ^
+        Math.imul(order, 0x27d4eb2f)) >>>
+      0
+    return new Rng(seed).shuffle([...this.data.train[user]])
   }
 
   /**
-   * Item scores [users.length, J] (log-softmax) from the recommendation prompt through one side. The
-   * batch shrinks so its [B, J] scores stay under the GPU's binding limit (above it results are wrong).
+   * Item scores [users.length, J] (log-softmax) from the recommendation prompt through one side, averaged
+   * over evalPromptOrders seeded orders of the history (the prompt is a set; the backbone reads a
+   * sequence). The batch shrinks so its [B, J] scores stay under the GPU's binding limit (above it
+   * results are wrong).
    */
   async scoreUsersWith(users: number[], side: Side, maxBatch = 64): Promise<Float32Array> {
     const J = this.data.itemIds.length
@@ -52,38 +59,51 @@ export class Cllm4recSession implements Scorer {
     if (fit < 1)
       throw new Error(`scoring: ${J} items exceed the GPU's binding limit of ${bindingLimitBytes()} bytes`)
     const batchSize = Math.min(maxBatch, fit)
+    // Runs stored before the option existed hold no value: they scored one order.
+    const orders = this.config.evalPromptOrders ?? 1
     const out = new Float32Array(users.length * J)
     // Rows sorted by history length so each right-padded batch wastes little (results keep input order).
-    const order = users
+    const byLength = users
       .map((_, r) => r)
       .sort((a, b) => this.data.train[users[a]].length - this.data.train[users[b]].length)
-    for (let s = 0; s < order.length; s += batchSize) {
-      const rows = order.slice(s, s + batchSize)
-      const prompts = rows.map(
-        (r) =>
-          recommendationPrompt(
-            this.tok,
-            this.config.prompts,
-            users[r],
-            this.promptHistory(users[r]),
-            this.maxLength,
-          ).ids,
-      )
-      const p = packPrompts(prompts, { bucket: shapeBucket(), maxT: this.maxLength })
-      const scores = tf.tidy(() => {
-        const h = this.model.hiddenAt(p.inputs, p.B, p.T, side, p.last)
-        return tf.logSoftmax(this.model.itemLogits(h, side))
-      })
-      let v: Float32Array
-      try {
-        v = (await scores.data()) as Float32Array
-      } finally {
-        scores.dispose()
+    for (let s = 0; s < byLength.length; s += batchSize) {
+      const rows = byLength.slice(s, s + batchSize)
+      for (let k = 0; k < orders; k++) {
+        const v = await this.scorePrompts(
+          rows.map((r) => users[r]),
+          k,
+          side,
+        )
+        rows.forEach((r, b) => {
+          const row = v.subarray(b * J, (b + 1) * J)
+          if (orders === 1) out.set(row, r * J)
+          else for (let j = 0; j < J; j++) out[r * J + j] += row[j] / orders
+        })
       }
-      checkGpu()
-      rows.forEach((r, b) => out.set(v.subarray(b * J, (b + 1) * J), r * J))
     }
     return out
+  }
+
+  /** Log-softmax item scores [users.length, J] of one batch of prediction prompts in history order k. */
+  private async scorePrompts(users: number[], order: number, side: Side): Promise<Float32Array> {
+    const prompts = users.map(
+      (u) =>
+        recommendationPrompt(this.tok, this.config.prompts, u, this.promptHistory(u, order), this.maxLength)
+          .ids,
+    )
+    const p = packPrompts(prompts, { bucket: shapeBucket(), maxT: this.maxLength })
+    const scores = tf.tidy(() => {
+      const h = this.model.hiddenAt(p.inputs, p.B, p.T, side, p.last)
+      return tf.logSoftmax(this.model.itemLogits(h, side))
+    })
+    let v: Float32Array
+    try {
+      v = (await scores.data()) as Float32Array
+    } finally {
+      scores.dispose()
+    }
+    checkGpu()
+    return v
   }
 
   /** RecLLM scores (collaborative side): what the evaluator ranks. */

@@ -209,4 +209,40 @@ describe('fix 6: the evaluation prompt is a seeded shuffle of the history', () =
     model.backbone.dispose()
     model.dispose()
   })
+
+  it('averages the log-softmax scores of evalPromptOrders seeded orders, order 0 being the single one', async () => {
+    const d = tinyData()
+    d.train = Array.from({ length: 3 }, () => [0, 1, 2, 3, 4, 5])
+    const vocab = new SoftVocab(VOCAB, 3, 6)
+    const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
+    const model = new Cllm4recModel(tinyBackbone(), vocab, 0.02, 1)
+    const one = new Cllm4recSession(model, tok, resolveConfig('paper'), d, '')
+    const four = new Cllm4recSession(model, tok, resolveConfig('paper', { evalPromptOrders: 4 }), d, '')
+    const user = 1
+    const orders = [0, 1, 2, 3].map((k) => four.promptHistory(user, k))
+    expect(orders[0]).toEqual(one.promptHistory(user))
+    expect(new Set(orders.map((o) => o.join())).size).toBeGreaterThan(2)
+    // one order's scores, straight through the model
+    const scoresOf = async (history: number[]) => {
+      const ids = recommendationPrompt(tok, four.config.prompts, user, history, four.maxLength).ids
+      const t = tf.tidy(() => {
+        const h = model.hiddenAt(Int32Array.from(ids), 1, ids.length, 'collab', Int32Array.of(ids.length - 1))
+        return tf.logSoftmax(model.itemLogits(h, 'collab'))
+      })
+      const v = (await t.data()) as Float32Array
+      t.dispose()
+      return v
+    }
+    const each = await Promise.all(orders.map(scoresOf))
+    const averaged = await four.scoreUsers([user])
+    const single = await one.scoreUsers([user])
+    for (let j = 0; j < 6; j++) {
+      expect(single[j]).toBeCloseTo(each[0][j], 5)
+      expect(averaged[j]).toBeCloseTo(each.reduce((a, v) => a + v[j], 0) / 4, 5)
+    }
+    expect(Math.max(...Array.from(averaged, (v, j) => Math.abs(v - single[j])))).toBeGreaterThan(1e-4)
+    expect(() => resolveConfig('paper', { evalPromptOrders: 0 })).toThrow(/evalPromptOrders/)
+    model.backbone.dispose()
+    model.dispose()
+  })
 })
