@@ -2,7 +2,7 @@
 // tags; tags are also the item-text documents) against popularity, EASE and Mult-VAE on one split,
 // with wall time per model and tokens/s per training stage.
 //   npm run bench -- quality --dataset ../shared/data/amazon-cllm4rec/beauty [--preset fast] [--epochs-scale 0.05]
-//     [--config overrides.json] [--vae-epochs 30] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
+//     [--config overrides.json] [--vae-epochs 30] [--vae-seed 1] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
 import fs from 'node:fs'
 import { formatTable, resolveDataset, stderrProgress } from '../main/cli/train-commands'
 import { parseArgs, type FlagSpecs, type ParsedFlags } from '../main/cli/args'
@@ -25,6 +25,7 @@ const flags = {
   },
   config: { type: 'string', help: 'JSON file of CLLM4Rec config overrides' },
   'vae-epochs': { type: 'int', help: 'Mult-VAE epochs, best one chosen on validation (default 30)' },
+  'vae-seed': { type: 'int', help: 'Mult-VAE seed (default 1), to compare across seeds' },
   'ease-grid': { type: 'string', help: 'comma-separated EASE λ grid' },
   'no-baselines': { type: 'boolean', help: 'skip the baselines' },
   'baselines-only': { type: 'boolean', help: 'skip CLLM4Rec (baselines of a longer schedule)' },
@@ -49,7 +50,11 @@ export async function run(argv: string[]): Promise<void> {
     rows.push(
       ...(await runBaselines(
         data,
-        { easeGrid: grid, multVaeEpochs: f['vae-epochs'] as number | undefined },
+        {
+          easeGrid: grid,
+          multVaeEpochs: f['vae-epochs'] as number | undefined,
+          multVaeSeed: f['vae-seed'] as number | undefined,
+        },
         { onLog: (m) => process.stderr.write(m + '\n') },
       )),
     )
