@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { preprocess } from '../../../main/data/preprocess'
 import { RawData } from '../../../main/data/raw'
 import { initBackend } from '../../../main/engine/backend'
-import { resolveConfig } from '../../../main/engine/cllm4rec/config'
+import { resolveConfig, type ConfigOverrides } from '../../../main/engine/cllm4rec/config'
 import { backboneTexts, buildContentDocs } from '../../../main/engine/cllm4rec/corpus'
 import { collaborativeDoc, contentDoc, recommendationPrompt } from '../../../main/engine/cllm4rec/documents'
 import { Cllm4recModel } from '../../../main/engine/cllm4rec/model'
@@ -189,14 +189,22 @@ describe('fix 5: GPT-2 dropout in training steps only, seeded', () => {
 })
 
 describe('fix 6: the evaluation prompt is a seeded shuffle of the history', () => {
-  it('is a permutation, not ascending for most users, stable across calls, and seed-dependent', async () => {
+  /** One tiny model shared by sessions of the given configs; every user has items 0..5. */
+  const sessionsOn = (users: number, configs: ConfigOverrides[]) => {
     const d = tinyData()
-    d.train = Array.from({ length: 4 }, () => [0, 1, 2, 3, 4, 5])
-    const vocab = new SoftVocab(VOCAB, 4, 6)
+    d.train = Array.from({ length: users }, () => [0, 1, 2, 3, 4, 5])
+    const vocab = new SoftVocab(VOCAB, users, 6)
     const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
     const model = new Cllm4recModel(tinyBackbone(), vocab, 0.02, 1)
-    const s1 = new Cllm4recSession(model, tok, resolveConfig('paper', { seed: 1 }), d, '')
-    const s2 = new Cllm4recSession(model, tok, resolveConfig('paper', { seed: 2 }), d, '')
+    const sessions = configs.map((c) => new Cllm4recSession(model, tok, resolveConfig('paper', c), d, ''))
+    return { tok, model, sessions }
+  }
+
+  it('is a permutation, not ascending for most users, stable across calls, and seed-dependent', async () => {
+    const {
+      model,
+      sessions: [s1, s2],
+    } = sessionsOn(4, [{ seed: 1 }, { seed: 2 }])
     const orders = [0, 1, 2, 3].map((u) => s1.promptHistory(u))
     orders.forEach((o) => expect([...o].sort()).toEqual([0, 1, 2, 3, 4, 5]))
     expect(orders.filter((o) => o.join() !== '0,1,2,3,4,5').length).toBeGreaterThan(2)
@@ -211,13 +219,11 @@ describe('fix 6: the evaluation prompt is a seeded shuffle of the history', () =
   })
 
   it('averages the log-softmax scores of evalPromptOrders seeded orders, order 0 being the single one', async () => {
-    const d = tinyData()
-    d.train = Array.from({ length: 3 }, () => [0, 1, 2, 3, 4, 5])
-    const vocab = new SoftVocab(VOCAB, 3, 6)
-    const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
-    const model = new Cllm4recModel(tinyBackbone(), vocab, 0.02, 1)
-    const one = new Cllm4recSession(model, tok, resolveConfig('paper'), d, '')
-    const four = new Cllm4recSession(model, tok, resolveConfig('paper', { evalPromptOrders: 4 }), d, '')
+    const {
+      tok,
+      model,
+      sessions: [one, four],
+    } = sessionsOn(3, [{}, { evalPromptOrders: 4 }])
     const user = 1
     const orders = [0, 1, 2, 3].map((k) => four.promptHistory(user, k))
     expect(orders[0]).toEqual(one.promptHistory(user))
