@@ -102,7 +102,20 @@ export function formatTable(rows: ResultRow[], title: string): string {
     (r) =>
       `${r.model.padEnd(12)} ${r.recall20.toFixed(4).padStart(9)} ${r.recall40.toFixed(4).padStart(9)} ${r.ndcg100.toFixed(4).padStart(9)} ${(r.seconds.toFixed(1) + 's').padStart(8)}  ${r.note}`,
   )
-  return [title, head, ...lines].join('\n') + '\n'
+  return [title, head, ...lines, ...ratioLines(rows)].join('\n') + '\n'
+}
+
+/** CLLM4Rec's metrics as ratios to each learned baseline in the table (the comparison the README reports). */
+export function ratioLines(rows: ResultRow[]): string[] {
+  const ours = rows.find((r) => r.model === 'CLLM4Rec')
+  if (!ours) return []
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a')
+  return rows
+    .filter((r) => r.model === 'Mult-VAE' || r.model === 'EASE')
+    .map(
+      (b) =>
+        `CLLM4Rec / ${b.model}: R@20 ${ratio(ours.recall20, b.recall20)}, R@40 ${ratio(ours.recall40, b.recall40)}, NDCG@100 ${ratio(ours.ndcg100, b.ndcg100)}`,
+    )
 }
 
 const trainFlags = {
