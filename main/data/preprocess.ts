@@ -109,17 +109,18 @@ export function validateSplit(split: number[]): [number, number, number] {
   return [split[0], split[1], split[2]]
 }
 
-export function preprocess(
-  raw: RawData,
-  opts: PreprocessOptions,
-): { dataset: RecDataset; report: PreprocessReport; values: InteractionValues } {
-  const n = raw.length
-  if (n === 0) throw new DataError('no interactions found')
-  const provided = raw.labelledRows > 0 && !opts.ignoreProvidedSplit
-  if (provided && raw.labelledRows !== n) throw new DataError('some rows carry a split label and some do not')
-  const ratios = validateSplit(opts.split ?? DEFAULT_SPLIT)
-  const seed = opts.seed ?? 1
+/** Rows kept after dedup (one a user–item pair), in user-then-item order, with each pair's text. */
+interface Deduped {
+  kept: Int32Array
+  keptText: (string | undefined)[]
+  /** How many entries of kept are filled. */
+  m: number
+  duplicatePairs: number
+}
 
+/** 1. dedup: rows of one pair are adjacent and in file order after the stable sort. */
+function dedupRows(raw: RawData, policy: PreprocessOptions['dedup']): Deduped {
+  const n = raw.length
   // Locals instead of property loads in the hot loops (the arrays are reassigned while importing).
   const rawUsers = raw.users
   const rawItems = raw.items
@@ -127,8 +128,6 @@ export function preprocess(
   const rawTexts = raw.texts
   const hasTexts = rawTexts.size > 0
   const textOf = (r: number): string | undefined => (hasTexts ? rawTexts.get(r) : undefined)
-
-  // 1. dedup: rows of one pair are adjacent and in file order after the stable sort.
   const sorted = sortRowsByUserItem(raw)
   const kept = new Int32Array(n)
   const keptText: (string | undefined)[] = hasTexts ? new Array(n) : []
@@ -143,7 +142,7 @@ export function preprocess(
     let text = textOf(best)
     if (j - i > 1) {
       duplicatePairs++
-      if (opts.dedup !== 'first') {
+      if (policy !== 'first') {
         for (let k = i + 1; k < j; k++) {
           const r = sorted[k]
           const tr = rawTs[r]
@@ -160,63 +159,78 @@ export function preprocess(
     m++
     i = j
   }
-  const duplicateRows = n - m
+  return { kept, keptText, m, duplicatePairs }
+}
 
-  // 2. implicit threshold.
-  const active = new Uint8Array(m).fill(1)
+/** 2. implicit threshold: which kept rows stay active (rows without a rating do). */
+function thresholdMask(raw: RawData, d: Deduped, minRating: number | undefined) {
+  const active = new Uint8Array(d.m).fill(1)
   let belowThreshold = 0
-  if (opts.minRating !== undefined) {
-    for (let i = 0; i < m; i++) {
-      const r = raw.ratings[kept[i]]
-      if (!Number.isNaN(r) && r < opts.minRating) {
+  if (minRating !== undefined) {
+    for (let i = 0; i < d.m; i++) {
+      const r = raw.ratings[d.kept[i]]
+      if (!Number.isNaN(r) && r < minRating) {
         active[i] = 0
         belowThreshold++
       }
     }
   }
+  return { active, belowThreshold }
+}
 
-  // 3. k-core to a fixed point: removing an item can push a user below k and vice versa.
+/** 3. k-core to a fixed point (removing an item can push a user below k and vice versa); clears active. */
+function kcoreFilter(raw: RawData, d: Deduped, active: Uint8Array, k: number) {
   let kcoreRemoved = 0
   let kcoreIterations = 0
-  const k = opts.kcore ?? 0
-  if (k > 1) {
-    const du = new Int32Array(raw.userIds.length)
-    const di = new Int32Array(raw.itemIds.length)
-    for (;;) {
-      kcoreIterations++
-      du.fill(0)
-      di.fill(0)
-      for (let i = 0; i < m; i++)
-        if (active[i]) {
-          du[rawUsers[kept[i]]]++
-          di[rawItems[kept[i]]]++
-        }
-      let removed = 0
-      for (let i = 0; i < m; i++)
-        if (active[i] && (du[rawUsers[kept[i]]] < k || di[rawItems[kept[i]]] < k)) {
-          active[i] = 0
-          removed++
-        }
-      kcoreRemoved += removed
-      if (removed === 0) break
-    }
+  if (k <= 1) return { kcoreRemoved, kcoreIterations }
+  const rawUsers = raw.users
+  const rawItems = raw.items
+  const du = new Int32Array(raw.userIds.length)
+  const di = new Int32Array(raw.itemIds.length)
+  for (;;) {
+    kcoreIterations++
+    du.fill(0)
+    di.fill(0)
+    for (let i = 0; i < d.m; i++)
+      if (active[i]) {
+        du[rawUsers[d.kept[i]]]++
+        di[rawItems[d.kept[i]]]++
+      }
+    let removed = 0
+    for (let i = 0; i < d.m; i++)
+      if (active[i] && (du[rawUsers[d.kept[i]]] < k || di[rawItems[d.kept[i]]] < k)) {
+        active[i] = 0
+        removed++
+      }
+    kcoreRemoved += removed
+    if (removed === 0) break
   }
+  return { kcoreRemoved, kcoreIterations }
+}
 
-  // 4. dense remap in canonical id order. Declared ids (CLLM4Rec num_users/num_items) survive only
-  //    when nothing was filtered out, so filtering never leaves phantom users.
-  const filtered = belowThreshold + kcoreRemoved > 0
+/** Output ids in canonical order and the dense index of each raw id (-1: dropped). */
+interface DenseIds {
+  outIds: string[]
+  fromRaw: Int32Array
+}
+
+/**
+ * 4. dense remap in canonical id order. Declared ids (CLLM4Rec num_users/num_items) survive only when
+ * nothing was filtered out, so filtering never leaves phantom users.
+ */
+function denseIds(raw: RawData, d: Deduped, active: Uint8Array, filtered: boolean) {
   const userSeen = new Uint8Array(raw.userIds.length)
   const itemSeen = new Uint8Array(raw.itemIds.length)
   let keptRows = 0
-  for (let i = 0; i < m; i++)
+  for (let i = 0; i < d.m; i++)
     if (active[i]) {
-      userSeen[rawUsers[kept[i]]] = 1
-      itemSeen[rawItems[kept[i]]] = 1
+      userSeen[raw.users[d.kept[i]]] = 1
+      itemSeen[raw.items[d.kept[i]]] = 1
       keptRows++
     }
   if (keptRows === 0)
     throw new DataError('no interactions left after filtering (check --min-rating / --kcore)')
-  const remap = (ids: string[], seen: Uint8Array, declared: string[] | null) => {
+  const remap = (ids: string[], seen: Uint8Array, declared: string[] | null): DenseIds => {
     const pool = new Set<string>()
     for (let i = 0; i < ids.length; i++) if (seen[i]) pool.add(ids[i])
     if (declared && !filtered) for (const id of declared) pool.add(id)
@@ -228,35 +242,63 @@ export function preprocess(
     for (let i = 0; i < ids.length; i++) fromRaw[i] = dense.get(ids[i]) ?? -1
     return { outIds, fromRaw }
   }
-  const U = remap(raw.userIds, userSeen, raw.declaredUsers)
-  const I = remap(raw.itemIds, itemSeen, raw.declaredItems)
-  const nu = U.outIds.length
+  return {
+    U: remap(raw.userIds, userSeen, raw.declaredUsers),
+    I: remap(raw.itemIds, itemSeen, raw.declaredItems),
+    keptRows,
+  }
+}
 
-  // 5. split.
+/** The active rows in dense ids (for InteractionValues), and the reviews they carry. */
+interface ActiveRows {
+  raw: Int32Array
+  users: Int32Array
+  items: Int32Array
+  reviews: Review[]
+}
+
+/**
+ * 5. split: the provided labels, or per-user random (the module header's rule). Returns the sorted lists
+ * and the active rows; reviews are not yet restricted to training pairs.
+ */
+function splitRows(
+  raw: RawData,
+  d: Deduped,
+  active: Uint8Array,
+  ids: { U: DenseIds; I: DenseIds; keptRows: number },
+  provided: boolean,
+  ratios: [number, number, number],
+  seed: number,
+) {
+  const nu = ids.U.outIds.length
   const train: number[][] = Array.from({ length: nu }, () => [])
   const val: number[][] = Array.from({ length: nu }, () => [])
   const test: number[][] = Array.from({ length: nu }, () => [])
-  const reviews: Review[] = []
   const perUser: number[][] = Array.from({ length: nu }, () => [])
   const lists = [train, val, test]
-  const keptRaw = new Int32Array(keptRows)
-  const keptU = new Int32Array(keptRows)
-  const keptI = new Int32Array(keptRows)
+  const rows: ActiveRows = {
+    raw: new Int32Array(ids.keptRows),
+    users: new Int32Array(ids.keptRows),
+    items: new Int32Array(ids.keptRows),
+    reviews: [],
+  }
+  const rawUsers = raw.users
+  const rawItems = raw.items
   let q = 0
-  for (let i = 0; i < m; i++) {
+  for (let i = 0; i < d.m; i++) {
     if (!active[i]) continue
-    const r = kept[i]
-    const u = U.fromRaw[rawUsers[r]]
-    const it = I.fromRaw[rawItems[r]]
-    keptRaw[q] = r
-    keptU[q] = u
-    keptI[q++] = it
+    const r = d.kept[i]
+    const u = ids.U.fromRaw[rawUsers[r]]
+    const it = ids.I.fromRaw[rawItems[r]]
+    rows.raw[q] = r
+    rows.users[q] = u
+    rows.items[q++] = it
     if (provided) {
       if (raw.splits[r] === SPLIT_NONE) throw new DataError('row without split label in a provided split')
       lists[raw.splits[r]][u].push(it)
     } else perUser[u].push(it)
-    const t = keptText[i]
-    if (t !== undefined) reviews.push({ user: u, item: it, text: t })
+    const t = d.keptText[i]
+    if (t !== undefined) rows.reviews.push({ user: u, item: it, text: t })
   }
   let splitProtocol: string
   if (provided) {
@@ -282,36 +324,61 @@ export function preprocess(
       `users with < ${MIN_ITEMS_FOR_SPLIT} items all in train`
   }
   for (const l of lists) for (const x of l) x.sort((a, b) => a - b)
+  return { train, val, test, rows, splitProtocol }
+}
+
+export function preprocess(
+  raw: RawData,
+  opts: PreprocessOptions,
+): { dataset: RecDataset; report: PreprocessReport; values: InteractionValues } {
+  const n = raw.length
+  if (n === 0) throw new DataError('no interactions found')
+  const provided = raw.labelledRows > 0 && !opts.ignoreProvidedSplit
+  if (provided && raw.labelledRows !== n) throw new DataError('some rows carry a split label and some do not')
+  const ratios = validateSplit(opts.split ?? DEFAULT_SPLIT)
+
+  const deduped = dedupRows(raw, opts.dedup)
+  const { active, belowThreshold } = thresholdMask(raw, deduped, opts.minRating)
+  const { kcoreRemoved, kcoreIterations } = kcoreFilter(raw, deduped, active, opts.kcore ?? 0)
+  const ids = denseIds(raw, deduped, active, belowThreshold + kcoreRemoved > 0)
+  const { train, val, test, rows, splitProtocol } = splitRows(
+    raw,
+    deduped,
+    active,
+    ids,
+    provided,
+    ratios,
+    opts.seed ?? 1,
+  )
   // Validation/test reviews are dropped here, at the source: nothing downstream can leak them.
-  const trainReviews = trainingReviews({ train, reviews })
+  const trainReviews = trainingReviews({ train, reviews: rows.reviews })
   trainReviews.sort((a, b) => a.user - b.user || a.item - b.item)
 
-  const itemTexts = I.outIds.map((id) => raw.itemTexts.get(id) ?? null)
-  const userTexts = U.outIds.map((id) => raw.userTexts.get(id) ?? null)
+  const { U, I } = ids
   const core = { userIds: U.outIds, itemIds: I.outIds, train, val, test }
   const dataset: RecDataset = {
     name: opts.name,
     synthetic: opts.synthetic ?? false,
     ...core,
     reviews: trainReviews,
-    itemTexts,
-    userTexts,
+    itemTexts: I.outIds.map((id) => raw.itemTexts.get(id) ?? null),
+    userTexts: U.outIds.map((id) => raw.userTexts.get(id) ?? null),
     splitProtocol,
     hash: datasetHash(core),
   }
   return {
     dataset,
-    values: interactionValues(raw, keptRaw, keptU, keptI, nu, I.outIds.length),
+    values: interactionValues(raw, rows.raw, rows.users, rows.items, U.outIds.length, I.outIds.length),
     report: {
       rawRows: n,
       rawUsers: raw.userIds.length,
       rawItems: raw.itemIds.length,
-      duplicateRows,
-      duplicatePairs,
+      duplicateRows: n - deduped.m,
+      duplicatePairs: deduped.duplicatePairs,
       belowThreshold,
       kcoreRemoved,
       kcoreIterations,
-      keptRows,
+      keptRows: ids.keptRows,
       providedSplit: provided,
     },
   }
