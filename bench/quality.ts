@@ -2,7 +2,7 @@
 // tags; tags are also the item-text documents) against popularity, EASE and Mult-VAE on one split,
 // with wall time per model and tokens/s per training stage.
 //   npm run bench -- quality --dataset ../shared/data/amazon-cllm4rec/beauty [--preset fast] [--epochs-scale 0.05]
-//     [--config overrides.json] [--vae-epochs 30] [--vae-seed 1] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
+//     [--config overrides.json] [--vae-epochs 200] [--vae-seed 1] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
 import fs from 'node:fs'
 import { formatTable, resolveDataset, stderrProgress } from '../main/cli/train-commands'
 import { parseArgs, type FlagSpecs, type ParsedFlags } from '../main/cli/args'
@@ -14,6 +14,7 @@ import {
   type ConfigOverrides,
   type PresetName,
 } from '../main/engine/cllm4rec/config'
+import { MULT_VAE_EPOCHS } from '../main/engine/baselines/mult-vae'
 import { protocolLabel, runBaselines, runExperiment, type ResultRow } from '../main/engine/train/experiment'
 
 const flags = {
@@ -24,7 +25,10 @@ const flags = {
     help: 'multiply every CLLM4Rec epoch count (default: 0.05 for paper/official, 1 for fast)',
   },
   config: { type: 'string', help: 'JSON file of CLLM4Rec config overrides' },
-  'vae-epochs': { type: 'int', help: 'Mult-VAE epochs, best one chosen on validation (default 30)' },
+  'vae-epochs': {
+    type: 'int',
+    help: `Mult-VAE epochs, best one chosen on validation (default ${MULT_VAE_EPOCHS})`,
+  },
   'vae-seed': { type: 'int', help: 'Mult-VAE seed (default 1), to compare across seeds' },
   'ease-grid': { type: 'string', help: 'comma-separated EASE λ grid' },
   'no-baselines': { type: 'boolean', help: 'skip the baselines' },

@@ -13,6 +13,7 @@ import {
   protocolLabel,
   type ResultRow,
 } from '../engine/train/experiment'
+import { MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae'
 import type { ProgressEvent } from '../engine/train/progress'
 import { loadDataset, listDatasets, openStore, resolveDbPath } from '../store'
 import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
@@ -132,7 +133,10 @@ const trainFlags = {
   config: { type: 'string', help: 'JSON file of config overrides' },
   out: { type: 'string', help: 'run folder: config, checkpoints (resume), model.bin, metrics.json' },
   'no-baselines': { type: 'boolean', help: 'train CLLM4Rec only' },
-  'vae-epochs': { type: 'int', help: 'Mult-VAE epochs (default 30)' },
+  'vae-epochs': {
+    type: 'int',
+    help: `Mult-VAE epochs, best one chosen on validation (default ${MULT_VAE_EPOCHS})`,
+  },
   json: { type: 'boolean', help: 'print one JSON object instead of a table' },
   ...BACKEND_FLAG,
 } as const satisfies FlagSpecs

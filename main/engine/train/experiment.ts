@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
 import { backendInfo, backendLabel } from '../backend'
 import { fitEaseOnValidation, EASE_LAMBDA_GRID } from '../baselines/ease'
-import { MultVae } from '../baselines/mult-vae'
+import { MULT_VAE_EPOCHS, MultVae } from '../baselines/mult-vae'
 import { Popularity } from '../baselines/popularity'
 import type { Cllm4recConfig } from '../cllm4rec/config'
 import { Cllm4recModel } from '../cllm4rec/model'
@@ -102,7 +102,7 @@ export async function runBaselines(
   }
   if (o.multVae ?? true) {
     const t = performance.now()
-    const epochs = o.multVaeEpochs ?? 30
+    const epochs = o.multVaeEpochs ?? MULT_VAE_EPOCHS
     const r = await MultVae.fit(data, {
       epochs,
       seed: o.multVaeSeed,
