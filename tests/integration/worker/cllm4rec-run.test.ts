@@ -253,7 +253,11 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(prev.tokens[0]).toMatchObject({ piece: '<user_5>', role: 'soft' })
     expect(prev.mainTokens).toBe(data.train[5].length)
     const baselines = await app.handlers.runBaselines(datasetId)
-    expect(baselines.map((b) => b.model)).toEqual(['Popularity', expect.stringMatching(/^EASE/), 'Mult-VAE'])
+    expect(baselines.map((b) => b.model)).toEqual([
+      'Popularity',
+      expect.stringMatching(/^EASE \(λ=\d+\)$/),
+      expect.stringMatching(/^Mult-VAE \(30 epochs, best \d+\)$/),
+    ])
     const results = await app.handlers.results()
     expect(results.filter((r) => r.kind === 'baseline')).toHaveLength(3)
     expect(results.filter((r) => r.kind === 'run').length).toBeGreaterThanOrEqual(2)
