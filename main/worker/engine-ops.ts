@@ -260,7 +260,7 @@ export async function runBaselines(
   const vae = await MultVae.fit(d, { seed: 1, epochs })
   try {
     out.push({
-      model: `Mult-VAE (${epochs} epochs, best ${vae.bestEpoch + 1})`,
+      model: `Mult-VAE (${epochs} epochs)`,
       test: strip(await evaluate(vae.model, d, 'test')),
       durationSec: (performance.now() - t0) / 1000,
     })

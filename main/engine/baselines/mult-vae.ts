@@ -25,7 +25,7 @@ export interface MultVaeOptions {
 }
 
 /**
- * Epochs of the headless runs (CLI, quality bench): Liang et al.'s 200. On Beauty, 30 epochs stopped
+ * Default epochs (the CLI and the quality bench; the app's baseline call sets its own): Liang et al.'s 200. On Beauty, 30 epochs stopped
  * well short (validation R@20 0.1605 at 30, 0.1719 at 100 and still rising).
  */
 export const MULT_VAE_EPOCHS = 200
@@ -116,7 +116,7 @@ export class MultVae implements Scorer {
     o: MultVaeOptions = {},
   ): Promise<{ model: MultVae; val: RankingMetrics; bestEpoch: number }> {
     const J = data.itemIds.length
-    const epochs = o.epochs ?? 30
+    const epochs = o.epochs ?? MULT_VAE_EPOCHS
     const bs = o.batchSize ?? 500
     const dropout = o.dropout ?? 0.5
     const betaMax = o.betaMax ?? 0.2

@@ -75,9 +75,7 @@ export class Cllm4recSession implements Scorer {
           side,
         )
         rows.forEach((r, b) => {
-          const row = v.subarray(b * J, (b + 1) * J)
-          if (orders === 1) out.set(row, r * J)
-          else for (let j = 0; j < J; j++) out[r * J + j] += row[j] / orders
+          for (let j = 0; j < J; j++) out[r * J + j] += v[b * J + j] / orders
         })
       }
     }

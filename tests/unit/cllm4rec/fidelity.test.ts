@@ -240,7 +240,9 @@ describe('fix 6: the evaluation prompt is a seeded shuffle of the history', () =
       return v
     }
     const each = await Promise.all(orders.map(scoresOf))
+    const before = tf.memory().numTensors
     const averaged = await four.scoreUsers([user])
+    expect(tf.memory().numTensors).toBe(before)
     const single = await one.scoreUsers([user])
     for (let j = 0; j < 6; j++) {
       expect(single[j]).toBeCloseTo(each[0][j], 5)
