@@ -300,6 +300,15 @@ export type AppEvent =
       etaSec: number
       message: string
     }
+  | {
+      /** One per EASE λ and Mult-VAE epoch; fraction is of that stage, etaSec null before Mult-VAE. */
+      type: 'baselines.progress'
+      datasetId: number
+      stage: string
+      fraction: number
+      etaSec: number | null
+      message: string
+    }
 
 /** Every call the renderer can make. Names are the IPC channels and the HTTP routes (`POST /api/<name>`). */
 export interface WorkbenchApi {
@@ -353,7 +362,9 @@ export interface WorkbenchApi {
   listRuns(): Promise<RunSummary[]>
   getRun(runId: number): Promise<RunDetail>
   runMetrics(runId: number): Promise<MetricPoint[]>
+  /** Popularity, EASE and Mult-VAE (200 epochs); 'baselines.progress' events; rejects 409 when cancelled. */
   runBaselines(datasetId: number): Promise<ResultRow[]>
+  cancelBaselines(datasetId: number): Promise<void>
   results(): Promise<ResultRow[]>
 
   inspectUser(runId: number, user: number, k: number): Promise<UserInspection>

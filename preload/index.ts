@@ -58,6 +58,7 @@ const api: WorkbenchApi = {
   getRun: call('getRun'),
   runMetrics: call('runMetrics'),
   runBaselines: call('runBaselines'),
+  cancelBaselines: call('cancelBaselines'),
   results: call('results'),
   inspectUser: call('inspectUser'),
   inspectItem: call('inspectItem'),

@@ -200,6 +200,9 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async runBaselines(datasetId) {
       return e.runBaselines(v.id('datasetId', datasetId))
     },
+    async cancelBaselines(datasetId) {
+      e.cancelBaselines(v.id('datasetId', datasetId))
+    },
     async results() {
       return rd.results()
     },

@@ -39,6 +39,7 @@ const METHODS: Record<ApiMethod, true> = {
   getRun: true,
   runMetrics: true,
   runBaselines: true,
+  cancelBaselines: true,
   results: true,
   inspectUser: true,
   inspectItem: true,

@@ -5,6 +5,8 @@ import type * as A from '../../preload/api'
 import { DEFAULT_CONFIG, scaledEpochs, type Cllm4recConfig } from '../engine/cllm4rec/config'
 import { readHfConfig } from '../engine/gpt2/config'
 import * as store from '../store'
+import type { BaselineProgress } from '../worker/engine-ops'
+import { runInJobWorker } from './services-jobs'
 import type { Services } from './services'
 import type { RunServices } from './services-runs'
 import { ApiError } from './validate'
@@ -92,13 +94,47 @@ export class EngineServices {
     }
   }
 
+  /** Running baseline calls by dataset, each cancelled through its shared flag. */
+  private readonly baselineJobs = new Map<number, Int32Array>()
+
+  /**
+   * Popularity, EASE and Mult-VAE on the dataset's split, in a one-off worker (Mult-VAE's 200 epochs
+   * take most of an hour on Beauty): 'baselines.progress' events per EASE λ and Mult-VAE epoch, cancel
+   * through cancelBaselines, and nothing stored unless every baseline finished.
+   */
   async runBaselines(datasetId: number): Promise<A.ResultRow[]> {
     const ds = this.s.getDataset(datasetId)
-    const rows = await this.s.engine.call<{ model: string; test: A.Metrics; durationSec: number }[]>({
-      op: 'baselines',
-      dbPath: this.s.dbPath,
-      datasetId,
-    })
+    if (this.baselineJobs.has(datasetId))
+      throw new ApiError(`baselines on dataset ${datasetId} are already running`, 409)
+    const cancelFlag = new SharedArrayBuffer(4)
+    const flag = new Int32Array(cancelFlag)
+    this.baselineJobs.set(datasetId, flag)
+    let rows: { model: string; test: A.Metrics; durationSec: number }[]
+    try {
+      rows = await runInJobWorker(
+        this.s.jobHeapMb,
+        `baselines on dataset ${ds.name}`,
+        { op: 'baselines', dbPath: this.s.dbPath, datasetId, cancelFlag },
+        (raw) => {
+          const p = raw as BaselineProgress
+          const unit = p.stage === 'EASE' ? 'λ values' : 'epochs'
+          this.s.bus.emit({
+            type: 'baselines.progress',
+            datasetId,
+            stage: p.stage,
+            fraction: p.step / p.totalSteps,
+            etaSec: p.etaSec,
+            message: `${p.stage}: ${p.step}/${p.totalSteps} ${unit}`,
+          })
+        },
+      )
+    } catch (err) {
+      if (Atomics.load(flag, 0) === 1)
+        throw new ApiError(`baselines on dataset ${datasetId} cancelled; nothing was stored`, 409)
+      throw err
+    } finally {
+      this.baselineJobs.delete(datasetId)
+    }
     const evals: store.Evaluation[] = []
     for (const r of rows) {
       for (const [metric, value] of Object.entries({ ...r.test, durationSec: r.durationSec })) {
@@ -116,6 +152,12 @@ export class EngineServices {
       test: r.test,
       durationSec: r.durationSec,
     }))
+  }
+
+  cancelBaselines(datasetId: number): void {
+    const flag = this.baselineJobs.get(datasetId)
+    if (!flag) throw new ApiError(`no baselines running on dataset ${datasetId}`, 404)
+    Atomics.store(flag, 0, 1)
   }
 
   private finished(runId: number): void {
@@ -156,6 +198,7 @@ export class EngineServices {
   }
 
   close(): Promise<void> {
+    for (const flag of this.baselineJobs.values()) Atomics.store(flag, 0, 1)
     return this.s.engine.close()
   }
 }

@@ -136,7 +136,7 @@ export function datasetWarnings(r: store.DatasetRow, report?: A.ImportReport): s
 export class Services {
   readonly dbPath: string
   readonly db: store.Store
-  private readonly bus: EventBus
+  readonly bus: EventBus
   private readonly files: FileAccess
   /** Running imports: each in its own worker thread, cancelled through a shared flag. */
   private readonly imports = new Map<string, { flag: Int32Array; client: EngineClient }>()
@@ -144,7 +144,8 @@ export class Services {
   /** The long-lived engine worker: previews, inspection, baselines (never main's event loop). */
   readonly engine = new EngineClient()
 
-  private readonly jobHeapMb: number
+  /** Heap cap of the one-off job workers (imports, demo datasets, baselines). */
+  readonly jobHeapMb: number
 
   constructor(options: ServicesOptions) {
     this.dbPath = options.dbPath

@@ -39,7 +39,15 @@ export type EngineRequest =
         maxLength: number
       }
     >
-  | Req<'baselines', { dbPath: string; datasetId: number }>
+  | Req<
+      'baselines',
+      {
+        dbPath: string
+        datasetId: number
+        /** Int32Array(1) in shared memory; 1 = cancel (read at every check of the signal). */
+        cancelFlag: SharedArrayBuffer
+      }
+    >
   | Req<'previewImport', { file: string; format?: FormatName; allowedRoots?: string[] }>
   | Req<
       'importDataset',

@@ -7,9 +7,6 @@ import type * as A from '../../preload/api'
 import type { RecDataset } from '../data/types'
 import { trainingReviews } from '../data/reviews'
 import { initBackend } from '../engine/backend'
-import { Ease, fitEaseOnValidation } from '../engine/baselines/ease'
-import { MultVae } from '../engine/baselines/mult-vae'
-import { Popularity } from '../engine/baselines/popularity'
 import { prepareBackbone } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
 import { renderDocument } from '../engine/cllm4rec/documents'
@@ -17,7 +14,7 @@ import { Cllm4recModel } from '../engine/cllm4rec/model'
 import { hardSegments, validateTemplate, type PromptKind } from '../engine/cllm4rec/prompts'
 import { Cllm4recSession } from '../engine/cllm4rec/session'
 import { ExtendedTokenizer, SoftVocab, type TextTokenizer } from '../engine/cllm4rec/vocab'
-import { evaluate } from '../engine/eval/evaluate'
+import { runBaselines as runExperimentBaselines } from '../engine/train/experiment'
 import { Gpt2Tokenizer } from '../engine/gpt2/tokenizer'
 import { pca2 } from './pca'
 import type { CheckpointBlob } from './messages'
@@ -225,47 +222,42 @@ function tokVocabSize(tok: TextTokenizer): number {
   throw new Error('tokenizer does not report its vocabulary size')
 }
 
-/** Popularity, EASE (λ chosen on validation) and Mult-VAE (best validation epoch), one evaluator. */
+/** What the baselines call reports per EASE λ and per Mult-VAE epoch (etaSec null until Mult-VAE). */
+export interface BaselineProgress {
+  stage: string
+  step: number
+  totalSteps: number
+  etaSec: number | null
+}
+
+/**
+ * Popularity, EASE (λ chosen on validation, skipped where its dense J x J matrix would not fit
+ * comfortably) and Mult-VAE (MULT_VAE_EPOCHS, best validation epoch): the CLI's baselines, named by
+ * their setting so that rows of another schedule never group with these.
+ */
 export async function runBaselines(
   d: RecDataset,
+  signal: AbortSignal,
+  onProgress: (p: BaselineProgress) => void,
 ): Promise<{ model: string; test: A.Metrics; durationSec: number }[]> {
-  const out: { model: string; test: A.Metrics; durationSec: number }[] = []
-  const strip = (m: A.Metrics): A.Metrics => ({
-    recall20: m.recall20,
-    recall40: m.recall40,
-    ndcg100: m.ndcg100,
-  })
-  let t0 = performance.now()
-  out.push({
-    model: 'Popularity',
-    test: strip(await evaluate(new Popularity(d), d, 'test')),
-    durationSec: (performance.now() - t0) / 1000,
-  })
-  // EASE needs a dense J x J float64 matrix: skip it where that would not fit comfortably.
-  if (d.itemIds.length <= 20_000) {
-    t0 = performance.now()
-    const sel = await fitEaseOnValidation(d)
-    const model: Ease = sel.model
-    out.push({
-      model: `EASE (λ=${sel.lambda})`,
-      test: strip(await evaluate(model, d, 'test')),
-      durationSec: (performance.now() - t0) / 1000,
-    })
-  }
   await initBackend('auto')
-  t0 = performance.now()
-  // The app's baseline call has no progress or cancel yet, so it keeps a short schedule, named in the
-  // row as EASE's λ is; the CLI and the quality bench run MULT_VAE_EPOCHS.
-  const epochs = 30
-  const vae = await MultVae.fit(d, { seed: 1, epochs })
-  try {
-    out.push({
-      model: `Mult-VAE (${epochs} epochs)`,
-      test: strip(await evaluate(vae.model, d, 'test')),
-      durationSec: (performance.now() - t0) / 1000,
-    })
-  } finally {
-    vae.model.dispose()
-  }
-  return out
+  const rows = await runExperimentBaselines(
+    d,
+    { ease: d.itemIds.length <= 20_000 },
+    {
+      signal,
+      onProgress: (e) =>
+        onProgress({
+          stage: e.stage,
+          step: e.step,
+          totalSteps: e.totalSteps,
+          etaSec: Number.isFinite(e.etaSec) ? e.etaSec : null,
+        }),
+    },
+  )
+  return rows.map((r) => ({
+    model: r.setting ? `${r.model} (${r.setting})` : r.model,
+    test: { recall20: r.recall20, recall40: r.recall40, ndcg100: r.ndcg100 },
+    durationSec: r.seconds,
+  }))
 }

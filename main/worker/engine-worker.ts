@@ -82,6 +82,22 @@ async function scratchPreviewTokenizer(
   return remember(tokenizers, key, new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer'))
 }
 
+/**
+ * An AbortSignal that reads main's shared cancel flag whenever it is looked at: training loops check
+ * their signal between steps without yielding to this thread's event loop, so no message could arrive.
+ */
+function flagSignal(buffer: SharedArrayBuffer): AbortSignal {
+  const flag = new Int32Array(buffer)
+  const controller = new AbortController()
+  return new Proxy(controller.signal, {
+    get(target, key) {
+      if (!target.aborted && Atomics.load(flag, 0) === 1) controller.abort(new Error('cancelled'))
+      const value: unknown = Reflect.get(target, key, target)
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}
+
 let tensorsUsed = false
 const inFlight = new Set<Promise<unknown>>()
 
@@ -124,7 +140,11 @@ async function handle(req: EngineRequest): Promise<unknown> {
       ) satisfies A.DocumentPreview
     }
     case 'baselines':
-      return ops.runBaselines(await dataset(req.dbPath, req.datasetId))
+      return ops.runBaselines(
+        await dataset(req.dbPath, req.datasetId),
+        flagSignal(req.cancelFlag),
+        (progress) => port.postMessage({ type: 'progress', id: req.id, progress } satisfies EngineReply),
+      )
     case 'previewImport': {
       const { previewImportFile } = await import('../api/services')
       return previewImportFile(req.file, req.format, req.allowedRoots)

@@ -25,7 +25,7 @@ export interface MultVaeOptions {
 }
 
 /**
- * Default epochs (the CLI and the quality bench; the app's baseline call sets its own): Liang et al.'s 200. On Beauty, 30 epochs stopped
+ * Default epochs (the CLI, the quality bench and the app's baselines): Liang et al.'s 200. On Beauty, 30 epochs stopped
  * well short (validation R@20 0.1605 at 30, 0.1719 at 100 and still rising).
  */
 export const MULT_VAE_EPOCHS = 200

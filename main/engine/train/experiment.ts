@@ -35,6 +35,8 @@ export interface ResultRow {
   ndcg100: number
   /** Selected hyperparameters and notes. */
   note: string
+  /** The short setting that tells two rows of one model apart (EASE's λ, Mult-VAE's epochs). */
+  setting?: string
   seconds: number
 }
 
@@ -72,6 +74,27 @@ export function protocolLabel(data: RecDataset): string {
   return `${data.splitProtocol}; full ranking over ${data.itemIds.length} items, train (and val at test) excluded; test split`
 }
 
+/**
+ * Progress of one baseline: EASE a step per λ of its grid, Mult-VAE a step per epoch. etaSec covers what
+ * is left of the whole call only in its last stage (Mult-VAE); before that it is NaN.
+ */
+function baselineProgress(cb: TrainCallbacks, stage: string, total: number, last: boolean) {
+  const t0 = performance.now()
+  return (done: number, loss: number): void => {
+    const perStep = (performance.now() - t0) / 1000 / done
+    cb.onProgress?.({
+      stage,
+      epoch: done - 1,
+      step: done,
+      totalSteps: total,
+      loss,
+      tokensPerSec: NaN,
+      etaSec: last ? perStep * (total - done) : NaN,
+      fraction: done / total,
+    })
+  }
+}
+
 export async function runBaselines(
   data: RecDataset,
   o: BaselineOptions = {},
@@ -79,6 +102,7 @@ export async function runBaselines(
 ): Promise<ResultRow[]> {
   const rows: ResultRow[] = []
   const log = (m: string) => cb.onLog?.(m)
+  const vae = o.multVae ?? true
   if (o.popularity ?? true) {
     const t = performance.now()
     const m = await evaluate(new Popularity(data), data, 'test', { signal: cb.signal })
@@ -86,40 +110,51 @@ export async function runBaselines(
   }
   if (o.ease ?? true) {
     const t = performance.now()
-    const sel = await fitEaseOnValidation(data, o.easeGrid ?? EASE_LAMBDA_GRID, {
+    const grid = o.easeGrid ?? EASE_LAMBDA_GRID
+    const progress = baselineProgress(cb, 'EASE', grid.length, !vae)
+    let done = 0
+    const sel = await fitEaseOnValidation(data, grid, {
       signal: cb.signal,
-      onLambda: (l, m) => log(`EASE λ=${l}: val R@20 ${m.recall20.toFixed(4)}`),
+      onLambda: (l, m) => {
+        log(`EASE λ=${l}: val R@20 ${m.recall20.toFixed(4)}`)
+        progress(++done, NaN)
+      },
     })
     const m = await evaluate(sel.model, data, 'test', { signal: cb.signal })
-    rows.push(
-      row(
+    rows.push({
+      ...row(
         'EASE',
         m,
-        `λ=${sel.lambda} (val-selected from ${(o.easeGrid ?? EASE_LAMBDA_GRID).join('/')})`,
+        `λ=${sel.lambda} (val-selected from ${grid.join('/')})`,
         (performance.now() - t) / 1000,
       ),
-    )
+      setting: `λ=${sel.lambda}`,
+    })
   }
-  if (o.multVae ?? true) {
+  if (vae) {
     const t = performance.now()
     const epochs = o.multVaeEpochs ?? MULT_VAE_EPOCHS
+    const progress = baselineProgress(cb, 'Mult-VAE', epochs, true)
     const r = await MultVae.fit(data, {
       epochs,
       seed: o.multVaeSeed,
       signal: cb.signal,
-      onEpoch: (e, loss, v) =>
-        log(`Mult-VAE epoch ${e}: loss ${loss.toFixed(3)} val R@20 ${v.recall20.toFixed(4)}`),
+      onEpoch: (e, loss, v) => {
+        log(`Mult-VAE epoch ${e}: loss ${loss.toFixed(3)} val R@20 ${v.recall20.toFixed(4)}`)
+        progress(e + 1, loss)
+      },
     })
     const m = await evaluate(r.model, data, 'test', { signal: cb.signal })
     r.model.dispose()
-    rows.push(
-      row(
+    rows.push({
+      ...row(
         'Mult-VAE',
         m,
         `best epoch ${r.bestEpoch + 1}/${epochs} on val, seed ${o.multVaeSeed ?? 1}`,
         (performance.now() - t) / 1000,
       ),
-    )
+      setting: `${epochs} epochs`,
+    })
   }
   return rows
 }

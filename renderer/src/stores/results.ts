@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { MetricPoint, ResultRow, RunDetail, RunMetaPatch } from '../../../preload/api'
 import { api, errorText } from '../api'
+import { useAppEvent } from '../composables/use-app-events'
 import { groupResults, type SortKey } from '../lib/result-groups'
 
 export const useResultsStore = defineStore('results', () => {
@@ -14,7 +15,15 @@ export const useResultsStore = defineStore('results', () => {
   const details = ref<Record<number, RunDetail>>({})
   const error = ref('')
   const baselineError = ref('')
-  const baselinesBusy = ref(false)
+  /** The running baselines call: its stage from 'baselines.progress' events, and cancel. */
+  const baselineJob = ref<{
+    datasetId: number
+    fraction: number
+    etaSec: number | null
+    message: string
+    cancelling: boolean
+  } | null>(null)
+  const baselinesBusy = computed(() => baselineJob.value !== null)
   /** null = every dataset (each still in its own group). */
   const datasetId = ref<number | null>(null)
   const sweep = ref<string | null>(null)
@@ -53,17 +62,34 @@ export const useResultsStore = defineStore('results', () => {
     }
   }
 
-  /** Popularity / EASE on the dataset's split, scored by the same evaluator as the runs. */
+  useAppEvent('baselines.progress', (e) => {
+    const j = baselineJob.value
+    if (j?.datasetId === e.datasetId)
+      Object.assign(j, { fraction: e.fraction, etaSec: e.etaSec, message: e.message })
+  })
+
+  /** Popularity, EASE and Mult-VAE on the dataset's split, scored by the same evaluator as the runs. */
   async function runBaselines(id: number): Promise<void> {
-    baselinesBusy.value = true
+    baselineJob.value = { datasetId: id, fraction: 0, etaSec: null, message: 'Popularity', cancelling: false }
+    baselineError.value = ''
     try {
       await api.runBaselines(id)
-      baselineError.value = ''
       await refresh()
     } catch (err) {
       baselineError.value = errorText(err)
     } finally {
-      baselinesBusy.value = false
+      baselineJob.value = null
+    }
+  }
+
+  async function cancelBaselines(): Promise<void> {
+    const j = baselineJob.value
+    if (!j) return
+    j.cancelling = true
+    try {
+      await api.cancelBaselines(j.datasetId)
+    } catch (err) {
+      baselineError.value = errorText(err)
     }
   }
 
@@ -128,6 +154,7 @@ export const useResultsStore = defineStore('results', () => {
     error,
     baselineError,
     baselinesBusy,
+    baselineJob,
     datasetId,
     sweep,
     sweeps,
@@ -138,6 +165,7 @@ export const useResultsStore = defineStore('results', () => {
     sortBy,
     refresh,
     runBaselines,
+    cancelBaselines,
     toggle,
     selectVisible,
     clearSelection,

@@ -252,12 +252,38 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(prev.errors).toEqual([])
     expect(prev.tokens[0]).toMatchObject({ piece: '<user_5>', role: 'soft' })
     expect(prev.mainTokens).toBe(data.train[5].length)
+    // Baselines report a step per EASE λ and Mult-VAE epoch; a cancel mid-Mult-VAE stores nothing.
+    const progress = () =>
+      events.flatMap((e) => (e.type === 'baselines.progress' && e.datasetId === datasetId ? [e] : []))
+    const cancelled = app.handlers.runBaselines(datasetId).then(
+      () => 'finished',
+      (err: Error) => err.message,
+    )
+    await until(() => progress().some((e) => e.stage === 'Mult-VAE'))
+    await expect(app.handlers.runBaselines(datasetId)).rejects.toThrow(/already running/)
+    await app.handlers.cancelBaselines(datasetId)
+    expect(await cancelled).toMatch(/cancelled; nothing was stored/)
+    const seen = progress()
+    const ease = seen.filter((e) => e.stage === 'EASE')
+    expect(ease.map((e) => e.message)).toEqual(ease.map((_, i) => `EASE: ${i + 1}/${ease.length} λ values`))
+    expect(ease.every((e) => e.etaSec === null)).toBe(true)
+    const vae = seen.filter((e) => e.stage === 'Mult-VAE')
+    expect(vae.at(-1)!.fraction).toBeLessThan(1)
+    expect(vae.every((e) => e.etaSec !== null && e.etaSec >= 0)).toBe(true)
+    expect((await app.handlers.results()).filter((r) => r.kind === 'baseline')).toHaveLength(0)
+    await expect(app.handlers.cancelBaselines(datasetId)).rejects.toThrow(/no baselines running/)
+
     const baselines = await app.handlers.runBaselines(datasetId)
     expect(baselines.map((b) => b.model)).toEqual([
       'Popularity',
       expect.stringMatching(/^EASE \(λ=\d+\)$/),
-      'Mult-VAE (30 epochs)',
+      'Mult-VAE (200 epochs)',
     ])
+    expect(progress().at(-1)).toMatchObject({
+      stage: 'Mult-VAE',
+      fraction: 1,
+      message: 'Mult-VAE: 200/200 epochs',
+    })
     const results = await app.handlers.results()
     expect(results.filter((r) => r.kind === 'baseline')).toHaveLength(3)
     expect(results.filter((r) => r.kind === 'run').length).toBeGreaterThanOrEqual(2)
