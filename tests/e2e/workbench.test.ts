@@ -232,10 +232,20 @@ describe('workbench in browser mode', () => {
     await page.getByTestId('diff-prompt.collaborative').waitFor()
     expect(await page.getByTestId('diff-prompt.collaborative').textContent()).toContain('purchased')
 
-    // Baselines on the same split join the runs' dataset + protocol group.
+    // Baselines show their stage with an ETA and can be cancelled, which stores nothing.
     await page.getByTestId('results-dataset').selectOption({ index: 1 })
     await page.getByTestId('run-baselines').click()
+    const stage = page.getByTestId('baseline-progress')
+    await waitForText(stage, (t) => /Mult-VAE: \d+\/200 epochs/.test(t) && /ETA/.test(t), 120_000)
+    await screenshot(page, 'results-baselines-running')
+    await page.getByTestId('cancel-baselines').click()
+    await waitForText(page.getByTestId('baseline-error'), (t) => /cancelled; nothing was stored/.test(t))
+    expect(await stage.count()).toBe(0)
+    expect(await page.getByTestId('result-baseline').count()).toBe(0)
+    // Run again to the end: the baselines join the runs' dataset + protocol group.
+    await page.getByTestId('run-baselines').click()
     await waitForCount(page.getByTestId('result-baseline'), 1, 120_000)
+    expect(await page.getByTestId('baseline-error').count()).toBe(0)
 
     const download = page.waitForEvent('download')
     await page.getByTestId('export-results-csv').click()
