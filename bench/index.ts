@@ -15,6 +15,10 @@ const benches: Record<
     help: 'EASE seconds per λ on Beauty and Sports: native LAPACK inverse vs JS (numpy for reference)',
     load: () => import('./ease'),
   },
+  'mult-vae': {
+    help: "Mult-VAE's encoder layer, dense vs sparse input, and seconds per epoch on Beauty",
+    load: () => import('./mult-vae'),
+  },
   heads: {
     help: 'item heads at Beauty shapes: RecLLM a row a target vs a row a user; collaborative full vs chunked',
     load: () => import('./heads'),

@@ -1,6 +1,7 @@
 // Mult-VAE (Liang et al., WWW 2018) on the same split and evaluator as CLLM4Rec: encoder J-600-200
 // (tanh, input L2-normalised, dropout 0.5), decoder 200-600-J, multinomial likelihood, KL annealed
-// linearly to β = 0.2; the epoch with the best validation score is kept.
+// linearly to β = 0.2; the epoch with the best validation score is kept. The input is read as its
+// nonzeros (the same dropout draws as a dense input), which spares the encoder's J-wide matMuls.
 import * as tf from '@tensorflow/tfjs'
 import type { RecDataset } from '../../data/types'
 import { checkGpu } from '../backend'
@@ -29,6 +30,75 @@ export interface MultVaeOptions {
  * well short (validation R@20 0.1605 at 30, 0.1719 at 100 and still rising).
  */
 export const MULT_VAE_EPOCHS = 200
+
+export interface SparseInput {
+  users: number
+  /** Per nonzero: its row in the batch, its item, row·J + item, and its (dropped-out) value. */
+  rows: tf.Tensor1D
+  items: tf.Tensor1D
+  flat: tf.Tensor1D
+  values: tf.Tensor1D
+}
+
+/**
+ * The users' training items as the nonzeros of the L2-normalised multi-hot input, dropped out with
+ * `dropout`: the encoder's first layer is then a sum of w1's rows (a user has a few items of thousands),
+ * never a dense J-wide matMul.
+ */
+export function sparseInput(data: RecDataset, users: number[], dropout = 0, dropSeed = 0): SparseInput {
+  const J = data.itemIds.length
+  const nnz = users.reduce((n, u) => n + data.train[u].length, 0)
+  const rows = new Int32Array(nnz)
+  const items = new Int32Array(nnz)
+  const flat = new Int32Array(nnz)
+  const values = new Float32Array(nnz)
+  let k = 0
+  users.forEach((u, r) => {
+    const train = data.train[u]
+    for (const j of train) {
+      rows[k] = r
+      items[k] = j
+      flat[k] = r * J + j
+      values[k++] = 1 / Math.sqrt(train.length)
+    }
+  })
+  let v: tf.Tensor1D = tf.tensor1d(values)
+  if (dropout > 0) {
+    // tf.dropout's draws over the dense [users, J] input, read at the nonzeros: the same kept items.
+    const keep = 1 - dropout
+    const u = tf.randomUniform([users.length, J], 0, 1, 'float32', dropSeed).reshape([-1])
+    v = v.mul(tf.floor(tf.gather(u, tf.tensor1d(flat, 'int32')).add(keep)).div(keep))
+  }
+  return {
+    users: users.length,
+    rows: tf.tensor1d(rows, 'int32'),
+    items: tf.tensor1d(items, 'int32'),
+    flat: tf.tensor1d(flat, 'int32'),
+    values: v,
+  }
+}
+
+/**
+ * x·w for the sparse input x, with its gradient for w written out: tfjs's own gradient of the segment
+ * sum masks a bool tensor the size of the gathered rows, slower on wasm than the dense matMul it saves.
+ */
+export function sparseMatMul(x: SparseInput, w: tf.Tensor2D): tf.Tensor2D {
+  const rows = w.shape[0]
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [weights, save] = args as [tf.Tensor, tf.GradSaveFunc]
+    const v = x.values.expandDims(1)
+    // Saved, not closed over: the caller's tidy frees its tensors before the backward pass runs.
+    save([x.items, x.rows, v])
+    return {
+      value: tf.unsortedSegmentSum(tf.gather(weights, x.items).mul(v), x.rows as tf.Tensor1D, x.users),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [items, rowIds, values] = saved
+        return tf.unsortedSegmentSum(tf.gather(dy, rowIds).mul(values), items as tf.Tensor1D, rows)
+      },
+    }
+  })
+  return f(w) as tf.Tensor2D
+}
 
 type Params = Record<'w1' | 'b1' | 'wMu' | 'bMu' | 'wLv' | 'bLv' | 'w2' | 'b2' | 'w3' | 'b3', tf.Variable>
 
@@ -60,19 +130,8 @@ export class MultVae implements Scorer {
     }))
   }
 
-  private input(users: number[]): tf.Tensor2D {
-    const J = this.data.itemIds.length
-    const x = new Float32Array(users.length * J)
-    users.forEach((u, r) => {
-      const items = this.data.train[u]
-      const v = items.length ? 1 / Math.sqrt(items.length) : 0
-      for (const j of items) x[r * J + j] = v
-    })
-    return tf.tensor2d(x, [users.length, J])
-  }
-
-  private encode(x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
-    const h = tf.tanh(tf.matMul(x, this.p.w1).add(this.p.b1)) as tf.Tensor2D
+  private encode(x: SparseInput): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+    const h = tf.tanh(sparseMatMul(x, this.p.w1 as tf.Tensor2D).add(this.p.b1)) as tf.Tensor2D
     return {
       mu: tf.matMul(h, this.p.wMu).add(this.p.bMu) as tf.Tensor2D,
       logvar: tf.matMul(h, this.p.wLv).add(this.p.bLv) as tf.Tensor2D,
@@ -85,7 +144,7 @@ export class MultVae implements Scorer {
   }
 
   async scoreUsers(users: number[]): Promise<Float32Array> {
-    const scores = tf.tidy(() => this.decode(this.encode(this.input(users)).mu))
+    const scores = tf.tidy(() => this.decode(this.encode(sparseInput(this.data, users)).mu))
     try {
       return (await scores.data()) as Float32Array
     } finally {
@@ -146,14 +205,17 @@ export class MultVae implements Scorer {
           const cost = opt.minimize(
             () =>
               tf.tidy(() => {
-                const x = model.input(batch)
-                const { mu, logvar } = model.encode(
-                  tf.dropout(x, dropout, undefined, dropSeed) as tf.Tensor2D,
-                )
+                const x = sparseInput(data, batch, dropout, dropSeed)
+                const { mu, logvar } = model.encode(x)
                 const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', epsSeed)
                 const z = mu.add(eps.mul(logvar.mul(0.5).exp())) as tf.Tensor2D
                 const logp = tf.logSoftmax(model.decode(z))
-                const nll = logp.mul(x.greater(0).toFloat()).sum(1).mean().neg()
+                // Σ over each user's items of log p, averaged over users.
+                const nll = tf
+                  .gather(logp.reshape([-1]), x.flat)
+                  .sum()
+                  .div(batch.length)
+                  .neg()
                 const kl = logvar.add(1).sub(mu.square()).sub(logvar.exp()).sum(1).mean().mul(-0.5)
                 return nll.add(kl.mul(beta)) as tf.Scalar
               }),
