@@ -19,6 +19,7 @@ import {
   initBackend,
   shutdownBackend,
 } from '../../../main/engine/backend'
+import { MultVae } from '../../../main/engine/baselines/mult-vae'
 import { prepareBackbone } from '../../../main/engine/cllm4rec/backbone'
 import { resolveConfig } from '../../../main/engine/cllm4rec/config'
 import { trainCllm4rec } from '../../../main/engine/cllm4rec/trainer'
@@ -113,6 +114,26 @@ async function ops(backend: 'cpu' | 'webgpu') {
   const gen = await generateGreedy(model, [1, 2, 3], { maxNewTokens: 4 })
   model.dispose()
   return { loss, grad, gen }
+}
+
+/** Mult-VAE (sparse encoder with its written-out gradient, dropout, Adam) for a few epochs. */
+async function multVae(backend: 'cpu' | 'webgpu') {
+  await initBackend(backend)
+  const losses: number[] = []
+  const r = await MultVae.fit(data, {
+    epochs: 4,
+    batchSize: 10,
+    hidden: 12,
+    latent: 4,
+    // Pure likelihood at a high lr, so the loss must fall within the four epochs.
+    betaMax: 0,
+    lr: 1e-2,
+    seed: 2,
+    onEpoch: (_, loss) => losses.push(loss),
+  })
+  const scores = Array.from(await r.model.scoreUsers([0, 3, 7]))
+  r.model.dispose()
+  return { losses, scores }
 }
 
 /** Tensors and GPU pool after warm-up vs after many more steps (200 steps in all). */
@@ -278,6 +299,7 @@ async function main(): Promise<void> {
       const dir = await backboneDir(tmp)
       result = { cpu: await train('cpu', dir), webgpu: await train('webgpu', dir) }
     } else if (scenario === 'ops') result = { cpu: await ops('cpu'), webgpu: await ops('webgpu') }
+    else if (scenario === 'multvae') result = { cpu: await multVae('cpu'), webgpu: await multVae('webgpu') }
     else if (scenario === 'growth') result = await growth()
     else if (scenario === 'binding') result = await binding(await backboneDir(tmp))
     else if (scenario === 'workers') result = await workers(tmp)

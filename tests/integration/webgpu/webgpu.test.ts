@@ -108,6 +108,15 @@ describe('webgpu backend (Dawn)', () => {
     expect(result.webgpu.gen).toEqual(result.cpu.gen)
   }, 300_000)
 
+  it('fits Mult-VAE (sparse encoder, its written-out gradient) with the cpu losses and scores', async () => {
+    type Out = { losses: number[]; scores: number[] }
+    const { cpu, webgpu } = (await scenario<{ cpu: Out; webgpu: Out }>('multvae')).result
+    expect(cpu.losses).toHaveLength(4)
+    expect(cpu.losses[3]).toBeLessThan(cpu.losses[0])
+    expect(maxAbsDiff(webgpu.losses, cpu.losses)).toBeLessThan(1e-3)
+    expect(maxAbsDiff(webgpu.scores, cpu.scores)).toBeLessThan(1e-3)
+  }, 300_000)
+
   it('keeps tensors and the GPU buffer pool flat over 200 bucketed steps; releasing the pool frees it', async () => {
     type Pool = { allocated: number; used: number }
     type Snap = { tensors: number; pool: Pool }
