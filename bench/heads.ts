@@ -5,17 +5,15 @@
 // - collaborative LM: the full [M, J] logits in one piece against the chunked head (Cllm4recModel's
 //   collabLoss with a random 2x64 backbone), for the batch of the longest documents at 320 and 640.
 //   npm run bench -- heads [--data ../shared/data/amazon-cllm4rec/beauty] [--iters 5] [--backend native]
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from '../main/cli/args'
-import { readCllm4recSplit } from '../main/data/cllm4rec-split'
-import { initBackend, type BackendPreference } from '../main/engine/backend'
 import type { PackedBatch } from '../main/engine/cllm4rec/documents'
 import { Cllm4recModel } from '../main/engine/cllm4rec/model'
 import { SoftVocab } from '../main/engine/cllm4rec/vocab'
 import { multiHotCrossEntropySum, sparseCrossEntropySum } from '../main/engine/fused-ce'
 import { Gpt2 } from '../main/engine/gpt2/model'
 import { Rng } from '../main/engine/train/rng'
+import { SPLIT_FLAGS, openSplit } from './split'
 
 type Measure = { ms: number; peakMiB: number; loss: number }
 
@@ -112,16 +110,10 @@ async function collabHead(train: number[][], J: number, B: number, iters: number
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseArgs('bench heads', argv, {
-    data: {
-      type: 'string',
-      help: 'converted CLLM4Rec split (default ../shared/data/amazon-cllm4rec/beauty)',
-    },
+    ...SPLIT_FLAGS,
     iters: { type: 'int', help: 'timed steps per measurement (default 5)' },
-    backend: { type: 'string', help: 'TensorFlow.js backend (default native)' },
   })
-  const info = await initBackend((f.backend ?? 'native') as BackendPreference)
-  const dir = f.data ?? path.resolve(import.meta.dirname, '../../shared/data/amazon-cllm4rec/beauty')
-  const data = readCllm4recSplit(dir)
+  const { info, data } = await openSplit(f)
   const J = data.itemIds.length
   const iters = f.iters ?? 5
   const fmt = (m: Measure) => `${m.ms.toFixed(1)} ms, peak ${m.peakMiB.toFixed(0)} MiB`

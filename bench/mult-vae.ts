@@ -1,14 +1,13 @@
 // Mult-VAE's encoder layer at the CLLM4Rec Beauty split's shapes (batches of 500 users, J = 6,086,
 // 600 hidden): x·w1 and its gradient for w1 with the dense multi-hot input against the sparse one the
 // baseline uses, then seconds per Mult-VAE epoch (training and the validation ranking).
-// Flags: --data DIR (default ../shared/data/amazon-cllm4rec/beauty), --epochs N (default 2), --backend.
-import path from 'node:path'
+// Flags: --data DIR (default ../shared/data/amazon-cllm4rec/beauty), --epochs N (default 2), --backend
+// (default native).
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from '../main/cli/args'
-import { readCllm4recSplit } from '../main/data/cllm4rec-split'
-import { initBackend, type BackendPreference } from '../main/engine/backend'
 import { MultVae, sparseInput, sparseMatMul } from '../main/engine/baselines/mult-vae'
 import { Rng } from '../main/engine/train/rng'
+import { SPLIT_FLAGS, openSplit } from './split'
 
 async function msPerStep(step: () => tf.Tensor, reps: number): Promise<number> {
   await tf.tidy(step).data() // warm-up: kernels compiled, heap grown
@@ -23,13 +22,10 @@ async function msPerStep(step: () => tf.Tensor, reps: number): Promise<number> {
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseArgs('bench mult-vae', argv, {
-    data: { type: 'string', help: 'a CLLM4Rec split folder (default the Beauty split in ../shared)' },
+    ...SPLIT_FLAGS,
     epochs: { type: 'int', help: 'Mult-VAE epochs timed (default 2)' },
-    backend: { type: 'string', help: 'backend preference (default auto)' },
   })
-  const info = await initBackend((f.backend ?? 'auto') as BackendPreference)
-  const dir = f.data ?? path.resolve(import.meta.dirname, '../../shared/data/amazon-cllm4rec/beauty')
-  const data = readCllm4recSplit(dir)
+  const { info, data } = await openSplit(f)
   const J = data.itemIds.length
   const users = new Rng(1).shuffle(data.train.map((_, u) => u).filter((u) => data.train[u].length > 0))
   const batch = users.slice(0, 500)
