@@ -309,6 +309,13 @@ export type AppEvent =
       etaSec: number | null
       message: string
     }
+  | {
+      /** How a baselines call ended, for every window (one that reloaded meanwhile too). */
+      type: 'baselines.status'
+      datasetId: number
+      status: 'done' | 'cancelled' | 'failed'
+      error?: string
+    }
 
 /** Every call the renderer can make. Names are the IPC channels and the HTTP routes (`POST /api/<name>`). */
 export interface WorkbenchApi {

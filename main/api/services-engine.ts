@@ -129,9 +129,17 @@ export class EngineServices {
         },
       )
     } catch (err) {
-      if (Atomics.load(flag, 0) === 1)
-        throw new ApiError(`baselines on dataset ${datasetId} cancelled; nothing was stored`, 409)
-      throw err
+      const cancelled = Atomics.load(flag, 0) === 1
+      const e = cancelled
+        ? new ApiError(`baselines on dataset ${datasetId} cancelled; nothing was stored`, 409)
+        : err
+      this.s.bus.emit({
+        type: 'baselines.status',
+        datasetId,
+        status: cancelled ? 'cancelled' : 'failed',
+        error: e instanceof Error ? e.message : String(e),
+      })
+      throw e
     } finally {
       this.baselineJobs.delete(datasetId)
     }
@@ -142,6 +150,7 @@ export class EngineServices {
       }
     }
     store.addEvaluations(this.s.db, evals)
+    this.s.bus.emit({ type: 'baselines.status', datasetId, status: 'done' })
     return rows.map((r) => ({
       kind: 'baseline',
       model: r.model,

@@ -232,12 +232,15 @@ describe('workbench in browser mode', () => {
     await page.getByTestId('diff-prompt.collaborative').waitFor()
     expect(await page.getByTestId('diff-prompt.collaborative').textContent()).toContain('purchased')
 
-    // Baselines show their stage with an ETA and can be cancelled, which stores nothing.
+    // Baselines show their stage with an ETA and can be cancelled (after a reload too), storing nothing.
     await page.getByTestId('results-dataset').selectOption({ index: 1 })
     await page.getByTestId('run-baselines').click()
     const stage = page.getByTestId('baseline-progress')
     await waitForText(stage, (t) => /Mult-VAE: \d+\/200 epochs/.test(t) && /ETA/.test(t), 120_000)
     await screenshot(page, 'results-baselines-running')
+    // A reload during the call finds it again from its events, Cancel included.
+    await page.reload()
+    await waitForText(stage, (t) => /Mult-VAE: \d+\/200 epochs/.test(t), 60_000)
     await page.getByTestId('cancel-baselines').click()
     await waitForText(page.getByTestId('baseline-error'), (t) => /cancelled; nothing was stored/.test(t))
     expect(await stage.count()).toBe(0)

@@ -62,22 +62,34 @@ export const useResultsStore = defineStore('results', () => {
     }
   }
 
+  // A window that reloaded during a call (or another window) adopts it from its events: progress and
+  // Cancel show, and the call's end arrives as 'baselines.status'.
+  let awaiting = false
   useAppEvent('baselines.progress', (e) => {
+    const step = { fraction: e.fraction, etaSec: e.etaSec, message: e.message }
     const j = baselineJob.value
-    if (j?.datasetId === e.datasetId)
-      Object.assign(j, { fraction: e.fraction, etaSec: e.etaSec, message: e.message })
+    if (j?.datasetId === e.datasetId) Object.assign(j, step)
+    else if (!j) baselineJob.value = { datasetId: e.datasetId, cancelling: false, ...step }
+  })
+  useAppEvent('baselines.status', (e) => {
+    if (awaiting || baselineJob.value?.datasetId !== e.datasetId) return
+    baselineJob.value = null
+    baselineError.value = e.error ?? ''
+    if (e.status === 'done') void refresh()
   })
 
   /** Popularity, EASE and Mult-VAE on the dataset's split, scored by the same evaluator as the runs. */
   async function runBaselines(id: number): Promise<void> {
     baselineJob.value = { datasetId: id, fraction: 0, etaSec: null, message: 'Popularity', cancelling: false }
     baselineError.value = ''
+    awaiting = true
     try {
       await api.runBaselines(id)
       await refresh()
     } catch (err) {
       baselineError.value = errorText(err)
     } finally {
+      awaiting = false
       baselineJob.value = null
     }
   }

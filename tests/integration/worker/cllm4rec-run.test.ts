@@ -272,6 +272,8 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(vae.every((e) => e.etaSec !== null && e.etaSec >= 0)).toBe(true)
     expect((await app.handlers.results()).filter((r) => r.kind === 'baseline')).toHaveLength(0)
     await expect(app.handlers.cancelBaselines(datasetId)).rejects.toThrow(/no baselines running/)
+    const ends = () => events.flatMap((e) => (e.type === 'baselines.status' ? [e.status] : []))
+    expect(ends()).toEqual(['cancelled'])
 
     const baselines = await app.handlers.runBaselines(datasetId)
     expect(baselines.map((b) => b.model)).toEqual([
@@ -284,6 +286,7 @@ describe('CLLM4Rec runs in the worker', () => {
       fraction: 1,
       message: 'Mult-VAE: 200/200 epochs',
     })
+    expect(ends()).toEqual(['cancelled', 'done'])
     const results = await app.handlers.results()
     expect(results.filter((r) => r.kind === 'baseline')).toHaveLength(3)
     expect(results.filter((r) => r.kind === 'run').length).toBeGreaterThanOrEqual(2)
