@@ -62,18 +62,19 @@ export function sparseInput(data: RecDataset, users: number[], dropout = 0, drop
       values[k++] = 1 / Math.sqrt(train.length)
     }
   })
+  const flatIds = tf.tensor1d(flat, 'int32')
   let v: tf.Tensor1D = tf.tensor1d(values)
   if (dropout > 0) {
     // tf.dropout's draws over the dense [users, J] input, read at the nonzeros: the same kept items.
     const keep = 1 - dropout
     const u = tf.randomUniform([users.length, J], 0, 1, 'float32', dropSeed).reshape([-1])
-    v = v.mul(tf.floor(tf.gather(u, tf.tensor1d(flat, 'int32')).add(keep)).div(keep))
+    v = v.mul(tf.floor(tf.gather(u, flatIds).add(keep)).div(keep))
   }
   return {
     users: users.length,
     rows: tf.tensor1d(rows, 'int32'),
     items: tf.tensor1d(items, 'int32'),
-    flat: tf.tensor1d(flat, 'int32'),
+    flat: flatIds,
     values: v,
   }
 }
