@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { RecDataset } from '../../data/types'
 import { loadGpt2, type Gpt2 } from '../gpt2/model'
-import { trainScratchBackbone } from '../gpt2/scratch'
+import { trainScratchBackbone, type ScratchProgress } from '../gpt2/scratch'
 import type { Cllm4recConfig } from './config'
 import { backboneTexts } from './corpus'
 import type { TextTokenizer } from './vocab'
@@ -33,7 +33,7 @@ export async function prepareBackbone(
   opts: {
     dir?: string
     onLog?: (m: string) => void
-    onProgress?: (done: number, total: number, loss: number, etaSec: number, tokensPerSec: number) => void
+    onProgress?: (p: ScratchProgress) => void
     signal?: AbortSignal
   } = {},
 ): Promise<LoadedBackbone> {
@@ -58,7 +58,7 @@ export async function prepareBackbone(
       vocabSize: c.scratch.vocabSize,
       seed: c.seed,
       signal: opts.signal,
-      onProgress: (p) => opts.onProgress?.(p.step, p.totalSteps, p.loss, p.etaSec, p.tokensPerSec),
+      onProgress: opts.onProgress,
     })
     r.model?.dispose()
     // Another run may have built the same backbone meanwhile (same data, config and seed): keep its copy,

@@ -194,15 +194,15 @@ async function setUpRun(
       dir: opts.backboneDir,
       onLog: log,
       signal: opts.signal,
-      onProgress: (done, total, loss, etaSec, tokensPerSec) =>
+      onProgress: (p) =>
         opts.onProgress?.({
           stage: 'backbone',
-          epoch: 0,
-          step: done,
-          totalSteps: total,
-          loss,
-          tokensPerSec,
-          ...clock.duringBackbone(etaSec, tokensPerSec),
+          epoch: p.epoch,
+          step: p.step,
+          totalSteps: p.totalSteps,
+          loss: p.loss,
+          tokensPerSec: p.tokensPerSec,
+          ...clock.duringBackbone(p.etaSec, p.tokensPerSec),
         }),
     }))
   try {

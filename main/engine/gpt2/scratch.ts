@@ -15,6 +15,8 @@ import { sparseCrossEntropySum } from '../fused-ce'
 import { adam } from '../fused-adam'
 
 export interface ScratchProgress {
+  /** 0-based epoch of the step just taken. */
+  epoch: number
   step: number
   totalSteps: number
   loss: number
@@ -162,6 +164,7 @@ async function trainEpochs(
         tokens += batch.length * (batch[0].length - 1)
         const sec = (performance.now() - start) / 1000
         opts.onProgress?.({
+          epoch,
           step,
           totalSteps,
           loss: finalLoss,

@@ -98,6 +98,9 @@ describe('trainScratchBackbone', () => {
     })
     expect(progress.length).toBe(progress[0].totalSteps)
     expect(progress.at(-1)!.etaSec).toBe(0)
+    // Epochs count up from 0 and each holds the same number of steps.
+    const perEpoch = progress[0].totalSteps / SMALL.epochs
+    expect(progress.map((p) => p.epoch)).toEqual(progress.map((_, i) => Math.floor(i / perEpoch)))
     expect(progress.every((p) => p.tokensPerSec > 0 && Number.isFinite(p.loss))).toBe(true)
     const avg = (ps: ScratchProgress[]) => ps.reduce((s, p) => s + p.loss, 0) / ps.length
     expect(avg(progress.slice(-3))).toBeLessThan(avg(progress.slice(0, 3)) - 0.5)
