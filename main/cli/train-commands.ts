@@ -83,6 +83,16 @@ function fmtEta(s: number): string {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`
 }
 
+/**
+ * One progress line: the stage's epoch and step, then how far the whole run is and its ETA, labelled as
+ * the run's (during the backbone build it covers the run after it too).
+ */
+export function progressLine(e: ProgressEvent): string {
+  const tps = Number.isFinite(e.tokensPerSec) ? ` ${Math.round(e.tokensPerSec)} tok/s` : ''
+  const done = e.fraction !== undefined ? ` ${Math.floor(e.fraction * 100)}%` : ''
+  return `[${e.stage} ep ${e.epoch}] ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)}${tps} · run${done} ETA ${fmtEta(e.etaSec)}`
+}
+
 /** Throttled one-line progress on stderr. */
 export function stderrProgress(): (e: ProgressEvent) => void {
   let last = 0
@@ -90,10 +100,7 @@ export function stderrProgress(): (e: ProgressEvent) => void {
     const now = Date.now()
     if (now - last < 1000 && e.step !== e.totalSteps) return
     last = now
-    const tps = Number.isFinite(e.tokensPerSec) ? ` ${Math.round(e.tokensPerSec)} tok/s` : ''
-    process.stderr.write(
-      `[${e.stage} ep ${e.epoch}] ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)}${tps} ETA ${fmtEta(e.etaSec)}\n`,
-    )
+    process.stderr.write(progressLine(e) + '\n')
   }
 }
 

@@ -1,7 +1,7 @@
 // The results table the CLI and the quality bench print: one line a model, then CLLM4Rec's ratios to the
 // learned baselines, computed from the same rows.
 import { describe, expect, it } from 'vitest'
-import { formatTable, ratioLines } from '../../../main/cli/train-commands'
+import { formatTable, progressLine, ratioLines } from '../../../main/cli/train-commands'
 import type { ResultRow } from '../../../main/engine/train/experiment'
 
 const row = (model: string, r20: number, r40: number, ndcg: number): ResultRow => ({
@@ -35,5 +35,17 @@ describe('formatTable', () => {
     expect(ratioLines([row('CLLM4Rec', 0.1, 0.2, 0.1), row('EASE', 0, 0.3, 0.1)])).toEqual([
       'CLLM4Rec / EASE: R@20 n/a, R@40 0.67, NDCG@100 1.00',
     ])
+  })
+})
+
+describe('progressLine', () => {
+  it("names the stage's epoch and labels the ETA and fraction as the whole run's", () => {
+    const e = { stage: 'backbone', epoch: 3, step: 300, totalSteps: 576, loss: 2.61234, tokensPerSec: 9457.4 }
+    expect(progressLine({ ...e, etaSec: 2985, fraction: 0.0712 })).toBe(
+      '[backbone ep 3] 300/576 loss 2.6123 9457 tok/s · run 7% ETA 49m45s',
+    )
+    expect(progressLine({ ...e, tokensPerSec: NaN, etaSec: Infinity })).toBe(
+      '[backbone ep 3] 300/576 loss 2.6123 · run ETA ?',
+    )
   })
 })
