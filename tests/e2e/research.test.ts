@@ -226,7 +226,8 @@ describe('issue 11: researcher workflows in browser mode', () => {
     expect(keys.length).toBeGreaterThan(3)
     for (const key of keys) {
       await page.getByTestId('overlay-metric').selectOption(key)
-      const points = await waitForAttr(chart, 'data-points', (v) => /^\d+,\d+$/.test(v))
+      // Both runs' curves load on selection, one request each: wait until neither is empty.
+      const points = await waitForAttr(chart, 'data-points', (v) => /^[1-9]\d*,[1-9]\d*$/.test(v))
       const [a, b] = points.split(',')
       expect(a, key).toBe(b)
       expect(await chart.getAttribute('data-xs'), key).toBe(a)
