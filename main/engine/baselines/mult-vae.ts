@@ -63,13 +63,16 @@ export function sparseInput(data: RecDataset, users: number[], dropout = 0, drop
     }
   })
   const flatIds = tf.tensor1d(flat, 'int32')
-  let v: tf.Tensor1D = tf.tensor1d(values)
-  if (dropout > 0) {
-    // tf.dropout's draws over the dense [users, J] input, read at the nonzeros: the same kept items.
-    const keep = 1 - dropout
-    const u = tf.randomUniform([users.length, J], 0, 1, 'float32', dropSeed).reshape([-1])
-    v = v.mul(tf.floor(tf.gather(u, flatIds).add(keep)).div(keep))
-  }
+  // tf.dropout's draws over the dense [users, J] input, read at the nonzeros: the same kept items. Its
+  // intermediates (a dense draw) are freed here, whether or not the caller runs inside a tidy.
+  const keep = 1 - dropout
+  const v: tf.Tensor1D =
+    dropout > 0
+      ? tf.tidy(() => {
+          const u = tf.randomUniform([users.length, J], 0, 1, 'float32', dropSeed).reshape([-1])
+          return tf.tensor1d(values).mul(tf.floor(tf.gather(u, flatIds).add(keep)).div(keep))
+        })
+      : tf.tensor1d(values)
   return {
     users: users.length,
     rows: tf.tensor1d(rows, 'int32'),

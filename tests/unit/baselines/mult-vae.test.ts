@@ -33,6 +33,10 @@ describe('Mult-VAE', () => {
       for (const j of data.train[u]) dense[r * J + j] = 1 / Math.sqrt(data.train[u].length)
     })
     const x = tf.tensor2d(dense, [users.length, J])
+    // Outside a tidy it leaves only the tensors it returns.
+    const n0 = tf.memory().numTensors
+    tf.dispose(Object.values(sparseInput(data, users, 0.5, 77)).filter((t) => t instanceof tf.Tensor))
+    expect(tf.memory().numTensors).toBe(n0)
     const toDense = (s: ReturnType<typeof sparseInput>) =>
       tf.scatterND(s.flat.expandDims(1), s.values, [users.length * J]).reshape([users.length, J])
     const dropped = sparseInput(data, users, 0.5, 77)
