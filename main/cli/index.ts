@@ -7,6 +7,7 @@ import { gpt2Commands } from './gpt2-commands'
 import { trainCommands } from './train-commands'
 import { serveCommands } from './serve-commands'
 import { sweepCommands } from './sweep-command'
+import { breakdownCommands } from './breakdown-command'
 import { UsageError, type CommandTable } from './args'
 
 export const commands: CommandTable = {
@@ -15,6 +16,7 @@ export const commands: CommandTable = {
   ...trainCommands,
   ...serveCommands,
   ...sweepCommands,
+  ...breakdownCommands,
 }
 
 function listCommands(): string {

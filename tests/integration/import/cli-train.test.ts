@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../../main/cli/args'
+import { breakdownCommands } from '../../../main/cli/breakdown-command'
 import { resolveDataset, trainCommands } from '../../../main/cli/train-commands'
 import { importDataset, openStore } from '../../../main/store'
 import { Rng } from '../../../main/engine/train/rng'
@@ -33,12 +34,15 @@ function writeCsv(file: string): void {
   fs.writeFileSync(file, lines.join('\n') + '\n')
 }
 
-async function run(name: 'baselines' | 'train', argv: string[]): Promise<{ code: number; out: string }> {
+async function run(
+  name: 'baselines' | 'train' | 'breakdown',
+  argv: string[],
+): Promise<{ code: number; out: string }> {
   let out = ''
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true))
   const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
   try {
-    const cmd = trainCommands[name]
+    const cmd = name === 'breakdown' ? breakdownCommands[name] : trainCommands[name]
     const code = await (typeof cmd === 'function' ? cmd(argv) : cmd.run(argv))
     return { code, out }
   } finally {
@@ -110,4 +114,61 @@ describe('train CLI with store datasets', () => {
     )
     expect(fs.existsSync(missing)).toBe(false)
   })
+
+  it('breakdown --run DIR splits a trained run and the baselines by history length and item popularity', async () => {
+    const dir = path.join(t.dir, 'run')
+    const config = path.join(t.dir, 'tiny.json')
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        scratch: { layers: 1, width: 16, heads: 2, context: 64, epochs: 1, vocabSize: 300 },
+        warmupEpochs: 1,
+        rounds: 1,
+        finetuneEpochs: 2,
+        evalEvery: 1,
+        batchSize: 16,
+      }),
+    )
+    const trained = await run('train', [
+      ...['--dataset', 'small-csv', '--db', db, '--preset', 'fast', '--config', config],
+      ...['--out', dir, '--no-baselines', '--json'],
+    ])
+    expect(trained.code).toBe(0)
+    const ours = JSON.parse(trained.out).rows[0]
+    const base = JSON.parse(
+      (await run('baselines', ['--dataset', 'small-csv', '--db', db, '--json', '--vae-epochs', '1'])).out,
+    )
+    const r = await run('breakdown', ['--run', dir, '--db', db, '--json'])
+    expect(r.code).toBe(0)
+    const b = JSON.parse(r.out)
+    expect(b).toMatchObject({
+      dataset: 'small-csv',
+      split: 'test',
+      models: ['CLLM4Rec', 'Popularity', 'EASE'],
+    })
+    type Row = { axis: string; group: string; count: number; values: Record<string, number | null> }
+    const rows = b.rows as Row[]
+    const all = rows.find((x) => x.group === 'all')!
+    // The overall figures are the ones train and baselines print for the same models.
+    expect(all.values.CLLM4Rec).toBeCloseTo(ours.recall20, 6)
+    expect(all.values.EASE).toBeCloseTo(base.rows[1].recall20, 6)
+    expect(all.values.Popularity).toBeCloseTo(base.rows[0].recall20, 6)
+    const hist = rows.filter((x) => x.axis === 'history' && x.group !== 'all')
+    const pop = rows.filter((x) => x.axis === 'popularity')
+    expect(hist.map((x) => x.group)).toEqual(['1–3', '4–5', '6–9', '10–19', '20+'])
+    expect(hist.reduce((s, x) => s + x.count, 0)).toBe(all.count)
+    expect(pop.reduce((s, x) => s + x.count, 0)).toBeGreaterThanOrEqual(all.count)
+    for (const x of [...hist, ...pop])
+      for (const v of Object.values(x.values)) {
+        if (x.count === 0)
+          expect(v).toBeNull() // NaN in JSON
+        else {
+          expect(v).toBeGreaterThanOrEqual(0)
+          expect(v).toBeLessThanOrEqual(1)
+        }
+      }
+    // The user-weighted mean of the history groups is the overall figure.
+    const mean = hist.reduce((s, x) => s + x.count * (x.values.EASE ?? 0), 0) / all.count
+    expect(mean).toBeCloseTo(all.values.EASE!, 6)
+  }, 300_000)
 })
