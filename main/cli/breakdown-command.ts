@@ -11,7 +11,7 @@ import type { Scorer } from '../engine/eval/evaluate'
 import { openRun, protocolLabel } from '../engine/train/experiment'
 import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
 import { BACKEND_FLAG, startBackend } from './gpt2-commands'
-import { resolveDataset } from './train-commands'
+import { resolveDataset, stderrProgress } from './train-commands'
 
 const flags = {
   run: { type: 'string', required: true, help: 'run folder written by train --out' },
@@ -65,7 +65,25 @@ async function breakdownCommand(argv: string[]): Promise<number> {
     log(`EASE: λ=${ease.lambda} chosen on validation`)
     models.push({ name: 'EASE', scorer: ease.model })
     if (f['vae-epochs'] !== undefined) {
-      const vae = await MultVae.fit(data, { epochs: f['vae-epochs'] as number })
+      const epochs = f['vae-epochs'] as number
+      const progress = stderrProgress()
+      const t0 = performance.now()
+      const vae = await MultVae.fit(data, {
+        epochs,
+        onEpoch: (e, loss) => {
+          const perEpoch = (performance.now() - t0) / 1000 / (e + 1)
+          progress({
+            stage: 'Mult-VAE',
+            epoch: e,
+            step: e + 1,
+            totalSteps: epochs,
+            loss,
+            tokensPerSec: NaN,
+            etaSec: perEpoch * (epochs - e - 1),
+            fraction: (e + 1) / epochs,
+          })
+        },
+      })
       disposers.push(() => vae.model.dispose())
       log(`Mult-VAE: best epoch ${vae.bestEpoch + 1}/${f['vae-epochs']} on validation`)
       models.push({ name: 'Mult-VAE', scorer: vae.model })

@@ -138,13 +138,13 @@ describe('train CLI with store datasets', () => {
     const base = JSON.parse(
       (await run('baselines', ['--dataset', 'small-csv', '--db', db, '--json', '--vae-epochs', '1'])).out,
     )
-    const r = await run('breakdown', ['--run', dir, '--db', db, '--json'])
+    const r = await run('breakdown', ['--run', dir, '--db', db, '--json', '--vae-epochs', '1'])
     expect(r.code).toBe(0)
     const b = JSON.parse(r.out)
     expect(b).toMatchObject({
       dataset: 'small-csv',
       split: 'test',
-      models: ['CLLM4Rec', 'Popularity', 'EASE'],
+      models: ['CLLM4Rec', 'Popularity', 'EASE', 'Mult-VAE'],
     })
     type Row = { axis: string; group: string; count: number; values: Record<string, number | null> }
     const rows = b.rows as Row[]
@@ -153,6 +153,7 @@ describe('train CLI with store datasets', () => {
     expect(all.values.CLLM4Rec).toBeCloseTo(ours.recall20, 6)
     expect(all.values.EASE).toBeCloseTo(base.rows[1].recall20, 6)
     expect(all.values.Popularity).toBeCloseTo(base.rows[0].recall20, 6)
+    expect(all.values['Mult-VAE']).toBeCloseTo(base.rows[2].recall20, 6)
     const hist = rows.filter((x) => x.axis === 'history' && x.group !== 'all')
     const pop = rows.filter((x) => x.axis === 'popularity')
     expect(hist.map((x) => x.group)).toEqual(['1–3', '4–5', '6–9', '10–19', '20+'])
