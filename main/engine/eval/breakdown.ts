@@ -73,33 +73,21 @@ export async function breakdown(
       }
     }
   }
-  const values = (pick: (m: number) => number) =>
-    Object.fromEntries(models.map((md, m) => [md.name, pick(m)]))
+  const row = (axis: BreakdownRow['axis'], group: string, count: number, sum: (m: number) => number) => ({
+    axis,
+    group,
+    count,
+    values: Object.fromEntries(models.map((md, m) => [md.name, count ? sum(m) / count : NaN])),
+  })
   const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
-  // The overall Recall@20, the user-weighted mean of the history groups (what evaluate() reports).
-  const rows: BreakdownRow[] = [
-    {
-      axis: 'history',
-      group: 'all',
-      count: users.length,
-      values: values((m) => (users.length ? total(sums[m].hist) / users.length : NaN)),
-    },
+  return [
+    // The overall Recall@20, the user-weighted mean of the history groups (what evaluate() reports).
+    row('history', 'all', users.length, (m) => total(sums[m].hist)),
+    ...groupLabels(HISTORY_EDGES).map((group, g) =>
+      row('history', group, histUsers[g], (m) => sums[m].hist[g]),
+    ),
+    ...groupLabels(POPULARITY_EDGES).map((group, g) =>
+      row('popularity', group, popItems[g], (m) => sums[m].pop[g]),
+    ),
   ]
-  groupLabels(HISTORY_EDGES).forEach((group, g) =>
-    rows.push({
-      axis: 'history',
-      group,
-      count: histUsers[g],
-      values: values((m) => (histUsers[g] ? sums[m].hist[g] / histUsers[g] : NaN)),
-    }),
-  )
-  groupLabels(POPULARITY_EDGES).forEach((group, g) =>
-    rows.push({
-      axis: 'popularity',
-      group,
-      count: popItems[g],
-      values: values((m) => (popItems[g] ? sums[m].pop[g] / popItems[g] : NaN)),
-    }),
-  )
-  return rows
 }
