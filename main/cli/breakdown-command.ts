@@ -1,17 +1,15 @@
 // `breakdown`: where a trained CLLM4Rec run wins or loses against the baselines, by user history length
 // and by held-out item popularity (engine/eval/breakdown.ts), on the run's own dataset and split.
 //   npm run -s cli -- breakdown --run DIR [--split test|val] [--vae-epochs N] [--db FILE] [--json]
-import fs from 'node:fs'
-import path from 'node:path'
 import { fitEaseOnValidation } from '../engine/baselines/ease'
 import { MultVae } from '../engine/baselines/mult-vae'
 import { Popularity } from '../engine/baselines/popularity'
 import { breakdown, type BreakdownRow } from '../engine/eval/breakdown'
 import type { Scorer } from '../engine/eval/evaluate'
-import { openRun, protocolLabel } from '../engine/train/experiment'
-import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
-import { BACKEND_FLAG, startBackend } from './gpt2-commands'
-import { resolveDataset, stderrProgress } from './train-commands'
+import { baselineProgress, protocolLabel } from '../engine/train/experiment'
+import { parseArgs, type CommandTable, type FlagSpecs } from './args'
+import { BACKEND_FLAG } from './gpt2-commands'
+import { openRunFolder, stderrProgress } from './train-commands'
 
 const flags = {
   run: { type: 'string', required: true, help: 'run folder written by train --out' },
@@ -47,14 +45,9 @@ export function formatBreakdown(rows: BreakdownRow[], models: string[], title: s
 
 async function breakdownCommand(argv: string[]): Promise<number> {
   const f = parseArgs('breakdown', argv, flags)
-  await startBackend(f.backend)
-  const runJson = path.join(f.run as string, 'run.json')
-  if (!fs.existsSync(runJson)) throw new UsageError(`--run ${f.run}: no run.json (not a run folder)`)
-  const spec = JSON.parse(fs.readFileSync(runJson, 'utf8')).dataset as string
-  const data = await resolveDataset(spec, { db: f.db as string | undefined })
+  const { data, session } = await openRunFolder(f.run as string, f.db as string | undefined, f.backend)
   const split = (f.split ?? 'test') as 'test' | 'val'
   const log = (m: string) => process.stderr.write(m + '\n')
-  const session = await openRun(f.run as string, data)
   const disposers: (() => void)[] = [() => session.dispose()]
   try {
     const models: { name: string; scorer: Scorer }[] = [
@@ -66,31 +59,15 @@ async function breakdownCommand(argv: string[]): Promise<number> {
     models.push({ name: 'EASE', scorer: ease.model })
     if (f['vae-epochs'] !== undefined) {
       const epochs = f['vae-epochs'] as number
-      const progress = stderrProgress()
-      const t0 = performance.now()
-      const vae = await MultVae.fit(data, {
-        epochs,
-        onEpoch: (e, loss) => {
-          const perEpoch = (performance.now() - t0) / 1000 / (e + 1)
-          progress({
-            stage: 'Mult-VAE',
-            epoch: e,
-            step: e + 1,
-            totalSteps: epochs,
-            loss,
-            tokensPerSec: NaN,
-            etaSec: perEpoch * (epochs - e - 1),
-            fraction: (e + 1) / epochs,
-          })
-        },
-      })
+      const progress = baselineProgress({ onProgress: stderrProgress() }, 'Mult-VAE', epochs, true)
+      const vae = await MultVae.fit(data, { epochs, onEpoch: (e, loss) => progress(e + 1, loss) })
       disposers.push(() => vae.model.dispose())
       log(`Mult-VAE: best epoch ${vae.bestEpoch + 1}/${f['vae-epochs']} on validation`)
       models.push({ name: 'Mult-VAE', scorer: vae.model })
     }
     const rows = await breakdown(models, data, split)
     const names = models.map((m) => m.name)
-    const protocol = protocolLabel(data).replace(/test split$/, `${split} split`)
+    const protocol = protocolLabel(data, split)
     if (f.json)
       process.stdout.write(
         JSON.stringify({ dataset: data.name, split, protocol, models: names, rows }) + '\n',

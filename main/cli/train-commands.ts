@@ -14,6 +14,7 @@ import {
   type ResultRow,
 } from '../engine/train/experiment'
 import { MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae'
+import type { Cllm4recSession } from '../engine/cllm4rec/session'
 import type { ProgressEvent } from '../engine/train/progress'
 import { loadDataset, listDatasets, openStore, resolveDbPath } from '../store'
 import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
@@ -229,6 +230,23 @@ async function baselinesCommand(argv: string[]): Promise<number> {
   return 0
 }
 
+/**
+ * A run folder written by `train --out` and its dataset, reopened for inference. The folder is checked
+ * before the backend starts, so a wrong path fails at once.
+ */
+export async function openRunFolder(
+  dir: string,
+  db: string | undefined,
+  backend: string | undefined,
+): Promise<{ data: RecDataset; session: Cllm4recSession }> {
+  const runJson = path.join(dir, 'run.json')
+  if (!fs.existsSync(runJson)) throw new UsageError(`--run ${dir}: no run.json (not a run folder)`)
+  const spec = JSON.parse(fs.readFileSync(runJson, 'utf8')).dataset as string
+  await startBackend(backend)
+  const data = await resolveDataset(spec, { db })
+  return { data, session: await openRun(dir, data) }
+}
+
 const recommendFlags = {
   run: { type: 'string', required: true, help: 'run folder written by train --out' },
   user: { type: 'int', required: true, help: 'dense user index' },
@@ -245,12 +263,7 @@ async function recommendCommand(argv: string[]): Promise<number> {
     argv.map((a) => (a === '-k' ? '--k' : a)),
     recommendFlags,
   )
-  await startBackend(f.backend)
-  const runJson = path.join(f.run as string, 'run.json')
-  if (!fs.existsSync(runJson)) throw new UsageError(`--run ${f.run}: no run.json (not a run folder)`)
-  const spec = JSON.parse(fs.readFileSync(runJson, 'utf8')).dataset as string
-  const data = await resolveDataset(spec, { db: f.db as string | undefined })
-  const session = await openRun(f.run as string, data)
+  const { data, session } = await openRunFolder(f.run as string, f.db as string | undefined, f.backend)
   try {
     const recs = await session.recommend(f.user as number, (f.k as number | undefined) ?? 10)
     const out = recs.map((r) => ({ ...r, itemId: data.itemIds[r.item], text: data.itemTexts[r.item] }))

@@ -57,9 +57,10 @@ export async function breakdown(
   for (let s = 0; s < users.length; s += batch) {
     opts.signal?.throwIfAborted()
     const chunk = users.slice(s, s + batch)
+    const excluded = chunk.map((u) => excludedItems(data, u, split))
     for (let m = 0; m < models.length; m++) {
       const scores = await models[m].scorer.scoreUsers(chunk)
-      const ranked = topKBatch(scores, chunk.length, J, 20, (r) => excludedItems(data, chunk[r], split))
+      const ranked = topKBatch(scores, chunk.length, J, 20, (r) => excluded[r])
       for (let r = 0; r < chunk.length; r++) {
         const u = chunk[r]
         const relevant = new Set(target[u])

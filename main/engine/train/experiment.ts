@@ -15,7 +15,7 @@ import { Cllm4recModel } from '../cllm4rec/model'
 import { Cllm4recSession } from '../cllm4rec/session'
 import { trainCllm4rec, type TrainResult } from '../cllm4rec/trainer'
 import { ExtendedTokenizer, SoftVocab } from '../cllm4rec/vocab'
-import { evaluate } from '../eval/evaluate'
+import { evaluate, type EvalSplit } from '../eval/evaluate'
 import type { RankingMetrics } from '../eval/metrics'
 import { loadGpt2 } from '../gpt2/model'
 import {
@@ -70,15 +70,15 @@ const row = (model: string, m: RankingMetrics, note: string, seconds: number): R
   seconds,
 })
 
-export function protocolLabel(data: RecDataset): string {
-  return `${data.splitProtocol}; full ranking over ${data.itemIds.length} items, train (and val at test) excluded; test split`
+export function protocolLabel(data: RecDataset, split: EvalSplit = 'test'): string {
+  return `${data.splitProtocol}; full ranking over ${data.itemIds.length} items, train (and val at test) excluded; ${split} split`
 }
 
 /**
  * Progress of one baseline: EASE a step per λ of its grid, Mult-VAE a step per epoch. etaSec covers what
  * is left of the whole call only in its last stage (Mult-VAE); before that it is NaN.
  */
-function baselineProgress(cb: TrainCallbacks, stage: string, total: number, last: boolean) {
+export function baselineProgress(cb: TrainCallbacks, stage: string, total: number, last: boolean) {
   const t0 = performance.now()
   return (done: number, loss: number): void => {
     const perStep = (performance.now() - t0) / 1000 / done

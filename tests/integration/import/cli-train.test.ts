@@ -1,6 +1,7 @@
 // `train` / `baselines --dataset <name|id>` from the workbench store: a small generated CSV is imported into
 // a temp SQLite file, then the CLI command (in-process, real store, real baselines) resolves it by name,
 // by id, and through CLLM4REC_DB; an unknown name fails with the available names listed.
+import * as tf from '@tensorflow/tfjs'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -35,7 +36,7 @@ function writeCsv(file: string): void {
 }
 
 async function run(
-  name: 'baselines' | 'train' | 'breakdown',
+  name: 'baselines' | 'train' | 'breakdown' | 'recommend',
   argv: string[],
 ): Promise<{ code: number; out: string }> {
   let out = ''
@@ -138,12 +139,16 @@ describe('train CLI with store datasets', () => {
     const base = JSON.parse(
       (await run('baselines', ['--dataset', 'small-csv', '--db', db, '--json', '--vae-epochs', '1'])).out,
     )
+    const tensors = tf.memory().numTensors
     const r = await run('breakdown', ['--run', dir, '--db', db, '--json', '--vae-epochs', '1'])
     expect(r.code).toBe(0)
+    // The run's tables and backbone, EASE and Mult-VAE are all released when the command ends.
+    expect(tf.memory().numTensors).toBe(tensors)
     const b = JSON.parse(r.out)
     expect(b).toMatchObject({
       dataset: 'small-csv',
       split: 'test',
+      protocol: expect.stringMatching(/; test split$/),
       models: ['CLLM4Rec', 'Popularity', 'EASE', 'Mult-VAE'],
     })
     type Row = { axis: string; group: string; count: number; values: Record<string, number | null> }
@@ -171,5 +176,15 @@ describe('train CLI with store datasets', () => {
     // The user-weighted mean of the history groups is the overall figure.
     const mean = hist.reduce((s, x) => s + x.count * (x.values.EASE ?? 0), 0) / all.count
     expect(mean).toBeCloseTo(all.values.EASE!, 6)
+
+    // The same run folder serves recommend; a folder that is not a run is named before anything loads.
+    const rec = JSON.parse(
+      (await run('recommend', ['--run', dir, '--db', db, '--user', '0', '-k', '3', '--json'])).out,
+    )
+    expect(rec.recommendations).toHaveLength(3)
+    const missing = path.join(t.dir, 'not-a-run')
+    await expect(run('breakdown', ['--run', missing, '--db', db])).rejects.toThrow(
+      new RegExp(`--run ${missing}: no run.json \\(not a run folder\\)`),
+    )
   }, 300_000)
 })
