@@ -33,6 +33,8 @@ const HELP: Record<string, string> = {
   predictFirstMainToken: "Predict the first main-text token from the prompt's last state (paper)",
   finetuneTarget: 'Finetuning target: the masked-out items (paper) or all training items (official)',
   maskFraction: 'p_m: fraction of training items hidden per user per pass in masked prompting',
+  maskCount:
+    "Items hidden a pass: 'fixed' max(1, int(p_m·n)) (official code) or 'binomial', each with probability p_m",
   finetuneContent: 'Keep alternating content epochs during finetuning',
   maxLength: 'Document length cap in tokens (the backbone context caps it further)',
   contentMainCap: 'Cap on content main text in tokens (empty: none)',

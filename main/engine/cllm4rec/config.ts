@@ -69,6 +69,12 @@ export interface Cllm4recConfig {
   finetuneTarget: 'masked' | 'all'
   /** Fraction of training items hidden per user per pass in masked prompting (p_m). */
   maskFraction: number
+  /**
+   * How many items a pass hides: 'fixed' max(1, int(p_m·n)) (the official code: a user with n < 10 items
+   * always loses one of them from the prompt) or 'binomial', each item with probability p_m (the paper's
+   * random fraction; a short history is sometimes seen whole, as the prediction prompt shows it).
+   */
+  maskCount: 'fixed' | 'binomial'
   /** Alternate content C-epochs during finetuning (mutual regularisation continues). */
   finetuneContent: boolean
   /** Document length cap; the backbone context caps it further. */
@@ -112,6 +118,7 @@ export const DEFAULT_CONFIG: Readonly<Cllm4recConfig> = {
   predictFirstMainToken: true,
   finetuneTarget: 'masked',
   maskFraction: 0.2,
+  maskCount: 'fixed',
   finetuneContent: true,
   maxLength: 1024,
   contentMainCap: 128,
@@ -183,6 +190,7 @@ export const CONFIG_ENUMS: Readonly<Record<string, readonly string[]>> = {
   mutualScaling: ['per-doc', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
   lrFinetuneSchedule: ['constant', 'cosine'],
+  maskCount: ['fixed', 'binomial'],
 }
 
 function merge(

@@ -72,9 +72,18 @@ export function maskedCount(n: number, maskFraction: number): number {
   return Math.max(1, Math.floor(maskFraction * n))
 }
 
+/** Items hidden this pass: maskedCount, or a Binomial(n, p_m) draw (`binomial`, may be 0). */
+function hiddenThisPass(n: number, c: Cllm4recConfig, rng: Rng): number {
+  // Runs stored before this option have no maskCount: they masked the fixed way.
+  if (c.maskCount !== 'binomial') return maskedCount(n, c.maskFraction)
+  let k = 0
+  for (let i = 0; i < n; i++) if (rng.next() < c.maskFraction) k++
+  return k
+}
+
 /**
- * Masked prompting: per user and pass, shuffle the training items, hide maskedCount(n) of them, and let
- * the rest form the prompt. Paper (`masked`): the hidden items are the target, at least one item stays
+ * Masked prompting: per user and pass, shuffle the training items, hide hiddenThisPass(n) of them, and
+ * let the rest form the prompt. Paper (`masked`): the hidden items are the target, at least one item stays
  * visible, users with one item are skipped. Official (`all`): the same masked prompt, but the target
  * is every training item (a one-item user gets an empty prompt, as in the authors' code).
  */
@@ -91,8 +100,8 @@ export function buildRecExamples(
     const items = data.train[u]
     if (items.length < (all ? 1 : 2)) continue
     const shuffled = rng.shuffle([...items])
-    const hidden = maskedCount(items.length, c.maskFraction)
-    const k = all ? hidden : Math.min(items.length - 1, hidden)
+    const hidden = hiddenThisPass(items.length, c, rng)
+    const k = all ? hidden : Math.min(items.length - 1, Math.max(1, hidden))
     const visible = shuffled.slice(k)
     const p = recommendationPrompt(tok, c.prompts, u, visible, maxLength)
     out.push({ user: u, prompt: p.ids, promptItems: visible, targets: all ? items : shuffled.slice(0, k) })

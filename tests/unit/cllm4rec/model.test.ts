@@ -239,4 +239,41 @@ describe('masked prompting', () => {
     )
     expect(orders.size).toBeGreaterThan(1)
   })
+
+  it('binomial maskCount hides each item with probability p_m: a short history is sometimes whole', () => {
+    const data = tinyData()
+    data.train = [[0, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [3], []]
+    const vocab = new SoftVocab(VOCAB, 4, 10)
+    const tok = new ExtendedTokenizer(new WordTokenizer(), vocab)
+    const count = (target: 'all' | 'masked', seeds: number) => {
+      const cfg = resolveConfig('fast', { maskCount: 'binomial', maskFraction: 0.2, finetuneTarget: target })
+      const hidden = new Map<number, number[]>()
+      const rng = new Rng(7)
+      for (let s = 0; s < seeds; s++)
+        for (const e of buildRecExamples(data, tok, cfg, rng, 64)) {
+          const items = data.train[e.user]
+          // the prompt shows distinct items of the history, never a hidden one
+          expect(new Set(e.promptItems).size).toBe(e.promptItems.length)
+          e.promptItems.forEach((j) => expect(items).toContain(j))
+          if (target === 'all') expect(e.targets).toEqual(items)
+          else expect([...e.targets, ...e.promptItems].sort()).toEqual([...items].sort())
+          hidden.set(e.user, [...(hidden.get(e.user) ?? []), items.length - e.promptItems.length])
+        }
+      return hidden
+    }
+    const all = count('all', 400)
+    // the one-item user sees its item about 80% of the passes (fixed: never)
+    const whole = all.get(2)!.filter((k) => k === 0).length / 400
+    expect(whole).toBeGreaterThan(0.7)
+    expect(whole).toBeLessThan(0.9)
+    const mean10 = all.get(1)!.reduce((a, b) => a + b, 0) / 400
+    expect(mean10).toBeGreaterThan(1.8)
+    expect(mean10).toBeLessThan(2.2)
+    expect(new Set(all.get(1)).size).toBeGreaterThan(2)
+    // the paper's target keeps at least one hidden and one visible item
+    const masked = count('masked', 100)
+    expect(masked.has(2)).toBe(false)
+    for (const k of masked.get(0)!) expect(k).toBe(1)
+    for (const k of masked.get(1)!) expect(k).toBeGreaterThanOrEqual(1)
+  })
 })
