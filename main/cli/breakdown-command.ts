@@ -1,12 +1,9 @@
 // `breakdown`: where a trained CLLM4Rec run wins or loses against the baselines, by user history length
 // and by held-out item popularity (engine/eval/breakdown.ts), on the run's own dataset and split.
 //   npm run -s cli -- breakdown --run DIR [--split test|val] [--vae-epochs N] [--db FILE] [--json]
-import { fitEaseOnValidation } from '../engine/baselines/ease'
-import { MultVae } from '../engine/baselines/mult-vae'
-import { Popularity } from '../engine/baselines/popularity'
 import { breakdown, type BreakdownRow } from '../engine/eval/breakdown'
-import type { Scorer } from '../engine/eval/evaluate'
-import { baselineProgress, protocolLabel } from '../engine/train/experiment'
+import { breakdownBaselines } from '../engine/train/breakdown-baselines'
+import { protocolLabel } from '../engine/train/experiment'
 import { parseArgs, type CommandTable, type FlagSpecs } from './args'
 import { BACKEND_FLAG } from './gpt2-commands'
 import { openRunFolder, stderrProgress } from './train-commands'
@@ -48,23 +45,16 @@ async function breakdownCommand(argv: string[]): Promise<number> {
   const { data, session } = await openRunFolder(f.run as string, f.db as string | undefined, f.backend)
   const split = (f.split ?? 'test') as 'test' | 'val'
   const log = (m: string) => process.stderr.write(m + '\n')
-  const disposers: (() => void)[] = [() => session.dispose()]
+  const disposers = [() => session.dispose()]
   try {
-    const models: { name: string; scorer: Scorer }[] = [
-      { name: 'CLLM4Rec', scorer: session },
-      { name: 'Popularity', scorer: new Popularity(data) },
-    ]
-    const ease = await fitEaseOnValidation(data)
-    log(`EASE: λ=${ease.lambda} chosen on validation`)
-    models.push({ name: 'EASE', scorer: ease.model })
-    if (f['vae-epochs'] !== undefined) {
-      const epochs = f['vae-epochs'] as number
-      const progress = baselineProgress({ onProgress: stderrProgress() }, 'Mult-VAE', epochs, true)
-      const vae = await MultVae.fit(data, { epochs, onEpoch: (e, loss) => progress(e + 1, loss) })
-      disposers.push(() => vae.model.dispose())
-      log(`Mult-VAE: best epoch ${vae.bestEpoch + 1}/${f['vae-epochs']} on validation`)
-      models.push({ name: 'Mult-VAE', scorer: vae.model })
-    }
+    const baselines = await breakdownBaselines(
+      data,
+      { multVaeEpochs: f['vae-epochs'] as number | undefined },
+      { onProgress: stderrProgress() },
+    )
+    for (const m of baselines) if (m.dispose) disposers.push(m.dispose)
+    for (const m of baselines) if (m.setting) log(`${m.name}: ${m.setting}`)
+    const models = [{ name: 'CLLM4Rec', scorer: session }, ...baselines]
     const rows = await breakdown(models, data, split)
     const names = models.map((m) => m.name)
     const protocol = protocolLabel(data, split)

@@ -37,7 +37,12 @@ export async function breakdown(
   models: { name: string; scorer: Scorer }[],
   data: RecDataset,
   split: EvalSplit,
-  opts: { batchSize?: number; signal?: AbortSignal } = {},
+  opts: {
+    batchSize?: number
+    signal?: AbortSignal
+    /** Users scored by every model so far, and in all: once with 0 before the first batch, then per batch. */
+    onProgress?: (done: number, total: number) => void
+  } = {},
 ): Promise<BreakdownRow[]> {
   const J = data.itemIds.length
   const pop = new Array<number>(J).fill(0)
@@ -54,6 +59,7 @@ export async function breakdown(
   }
   const sums = models.map(() => ({ hist: new Array<number>(nh).fill(0), pop: new Array<number>(np).fill(0) }))
   const batch = opts.batchSize ?? 256
+  opts.onProgress?.(0, users.length)
   for (let s = 0; s < users.length; s += batch) {
     opts.signal?.throwIfAborted()
     const chunk = users.slice(s, s + batch)
@@ -73,6 +79,7 @@ export async function breakdown(
         for (const j of relevant) if (top.has(j)) sums[m].pop[groupOf(POPULARITY_EDGES, pop[j])]++
       }
     }
+    opts.onProgress?.(s + chunk.length, users.length)
   }
   const row = (axis: BreakdownRow['axis'], group: string, count: number, sum: (m: number) => number) => ({
     axis,

@@ -86,6 +86,19 @@ describe('breakdown', () => {
     expect(rows.filter((r) => r.axis === 'popularity').reduce((s, r) => s + r.count, 0)).toBe(6)
   })
 
+  it('reports the users scored: 0 first, then after each batch', async () => {
+    const seen: [number, number][] = []
+    await breakdown([{ name: 'up', scorer: ranking(true) }], data(), 'test', {
+      batchSize: 3,
+      onProgress: (done, total) => seen.push([done, total]),
+    })
+    expect(seen).toEqual([
+      [0, 4],
+      [3, 4],
+      [4, 4],
+    ])
+  })
+
   it('uses the validation targets, with only training items excluded, for the val split', async () => {
     const rows = await breakdown([{ name: 'up', scorer: ranking(true) }], data(), 'val')
     // Only user 3 has a validation item (3): top 20 of 0, 3, 4, … holds it.
