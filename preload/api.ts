@@ -239,6 +239,46 @@ export interface ResultRow {
   durationSec: number
 }
 
+// ---- breakdown ----
+/** The held-out split a run is scored on: test, or validation (what model selection saw). */
+export type EvalSplit = 'test' | 'val'
+export interface BreakdownOptions {
+  /** Also fit Mult-VAE (the app's 200 epochs, best on validation): the slow part, off by default. */
+  multVae?: boolean
+}
+export interface BreakdownGroup {
+  /** 'all', then e.g. '1–3' training items (history) or '0–2' training interactions (popularity). */
+  group: string
+  /** Users (history) or held-out items (popularity) in the group. */
+  count: number
+  /**
+   * Per model name: Recall@20 (history) or the share of held-out items in the top 20 (popularity);
+   * null for an empty group.
+   */
+  values: Record<string, number | null>
+}
+export interface BreakdownModel {
+  name: string
+  /** CLLM4Rec: which tables were scored; EASE: its λ; Mult-VAE: its epochs. */
+  setting: string
+}
+/** A finished run and the baselines by user history length and held-out item popularity (`cli breakdown`). */
+export interface RunBreakdown {
+  runId: number
+  datasetName: string
+  split: EvalSplit
+  /** The split protocol label, as the CLI prints it. */
+  protocol: string
+  /** True where the run's best validation epoch was scored (model selection); false: its last tables. */
+  validationSelected: boolean
+  models: BreakdownModel[]
+  /** Recall@20 by the user's number of training items; the first row, 'all', is the evaluator's Recall@20. */
+  history: BreakdownGroup[]
+  /** Share of held-out items in their user's top 20, by the item's number of training interactions. */
+  popularity: BreakdownGroup[]
+  durationSec: number
+}
+
 // ---- inspect ----
 export interface UserInspection {
   user: UserRef
@@ -316,6 +356,23 @@ export type AppEvent =
       status: 'done' | 'cancelled' | 'failed'
       error?: string
     }
+  | {
+      /** Loading, EASE per λ, Mult-VAE per epoch, scoring; etaSec is the stage's (null for EASE). */
+      type: 'breakdown.progress'
+      runId: number
+      stage: string
+      fraction: number
+      etaSec: number | null
+      message: string
+    }
+  | {
+      /** How a breakdown call ended, for every window; a done one carries the breakdown. */
+      type: 'breakdown.status'
+      runId: number
+      status: 'done' | 'cancelled' | 'failed'
+      error?: string
+      breakdown?: RunBreakdown
+    }
 
 /** Every call the renderer can make. Names are the IPC channels and the HTTP routes (`POST /api/<name>`). */
 export interface WorkbenchApi {
@@ -373,6 +430,12 @@ export interface WorkbenchApi {
   runBaselines(datasetId: number): Promise<ResultRow[]>
   cancelBaselines(datasetId: number): Promise<void>
   results(): Promise<ResultRow[]>
+  /**
+   * A finished CLLM4Rec run beside popularity and EASE (and Mult-VAE when asked) by user history length and
+   * held-out item popularity; 'breakdown.progress' events; nothing stored; rejects 409 when cancelled.
+   */
+  runBreakdown(runId: number, split: EvalSplit, options?: BreakdownOptions): Promise<RunBreakdown>
+  cancelBreakdown(runId: number): Promise<void>
 
   inspectUser(runId: number, user: number, k: number): Promise<UserInspection>
   inspectItem(runId: number, item: number, k: number): Promise<ItemInspection>

@@ -60,6 +60,8 @@ const api: WorkbenchApi = {
   runBaselines: call('runBaselines'),
   cancelBaselines: call('cancelBaselines'),
   results: call('results'),
+  runBreakdown: call('runBreakdown'),
+  cancelBreakdown: call('cancelBreakdown'),
   inspectUser: call('inspectUser'),
   inspectItem: call('inspectItem'),
   projection: call('projection'),

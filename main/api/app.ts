@@ -5,6 +5,7 @@ import { EventBus } from './events'
 import { FileAccess, type FileAccessOptions } from './files'
 import { createHandlers, type HandlerTable } from './handlers'
 import { Services } from './services'
+import { BreakdownServices } from './services-breakdown'
 import { EngineServices } from './services-engine'
 import { RunServices } from './services-runs'
 import { ApiError } from './validate'
@@ -58,6 +59,7 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
     backendLabel: () => services.knownBackend ?? 'auto',
   })
   const engine = new EngineServices(services, runData)
+  const breakdowns = new BreakdownServices(services, runData)
   const runs = o.createRuns ? o.createRuns(runData, bus) : NO_RUNS
   const ctx: ApiContext = {
     mode: o.mode,
@@ -68,6 +70,7 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
     services,
     runData,
     engine,
+    breakdowns,
     runs,
   }
   return {
@@ -80,6 +83,7 @@ export function createApiApp(o: ApiAppOptions): ApiApp {
     close: async () => {
       const closable = runs as Runs & { shutdown?: () => Promise<void> }
       await closable.shutdown?.()
+      breakdowns.close()
       await engine.close()
       services.close()
       files.dispose()

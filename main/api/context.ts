@@ -33,5 +33,6 @@ export interface ApiContext {
   services: import('./services').Services
   runData: import('./services-runs').RunServices
   engine: import('./services-engine').EngineServices
+  breakdowns: import('./services-breakdown').BreakdownServices
   runs: Runs
 }

@@ -206,6 +206,16 @@ export function createHandlers(ctx: ApiContext): HandlerTable {
     async results() {
       return rd.results()
     },
+    async runBreakdown(runId, split, options) {
+      return ctx.breakdowns.run(
+        v.id('runId', runId),
+        v.oneOf('split', split, v.EVAL_SPLITS),
+        v.optional(options, (x) => v.breakdownOptions('options', x)),
+      )
+    },
+    async cancelBreakdown(runId) {
+      ctx.breakdowns.cancel(v.id('runId', runId))
+    },
 
     async inspectUser(runId, user, k) {
       return e.inspectUser(v.id('runId', runId), v.int('user', user, 0), v.int('k', k, 1, MAX_K))
@@ -241,6 +251,7 @@ const ARITY: Partial<Record<ApiMethod, number>> = {
   projection: 2,
   generateReview: 5,
   updateRun: 2,
+  runBreakdown: 3,
 }
 const NO_ARGS: readonly ApiMethod[] = [
   'appInfo',

@@ -41,6 +41,8 @@ const METHODS: Record<ApiMethod, true> = {
   runBaselines: true,
   cancelBaselines: true,
   results: true,
+  runBreakdown: true,
+  cancelBreakdown: true,
   inspectUser: true,
   inspectItem: true,
   projection: true,

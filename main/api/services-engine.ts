@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG, scaledEpochs, type Cllm4recConfig } from '../engine/cll
 import { readHfConfig } from '../engine/gpt2/config'
 import * as store from '../store'
 import type { BaselineProgress } from '../worker/engine-ops'
-import { runInJobWorker } from './services-jobs'
+import { CancelFlags, runInJobWorker } from './services-jobs'
 import type { Services } from './services'
 import type { RunServices } from './services-runs'
 import { ApiError } from './validate'
@@ -94,8 +94,8 @@ export class EngineServices {
     }
   }
 
-  /** Running baseline calls by dataset, each cancelled through its shared flag. */
-  private readonly baselineJobs = new Map<number, Int32Array>()
+  /** Running baseline calls by dataset. */
+  private readonly baselineJobs = new CancelFlags()
 
   /**
    * Popularity, EASE and Mult-VAE on the dataset's split, in a one-off worker (Mult-VAE's 200 epochs
@@ -104,11 +104,10 @@ export class EngineServices {
    */
   async runBaselines(datasetId: number): Promise<A.ResultRow[]> {
     const ds = this.s.getDataset(datasetId)
-    if (this.baselineJobs.has(datasetId))
-      throw new ApiError(`baselines on dataset ${datasetId} are already running`, 409)
-    const cancelFlag = new SharedArrayBuffer(4)
-    const flag = new Int32Array(cancelFlag)
-    this.baselineJobs.set(datasetId, flag)
+    const cancelFlag = this.baselineJobs.open(
+      datasetId,
+      `baselines on dataset ${datasetId} are already running`,
+    )
     let rows: { model: string; test: A.Metrics; durationSec: number }[]
     try {
       rows = await runInJobWorker(
@@ -129,7 +128,7 @@ export class EngineServices {
         },
       )
     } catch (err) {
-      const cancelled = Atomics.load(flag, 0) === 1
+      const cancelled = this.baselineJobs.cancelled(datasetId)
       const e = cancelled
         ? new ApiError(`baselines on dataset ${datasetId} cancelled; nothing was stored`, 409)
         : err
@@ -141,7 +140,7 @@ export class EngineServices {
       })
       throw e
     } finally {
-      this.baselineJobs.delete(datasetId)
+      this.baselineJobs.close(datasetId)
     }
     const evals: store.Evaluation[] = []
     for (const r of rows) {
@@ -164,9 +163,7 @@ export class EngineServices {
   }
 
   cancelBaselines(datasetId: number): void {
-    const flag = this.baselineJobs.get(datasetId)
-    if (!flag) throw new ApiError(`no baselines running on dataset ${datasetId}`, 404)
-    Atomics.store(flag, 0, 1)
+    this.baselineJobs.cancel(datasetId, `no baselines running on dataset ${datasetId}`)
   }
 
   private finished(runId: number): void {
@@ -207,7 +204,7 @@ export class EngineServices {
   }
 
   close(): Promise<void> {
-    for (const flag of this.baselineJobs.values()) Atomics.store(flag, 0, 1)
+    this.baselineJobs.cancelAll()
     return this.s.engine.close()
   }
 }

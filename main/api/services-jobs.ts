@@ -123,3 +123,39 @@ export async function runInJobWorker<T>(
     await client.close()
   }
 }
+
+/**
+ * Running cancellable jobs by key (a dataset's baselines, a run's breakdown): one at a time per key, each
+ * with a flag in shared memory that its worker reads at every check of its signal.
+ */
+export class CancelFlags {
+  private readonly flags = new Map<number, Int32Array>()
+
+  /** A new flag for key; a 409 saying `busy` while one is still open. */
+  open(key: number, busy: string): SharedArrayBuffer {
+    if (this.flags.has(key)) throw new ApiError(busy, 409)
+    const buffer = new SharedArrayBuffer(4)
+    this.flags.set(key, new Int32Array(buffer))
+    return buffer
+  }
+
+  cancelled(key: number): boolean {
+    const flag = this.flags.get(key)
+    return flag !== undefined && Atomics.load(flag, 0) === 1
+  }
+
+  close(key: number): void {
+    this.flags.delete(key)
+  }
+
+  /** A 404 saying `none` where no job runs under key. */
+  cancel(key: number, none: string): void {
+    const flag = this.flags.get(key)
+    if (!flag) throw new ApiError(none, 404)
+    Atomics.store(flag, 0, 1)
+  }
+
+  cancelAll(): void {
+    for (const flag of this.flags.values()) Atomics.store(flag, 0, 1)
+  }
+}

@@ -2,8 +2,10 @@
 // hand-written HTTP request), so each handler checks its arguments and fails with an error that names
 // the argument, e.g. "argument 'runId' must be a positive integer".
 import type {
+  BreakdownOptions,
   ColumnMap,
   DocumentKind,
+  EvalSplit,
   PromptTemplates,
   RunInput,
   RunMetaPatch,
@@ -144,6 +146,15 @@ export function runMetaPatch(name: string, v: unknown): RunMetaPatch {
     tags,
     notes: optional(r.notes, (x) => str(`${name}.notes`, x, 10_000)),
   }
+}
+
+export const EVAL_SPLITS: readonly EvalSplit[] = ['test', 'val']
+
+export function breakdownOptions(name: string, v: unknown): BreakdownOptions {
+  const r = record(name, v)
+  onlyKeys(name, r, ['multVae'])
+  if (r.multVae !== undefined && typeof r.multVae !== 'boolean') throw bad(`${name}.multVae`, 'a boolean')
+  return r.multVae === undefined ? {} : { multVae: r.multVae }
 }
 
 /** Checks the argument count: extra arguments are an error, missing ones arrive as undefined. */

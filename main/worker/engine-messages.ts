@@ -1,6 +1,7 @@
-// Typed requests and replies of the engine worker (inspection, previews, baselines). Unknown ops throw.
+// Typed requests and replies of the engine worker (inspection, previews, baselines, breakdowns). Unknown
+// ops throw.
 import type { Sampling } from '../engine/gpt2/sampling'
-import type { DocumentKind, PromptTemplates } from '../../preload/api'
+import type { DocumentKind, EvalSplit, PromptTemplates } from '../../preload/api'
 import type { FormatName } from '../data/import-source'
 
 type Req<Op extends string, T> = { type: 'call'; id: number; op: Op } & T
@@ -48,6 +49,17 @@ export type EngineRequest =
         cancelFlag: SharedArrayBuffer
       }
     >
+  | Req<
+      'breakdown',
+      {
+        dbPath: string
+        runId: number
+        split: EvalSplit
+        multVae: boolean
+        /** Int32Array(1) in shared memory; 1 = cancel (read at every check of the signal). */
+        cancelFlag: SharedArrayBuffer
+      }
+    >
   | Req<'previewImport', { file: string; format?: FormatName; allowedRoots?: string[] }>
   | Req<
       'importDataset',
@@ -82,6 +94,7 @@ const OPS: Record<EngineRequest['op'], true> = {
   checkTemplates: true,
   previewDocument: true,
   baselines: true,
+  breakdown: true,
   previewImport: true,
   importDataset: true,
   createDemoDataset: true,

@@ -15,6 +15,7 @@ import { hardSegments, validateTemplate, type PromptKind } from '../engine/cllm4
 import { Cllm4recSession } from '../engine/cllm4rec/session'
 import { ExtendedTokenizer, SoftVocab, type TextTokenizer } from '../engine/cllm4rec/vocab'
 import { runBaselines as runExperimentBaselines } from '../engine/train/experiment'
+import type { ProgressEvent } from '../engine/train/progress'
 import { Gpt2Tokenizer } from '../engine/gpt2/tokenizer'
 import { pca2 } from './pca'
 import type { CheckpointBlob } from './messages'
@@ -28,6 +29,11 @@ function itemRef(d: RecDataset, item: number): A.ItemRef {
 function checkIndex(what: 'user' | 'item', i: number, n: number): void {
   if (i >= n)
     throw Object.assign(new Error(`argument '${what}' must be < ${n} (dataset size)`), { status: 400 })
+}
+
+/** Whether a final checkpoint holds the best validation epoch's collaborative tables (model selection). */
+export function hasSelectedTables(final: CheckpointBlob): boolean {
+  return final.tensors.some((t) => t.name === 'best/zl_user')
 }
 
 /** Rebuilds a finished run's model from its final checkpoint: frozen backbone + the four tables. */
@@ -222,12 +228,25 @@ function tokVocabSize(tok: TextTokenizer): number {
   throw new Error('tokenizer does not report its vocabulary size')
 }
 
+/** Items above which EASE is skipped: its dense J x J matrix would not fit comfortably. */
+export const EASE_MAX_ITEMS = 20_000
+
 /** What the baselines call reports per EASE λ and per Mult-VAE epoch (etaSec null until Mult-VAE). */
 export interface BaselineProgress {
   stage: string
   step: number
   totalSteps: number
   etaSec: number | null
+}
+
+/** An engine progress event as the job's reply carries it (an unknown ETA is null: NaN is no JSON). */
+export function jobProgress(e: ProgressEvent): BaselineProgress {
+  return {
+    stage: e.stage,
+    step: e.step,
+    totalSteps: e.totalSteps,
+    etaSec: Number.isFinite(e.etaSec) ? e.etaSec : null,
+  }
 }
 
 /**
@@ -243,17 +262,8 @@ export async function runBaselines(
   await initBackend('auto')
   const rows = await runExperimentBaselines(
     d,
-    { ease: d.itemIds.length <= 20_000 },
-    {
-      signal,
-      onProgress: (e) =>
-        onProgress({
-          stage: e.stage,
-          step: e.step,
-          totalSteps: e.totalSteps,
-          etaSec: Number.isFinite(e.etaSec) ? e.etaSec : null,
-        }),
-    },
+    { ease: d.itemIds.length <= EASE_MAX_ITEMS },
+    { signal, onProgress: (e) => onProgress(jobProgress(e)) },
   )
   return rows.map((r) => ({
     model: r.setting ? `${r.model} (${r.setting})` : r.model,

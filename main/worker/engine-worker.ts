@@ -1,5 +1,5 @@
 // Engine worker entry: a long-lived thread for the API's tensor work outside training (inspection,
-// previews, baselines). Requests carry an id; each gets exactly one 'result' or 'error' reply.
+// previews, baselines, breakdowns). Requests carry an id; each gets exactly one 'result' or 'error' reply.
 // A small cache keeps the last datasets and trained sessions, since inspection calls come in bursts.
 import { parentPort } from 'node:worker_threads'
 import type * as A from '../../preload/api'
@@ -36,19 +36,45 @@ async function dataset(dbPath: string, id: number): Promise<RecDataset> {
   return remember(datasets, key, await loadDatasetFromDb(dbPath, id))
 }
 
-async function session(dbPath: string, runId: number): Promise<Cllm4recSession> {
-  const key = `${dbPath}#${runId}`
-  const hit = sessions.get(key)
-  if (hit) return remember(sessions, key, hit)
+/** A finished run's model, uncached: the caller disposes it. */
+async function openRun(
+  dbPath: string,
+  runId: number,
+): Promise<{ session: Cllm4recSession; validationSelected: boolean }> {
   const { loadRunForInspection } = await import('../api/services-runs')
-  const { loadSession } = await import('./engine-ops')
+  const { loadSession, hasSelectedTables } = await import('./engine-ops')
   const r = loadRunForInspection(dbPath, runId)
   const s = await loadSession(
     await dataset(dbPath, r.datasetId),
     r.config as unknown as Cllm4recConfig,
     r.final,
   )
-  return remember(sessions, key, s, (old) => old.dispose())
+  return { session: s, validationSelected: hasSelectedTables(r.final) }
+}
+
+async function session(dbPath: string, runId: number): Promise<Cllm4recSession> {
+  const key = `${dbPath}#${runId}`
+  const hit = sessions.get(key)
+  if (hit) return remember(sessions, key, hit)
+  return remember(sessions, key, (await openRun(dbPath, runId)).session, (old) => old.dispose())
+}
+
+/** A breakdown runs once per call (a one-off worker): its session is freed at the end, not cached. */
+async function breakdown(req: Extract<EngineRequest, { op: 'breakdown' }>): Promise<unknown> {
+  const { runBreakdown } = await import('./breakdown-op')
+  const run = await openRun(req.dbPath, req.runId)
+  try {
+    return await runBreakdown(run.session, {
+      split: req.split,
+      multVae: req.multVae,
+      validationSelected: run.validationSelected,
+      signal: flagSignal(req.cancelFlag),
+      onProgress: (progress) =>
+        port.postMessage({ type: 'progress', id: req.id, progress } satisfies EngineReply),
+    })
+  } finally {
+    run.session.dispose()
+  }
 }
 
 async function tokenizer(dir: string): Promise<TextTokenizer> {
@@ -145,6 +171,8 @@ async function handle(req: EngineRequest): Promise<unknown> {
         flagSignal(req.cancelFlag),
         (progress) => port.postMessage({ type: 'progress', id: req.id, progress } satisfies EngineReply),
       )
+    case 'breakdown':
+      return breakdown(req)
     case 'previewImport': {
       const { previewImportFile } = await import('../api/services')
       return previewImportFile(req.file, req.format, req.allowedRoots)
