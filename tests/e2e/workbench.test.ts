@@ -272,6 +272,63 @@ describe('workbench in browser mode', () => {
     expect(pageErrors).toEqual([])
   })
 
+  it('breaks the selected run down by history length and item popularity', async () => {
+    await page.keyboard.press('Control+5')
+    await page.getByTestId(`result-run-${firstRun}`).waitFor({ timeout: 30_000 })
+    // The breakdown follows the last selected run: select the first run last.
+    const box = page.getByTestId(`select-run-${firstRun}`)
+    if (await box.isChecked()) await box.uncheck()
+    await box.check()
+    const panel = page.getByTestId('run-breakdown')
+    await waitForText(panel.locator('h3'), (t) => t.includes(`#${firstRun}`))
+
+    // With Mult-VAE the call shows its stage and ETA, and Cancel ends it with nothing shown.
+    await page.getByTestId('breakdown-vae').check()
+    await page.getByTestId('breakdown-compute').click()
+    const progress = page.getByTestId('breakdown-progress')
+    await waitForText(progress, (t) => /Mult-VAE: \d+\/200 epochs/.test(t) && /ETA/.test(t), 120_000)
+    await page.getByTestId('breakdown-cancel').click()
+    await waitForText(page.getByTestId('breakdown-error'), (t) => /cancelled/.test(t))
+    expect(await progress.count()).toBe(0)
+    expect(await page.getByTestId('breakdown-history').count()).toBe(0)
+
+    await page.getByTestId('breakdown-vae').uncheck()
+    await page.getByTestId('breakdown-compute').click()
+    const history = page.getByTestId('breakdown-history')
+    await history.waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('breakdown-error').count()).toBe(0)
+    const heads = await history.locator('th').allTextContents()
+    expect(heads).toEqual(['group', 'users', 'CLLM4Rec', 'Popularity', 'EASE'])
+    const rows = history.locator('tbody tr')
+    expect(await rows.locator('td:first-child').allTextContents()).toEqual([
+      'all',
+      '1–3',
+      '4–5',
+      '6–9',
+      '10–19',
+      '20+',
+    ])
+    // The 'all' row is the run's test Recall@20 in the results table above.
+    const ours = (await rows.first().locator('td[data-model="CLLM4Rec"]').textContent())?.trim()
+    const r20 = await page.getByTestId(`result-run-${firstRun}`).locator('td').nth(3).textContent()
+    expect(Math.abs(Number(ours) - Number(r20))).toBeLessThan(1e-4)
+    const popularity = page.getByTestId('breakdown-popularity')
+    expect(await popularity.locator('tbody tr').count()).toBe(6)
+    for (const table of [history, popularity]) {
+      const label = (await table.locator('.label').textContent()) ?? ''
+      expect(label).toMatch(
+        /^dataset demo-\S+ · protocol: .+; test split · CLLM4Rec: the run's validation-selected/,
+      )
+    }
+    // Each row's best model stands out (the 'all' row at least has one on this data).
+    expect(await rows.first().locator('td.best').count()).toBeGreaterThan(0)
+    await screenshot(page, 'results-breakdown')
+    await page.getByTestId('theme-toggle').click()
+    await screenshot(page, 'results-breakdown-dark')
+    await page.getByTestId('theme-toggle').click()
+    expect(pageErrors).toEqual([])
+  })
+
   it('imports a CSV file: preview, column mapping, progress, statistics', async () => {
     // A small generated interaction log (not real data): 40 users x 8 items over 30 items.
     const lines = ['user_id,item_id,rating,timestamp']
