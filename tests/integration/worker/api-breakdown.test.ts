@@ -2,16 +2,12 @@
 // through the run queue and stored in SQLite. The 'all' row must be the run's stored Recall@20 (test,
 // and validation for the selected epoch), the groups must add up to the split, bad calls must say why,
 // and a cancel mid-Mult-VAE ends the call with every window told.
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AppEvent, BreakdownGroup, RunBreakdown, RunInput, RunSummary } from '../../../preload/api'
-import { createApiApp, type ApiApp } from '../../../main/api/app'
-import { NO_DIALOGS } from '../../../main/api/context'
+import type { BreakdownGroup, RunBreakdown, RunInput, RunSummary } from '../../../preload/api'
+import type { ApiApp } from '../../../main/api/app'
 import { callApi } from '../../../main/api/handlers'
 import { loadDatasetFromDb } from '../../../main/api/services'
-import { RunManager, createRunManager } from '../../../main/worker/run-manager'
+import { openTestApp, until, type TestApp } from './test-app'
 
 // The smallest schedule that still validates (so the selected epoch is the best validation one).
 const TINY = {
@@ -29,33 +25,16 @@ const TINY = {
   'scratch.vocabSize': 300,
 }
 
-let tmp: string
+let env: TestApp
 let app: ApiApp
-let runs: RunManager
 let input: RunInput
 let run: RunSummary
-const events: AppEvent[] = []
-
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const t0 = Date.now()
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-breakdown-'))
-  app = createApiApp({
-    mode: 'browser',
-    version: '0.0.0-test',
-    dbPath: path.join(tmp, 'wb.db'),
-    dialogs: NO_DIALOGS,
-    createRuns: (p, bus) => (runs = createRunManager(p, bus)),
-  })
-  app.bus.on((e) => events.push(e))
+  env = openTestApp('wb-breakdown-')
+  app = env.app
   const datasetId = (await app.handlers.createDemoDataset({ seed: 4, users: 60, items: 40 })).id
   const preset = (await app.handlers.listPromptPresets())[0]
   input = {
@@ -67,15 +46,12 @@ beforeAll(async () => {
     seed: 3,
   }
   const { runId } = await app.handlers.startRun(input)
-  await runs.idle()
+  await env.runs().idle()
   run = (await app.handlers.listRuns()).find((r) => r.id === runId)!
   expect(run.status).toBe('done')
 }, 180_000)
 
-afterAll(async () => {
-  await app?.close()
-  rmSync(tmp, { recursive: true, force: true })
-})
+afterAll(() => env?.close())
 
 /** Every model's user-weighted mean over the history groups is its 'all' figure. */
 function expectHistoryAddsUp(b: RunBreakdown): void {
@@ -111,7 +87,9 @@ describe('run breakdown through the API', () => {
     expect(b.history[0].count).toBe(data.test.filter((t) => t.length > 0).length)
     expect(sum(b.popularity.map((g) => g.count))).toBe(sum(data.test.map((t) => t.length)))
     // Every window hears how it went: loading, EASE per λ, scoring per batch, then done with the result.
-    const mine = events.filter((e) => 'runId' in e && e.runId === run.id && e.type.startsWith('breakdown.'))
+    const mine = env.events.filter(
+      (e) => 'runId' in e && e.runId === run.id && e.type.startsWith('breakdown.'),
+    )
     const stages = mine.flatMap((e) => (e.type === 'breakdown.progress' ? [e.stage] : []))
     expect([...new Set(stages)]).toEqual(['Loading the run', 'EASE', 'Scoring'])
     expect(mine.at(-1)).toEqual({ type: 'breakdown.status', runId: run.id, status: 'done', breakdown: b })
@@ -145,12 +123,12 @@ describe('run breakdown through the API', () => {
   })
 
   it('cancels mid-Mult-VAE; a second call on the same run meanwhile is refused', async () => {
-    const from = events.length
+    const from = env.events.length
     const call = app.handlers.runBreakdown(run.id, 'test', { multVae: true }).then(
       () => 'finished',
       (err: Error) => err.message,
     )
-    const mine = () => events.slice(from).filter((e) => 'runId' in e && e.runId === run.id)
+    const mine = () => env.events.slice(from).filter((e) => 'runId' in e && e.runId === run.id)
     await until(() => mine().some((e) => e.type === 'breakdown.progress' && e.stage === 'Mult-VAE'))
     await expect(app.handlers.runBreakdown(run.id, 'val')).rejects.toThrow(/already running/)
     await app.handlers.cancelBreakdown(run.id)

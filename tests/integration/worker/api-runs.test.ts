@@ -2,34 +2,25 @@
 // with real SQLite (runs, metric series, checkpoints written by the worker's own connection) and the
 // fast BPR self-check trainer. Also the responsiveness check: API round trips and main's event-loop
 // delay while a run trains (a functional bound, not a benchmark).
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AppEvent, RunDetail, RunInput } from '../../../preload/api'
+import type { RunDetail, RunInput } from '../../../preload/api'
 import { createApiApp, type ApiApp } from '../../../main/api/app'
 import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
 import { startServer, type RunningServer } from '../../../main/server/server'
 import { RunManager, createRunManager } from '../../../main/worker/run-manager'
 import { apiCall } from '../server/api-call'
+import { openTestApp, until, type TestApp } from './test-app'
 
-let tmp: string
+let env: TestApp
 let app: ApiApp
 let srv: RunningServer
-let runs: RunManager
-const events: AppEvent[] = []
 
 const call = <T>(method: string, ...args: unknown[]): Promise<T> => apiCall<T>(srv, method, ...args)
 
-async function until(cond: () => Promise<boolean> | boolean, timeoutMs = 90_000): Promise<void> {
-  const t0 = Date.now()
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+const WAIT_MS = 90_000
 
 const T = {
   collaborative: '{user} has interacted with',
@@ -48,23 +39,14 @@ const input = (datasetId: number, overrides: Record<string, unknown>): RunInput 
 })
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-runs-'))
-  app = createApiApp({
-    mode: 'browser',
-    version: '0.0.0-test',
-    dbPath: path.join(tmp, 'wb.db'),
-    dialogs: NO_DIALOGS,
-    trainer: 'bpr-mf',
-    createRuns: (p, bus) => (runs = createRunManager(p, bus)),
-  })
-  app.bus.on((e) => events.push(e))
-  srv = await startServer({ handlers: app.handlers, bus: app.bus, files: app.files, distDir: tmp })
+  env = openTestApp('wb-runs-', { trainer: 'bpr-mf' })
+  app = env.app
+  srv = await startServer({ handlers: app.handlers, bus: app.bus, files: app.files, distDir: env.tmp })
 })
 
 afterAll(async () => {
   await srv?.close()
-  await app?.close()
-  rmSync(tmp, { recursive: true, force: true })
+  await env?.close()
 })
 
 describe('runs through the API with SQLite', () => {
@@ -75,7 +57,7 @@ describe('runs through the API with SQLite', () => {
       input(ds.id, { epochs: 6, dim: 8, stepDelayMs: 15 }),
     )
     expect(runId).toBeGreaterThan(0)
-    await until(async () => store.listCheckpoints(app.services.db, runId).length >= 2)
+    await until(async () => store.listCheckpoints(app.services.db, runId).length >= 2, WAIT_MS)
     await call('cancelRun', runId)
     expect((await call<RunDetail>('getRun', runId)).status).toBe('cancelled')
     const kept = store.listCheckpoints(app.services.db, runId)
@@ -83,7 +65,10 @@ describe('runs through the API with SQLite', () => {
     const latest = store.loadCheckpoint(app.services.db, kept.at(-1)!.id)
     expect(latest.tensors.map((t) => t.name)).toEqual(['user', 'item'])
     await call('resumeRun', runId)
-    await until(async () => ['done', 'failed'].includes((await call<RunDetail>('getRun', runId)).status))
+    await until(
+      async () => ['done', 'failed'].includes((await call<RunDetail>('getRun', runId)).status),
+      WAIT_MS,
+    )
     const detail = await call<RunDetail>('getRun', runId)
     expect(detail.error).toBeUndefined()
     expect(detail.status).toBe('done')
@@ -97,7 +82,9 @@ describe('runs through the API with SQLite', () => {
     expect(losses).toHaveLength(6)
     const rows = await call<{ kind: string; runId?: number }[]>('results')
     expect(rows.some((r) => r.kind === 'run' && r.runId === runId)).toBe(true)
-    const statuses = events.flatMap((e) => (e.type === 'run.status' && e.runId === runId ? [e.status] : []))
+    const statuses = env.events.flatMap((e) =>
+      e.type === 'run.status' && e.runId === runId ? [e.status] : [],
+    )
     expect(statuses).toEqual(['queued', 'running', 'cancelled', 'queued', 'running', 'done'])
   })
 
@@ -117,12 +104,15 @@ describe('runs through the API with SQLite', () => {
       input(ds.id, { epochs: 400, dim: 128, checkpointEvery: 50 }),
     )
     await until(
-      () => runs.activeRun() === runId && events.some((e) => e.type === 'run.progress' && e.runId === runId),
+      () =>
+        env.runs().activeRun() === runId &&
+        env.events.some((e) => e.type === 'run.progress' && e.runId === runId),
+      WAIT_MS,
     )
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
     const rtts: number[] = []
-    while (runs.activeRun() === runId && rtts.length < 200) {
+    while (env.runs().activeRun() === runId && rtts.length < 200) {
       const t0 = performance.now()
       await call('appInfo')
       await call('listRuns')
@@ -131,7 +121,7 @@ describe('runs through the API with SQLite', () => {
     }
     loop.disable()
     const during = rtts.length
-    await runs.idle()
+    await env.runs().idle()
     rtts.sort((a, b) => a - b)
     const p99 = rtts[Math.min(rtts.length - 1, Math.floor(rtts.length * 0.99))]
     const loopP99 = loop.percentile(99) / 1e6
@@ -146,7 +136,7 @@ describe('runs through the API with SQLite', () => {
   })
 
   it('a run interrupted by app exit is marked interrupted and resumes in the next app', async () => {
-    const dbPath = path.join(tmp, 'restart.db')
+    const dbPath = path.join(env.tmp, 'restart.db')
     let firstRuns: RunManager | undefined
     const open = (onRuns?: (r: RunManager) => void): ApiApp =>
       createApiApp({
@@ -164,7 +154,7 @@ describe('runs through the API with SQLite', () => {
     const first = open((r) => (firstRuns = r))
     const ds = await first.handlers.createDemoDataset({ seed: 9, users: 80, items: 50 })
     const { runId } = await first.handlers.startRun(input(ds.id, { epochs: 5, dim: 8, stepDelayMs: 25 }))
-    await until(() => store.listCheckpoints(first.services.db, runId).length >= 2)
+    await until(() => store.listCheckpoints(first.services.db, runId).length >= 2, WAIT_MS)
     expect(firstRuns!.activeRun()).toBe(runId)
     await first.close()
     const second = open()
@@ -172,7 +162,10 @@ describe('runs through the API with SQLite', () => {
       expect((await second.handlers.getRun(runId)).status).toBe('interrupted')
       const kept = store.listCheckpoints(second.services.db, runId).length
       await second.handlers.resumeRun(runId)
-      await until(async () => ['done', 'failed'].includes((await second.handlers.getRun(runId)).status))
+      await until(
+        async () => ['done', 'failed'].includes((await second.handlers.getRun(runId)).status),
+        WAIT_MS,
+      )
       const d = await second.handlers.getRun(runId)
       expect(d.error).toBeUndefined()
       expect(d.status).toBe('done')

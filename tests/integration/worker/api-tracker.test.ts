@@ -1,33 +1,21 @@
 // The tracker's API on the real stack (handler table -> services -> SQLite, BPR self-check trainer in a
 // worker): a run's sweep, tags, notes and rename reach listRuns and results; bad patches are 400s that
 // name the field; deleting a run or a dataset is undone by restore, with every row back.
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunInput } from '../../../preload/api'
-import { createApiApp, type ApiApp } from '../../../main/api/app'
+import type { ApiApp } from '../../../main/api/app'
 import { callApi } from '../../../main/api/handlers'
-import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
-import { RunManager, createRunManager } from '../../../main/worker/run-manager'
+import { openTestApp, type TestApp } from './test-app'
 
-let tmp: string
+let env: TestApp
 let app: ApiApp
-let runs: RunManager
 let datasetId = 0
 let runId = 0
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-tracker-'))
-  app = createApiApp({
-    mode: 'browser',
-    version: '0.0.0-test',
-    dbPath: path.join(tmp, 'wb.db'),
-    dialogs: NO_DIALOGS,
-    trainer: 'bpr-mf',
-    createRuns: (p, bus) => (runs = createRunManager(p, bus)),
-  })
+  env = openTestApp('wb-tracker-', { trainer: 'bpr-mf' })
+  app = env.app
   datasetId = (await app.handlers.createDemoDataset({ seed: 3, users: 60, items: 40 })).id
   const preset = (await app.handlers.listPromptPresets())[0]
   const input: RunInput = {
@@ -39,13 +27,10 @@ beforeAll(async () => {
     seed: 5,
   }
   runId = (await app.handlers.startRun(input)).runId
-  await runs.idle()
+  await env.runs().idle()
 })
 
-afterAll(async () => {
-  await app?.close()
-  rmSync(tmp, { recursive: true, force: true })
-})
+afterAll(() => env?.close())
 
 describe('tracker API', () => {
   it('renames, tags and annotates a run; results carry seed, tags, sweep and best val', async () => {

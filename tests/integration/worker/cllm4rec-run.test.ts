@@ -2,23 +2,17 @@
 // A tiny schedule on the demo data runs once straight through while main's responsiveness is
 // measured, then again with a cancel after a checkpoint and a resume; the resumed run must end with
 // exactly the same test metrics (the checkpoint restores embeddings, Adam state and the PRNG).
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AppEvent, RunDetail, RunInput } from '../../../preload/api'
-import { createApiApp, type ApiApp } from '../../../main/api/app'
+import type { RunDetail, RunInput } from '../../../preload/api'
+import type { ApiApp } from '../../../main/api/app'
 import { callApi } from '../../../main/api/handlers'
-import { NO_DIALOGS } from '../../../main/api/context'
 import * as store from '../../../main/store'
-import { RunManager, createRunManager } from '../../../main/worker/run-manager'
 import { loadDatasetFromDb } from '../../../main/api/services'
+import { openTestApp, until, type TestApp } from './test-app'
 
-let tmp: string
+let env: TestApp
 let app: ApiApp
-let runs: RunManager
-const events: AppEvent[] = []
 
 const TINY = {
   warmupEpochs: 1,
@@ -34,27 +28,14 @@ const TINY = {
   'scratch.vocabSize': 300,
 }
 
-async function until(cond: () => boolean, timeoutMs = 110_000): Promise<void> {
-  const t0 = Date.now()
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+const WAIT_MS = 110_000
 
 let datasetId = 0
 let input: RunInput
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'wb-cllm4rec-'))
-  app = createApiApp({
-    mode: 'browser',
-    version: '0.0.0-test',
-    dbPath: path.join(tmp, 'wb.db'),
-    dialogs: NO_DIALOGS,
-    createRuns: (p, bus) => (runs = createRunManager(p, bus)),
-  })
-  app.bus.on((e) => events.push(e))
+  env = openTestApp('wb-cllm4rec-')
+  app = env.app
   datasetId = (await app.handlers.createDemoDataset({ seed: 4, users: 60, items: 40 })).id
   const preset = (await app.handlers.listPromptPresets())[0]
   input = {
@@ -67,10 +48,7 @@ beforeAll(async () => {
   }
 })
 
-afterAll(async () => {
-  await app?.close()
-  rmSync(tmp, { recursive: true, force: true })
-})
+afterAll(() => env?.close())
 
 describe('CLLM4Rec runs in the worker', () => {
   it('previews a document before any run, with the scratch tokenizer learned on the dataset', async () => {
@@ -123,7 +101,7 @@ describe('CLLM4Rec runs in the worker', () => {
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
     const rtts: number[] = []
-    while (runs.activeRun() === runId || store.getRun(app.services.db, runId).status === 'queued') {
+    while (env.runs().activeRun() === runId || store.getRun(app.services.db, runId).status === 'queued') {
       const t0 = performance.now()
       await app.handlers.appInfo()
       await app.handlers.listRuns()
@@ -131,7 +109,7 @@ describe('CLLM4Rec runs in the worker', () => {
       await new Promise((r) => setTimeout(r, 20))
     }
     loop.disable()
-    await runs.idle()
+    await env.runs().idle()
     const d = await app.handlers.getRun(runId)
     expect(d.error).toBeUndefined()
     expect(d.status).toBe('done')
@@ -147,7 +125,7 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(p99).toBeLessThan(1000)
     expect(loop.percentile(99) / 1e6).toBeLessThan(500)
     const stages = new Set(
-      events.flatMap((e) => (e.type === 'run.progress' && e.runId === runId ? [e.stage] : [])),
+      env.events.flatMap((e) => (e.type === 'run.progress' && e.runId === runId ? [e.stage] : [])),
     )
     for (const s of ['warmup', 'collaborative', 'content', 'finetune', 'eval'] as const)
       expect(stages.has(s), s).toBe(true)
@@ -165,14 +143,17 @@ describe('CLLM4Rec runs in the worker', () => {
   it('cancel + resume ends with the same test metrics as the uninterrupted run', async () => {
     const reference = (await app.handlers.listRuns()).find((r) => r.status === 'done')!
     const { runId } = await app.handlers.startRun(input)
-    await until(() => store.listCheckpoints(app.services.db, runId).length >= 2)
+    await until(() => store.listCheckpoints(app.services.db, runId).length >= 2, WAIT_MS)
     await app.handlers.cancelRun(runId)
     expect((await app.handlers.getRun(runId)).status).toBe('cancelled')
     const steps = store.listCheckpoints(app.services.db, runId).map((c) => c.step)
     expect(steps.at(-1)).toBeLessThan(7)
     await app.handlers.resumeRun(runId)
-    await until(() => store.getRun(app.services.db, runId).status !== 'queued' && runs.activeRun() !== runId)
-    await runs.idle()
+    await until(
+      () => store.getRun(app.services.db, runId).status !== 'queued' && env.runs().activeRun() !== runId,
+      WAIT_MS,
+    )
+    await env.runs().idle()
     const d: RunDetail = await app.handlers.getRun(runId)
     expect(d.error).toBeUndefined()
     expect(d.status).toBe('done')
@@ -183,7 +164,7 @@ describe('CLLM4Rec runs in the worker', () => {
       (await app.handlers.runMetrics(id)).map((m) => `${m.name}@${m.stage}:${m.step}:${m.epoch}`).sort()
     expect(await series(runId)).toEqual(await series(reference.id))
     // The progress bar never went back across the cancel and the resume.
-    const fractions = events.flatMap((e) =>
+    const fractions = env.events.flatMap((e) =>
       e.type === 'run.progress' && e.runId === runId ? [e.fraction] : [],
     )
     expect(fractions.length).toBeGreaterThan(2)
@@ -254,12 +235,12 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(prev.mainTokens).toBe(data.train[5].length)
     // Baselines report a step per EASE λ and Mult-VAE epoch; a cancel mid-Mult-VAE stores nothing.
     const progress = () =>
-      events.flatMap((e) => (e.type === 'baselines.progress' && e.datasetId === datasetId ? [e] : []))
+      env.events.flatMap((e) => (e.type === 'baselines.progress' && e.datasetId === datasetId ? [e] : []))
     const cancelled = app.handlers.runBaselines(datasetId).then(
       () => 'finished',
       (err: Error) => err.message,
     )
-    await until(() => progress().some((e) => e.stage === 'Mult-VAE'))
+    await until(() => progress().some((e) => e.stage === 'Mult-VAE'), WAIT_MS)
     await expect(app.handlers.runBaselines(datasetId)).rejects.toThrow(/already running/)
     await app.handlers.cancelBaselines(datasetId)
     expect(await cancelled).toMatch(/cancelled; nothing was stored/)
@@ -272,7 +253,7 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(vae.every((e) => e.etaSec !== null && e.etaSec >= 0)).toBe(true)
     expect((await app.handlers.results()).filter((r) => r.kind === 'baseline')).toHaveLength(0)
     await expect(app.handlers.cancelBaselines(datasetId)).rejects.toThrow(/no baselines running/)
-    const ends = () => events.flatMap((e) => (e.type === 'baselines.status' ? [e.status] : []))
+    const ends = () => env.events.flatMap((e) => (e.type === 'baselines.status' ? [e.status] : []))
     expect(ends()).toEqual(['cancelled'])
 
     const baselines = await app.handlers.runBaselines(datasetId)

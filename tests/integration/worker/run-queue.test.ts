@@ -7,19 +7,12 @@ import { EventBus } from '../../../main/api/events'
 import { parseFromWorker, parseToWorker } from '../../../main/worker/messages'
 import { RunManager, spawnTrainingWorker } from '../../../main/worker/run-manager'
 import { MemoryRuns, runInput } from './memory-runs'
+import { until } from './test-app'
 
 function record(bus: EventBus): AppEvent[] {
   const events: AppEvent[] = []
   bus.on((e) => events.push(e))
   return events
-}
-
-async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const t0 = Date.now()
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting for condition')
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 describe('worker messages', () => {
