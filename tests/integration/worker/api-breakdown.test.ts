@@ -7,7 +7,7 @@ import type { BreakdownGroup, RunBreakdown, RunInput, RunSummary } from '../../.
 import type { ApiApp } from '../../../main/api/app'
 import { callApi } from '../../../main/api/handlers'
 import { loadDatasetFromDb } from '../../../main/api/services'
-import { openTestApp, until, type TestApp } from './test-app'
+import { openTestApp, TINY_BACKBONE, until, type TestApp } from './test-app'
 
 // The smallest schedule that still validates (so the selected epoch is the best validation one).
 const TINY = {
@@ -15,14 +15,7 @@ const TINY = {
   rounds: 1,
   finetuneEpochs: 2,
   evalEvery: 1,
-  batchSize: 16,
-  maxLength: 64,
-  'scratch.layers': 1,
-  'scratch.width': 16,
-  'scratch.heads': 1,
-  'scratch.context': 64,
-  'scratch.epochs': 1,
-  'scratch.vocabSize': 300,
+  ...TINY_BACKBONE,
 }
 
 let env: TestApp

@@ -9,7 +9,7 @@ import type { ApiApp } from '../../../main/api/app'
 import { callApi } from '../../../main/api/handlers'
 import * as store from '../../../main/store'
 import { loadDatasetFromDb } from '../../../main/api/services'
-import { openTestApp, until, type TestApp } from './test-app'
+import { openTestApp, TINY_BACKBONE, until, type TestApp } from './test-app'
 
 let env: TestApp
 let app: ApiApp
@@ -18,14 +18,7 @@ const TINY = {
   warmupEpochs: 1,
   rounds: 2,
   finetuneEpochs: 2,
-  batchSize: 16,
-  maxLength: 64,
-  'scratch.layers': 1,
-  'scratch.width': 16,
-  'scratch.heads': 1,
-  'scratch.context': 64,
-  'scratch.epochs': 1,
-  'scratch.vocabSize': 300,
+  ...TINY_BACKBONE,
 }
 
 const WAIT_MS = 110_000

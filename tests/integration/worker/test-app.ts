@@ -7,6 +7,18 @@ import { createApiApp, type ApiApp, type ApiAppOptions } from '../../../main/api
 import { NO_DIALOGS } from '../../../main/api/context'
 import { createRunManager, type RunManager } from '../../../main/worker/run-manager'
 
+/** The smallest scratch backbone and documents a CLLM4Rec test run trains with. */
+export const TINY_BACKBONE = {
+  batchSize: 16,
+  maxLength: 64,
+  'scratch.layers': 1,
+  'scratch.width': 16,
+  'scratch.heads': 1,
+  'scratch.context': 64,
+  'scratch.epochs': 1,
+  'scratch.vocabSize': 300,
+}
+
 /** Polls `cond` every 20 ms until it holds; throws once `timeoutMs` has passed. */
 export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const t0 = Date.now()
