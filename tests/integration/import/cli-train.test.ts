@@ -7,7 +7,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../../main/cli/args'
 import { breakdownCommands } from '../../../main/cli/breakdown-command'
-import { resolveDataset, trainCommands } from '../../../main/cli/train-commands'
+import { openRunFolder, resolveDataset, trainCommands } from '../../../main/cli/train-commands'
+import { runBreakdown } from '../../../main/worker/breakdown-op'
 import { importDataset, openStore } from '../../../main/store'
 import { Rng } from '../../../main/engine/train/rng'
 import { tempDir } from '../../unit/data/helpers'
@@ -176,6 +177,22 @@ describe('train CLI with store datasets', () => {
     // The user-weighted mean of the history groups is the overall figure.
     const mean = hist.reduce((s, x) => s + x.count * (x.values.EASE ?? 0), 0) / all.count
     expect(mean).toBeCloseTo(all.values.EASE!, 6)
+
+    // The app's worker op on the same run: the same overall figure, and nothing left behind but what
+    // the caller disposes (the session).
+    const before = tf.memory().numTensors
+    const opened = await openRunFolder(dir, db, undefined)
+    const app = await runBreakdown(opened.session, {
+      split: 'test',
+      multVae: false,
+      validationSelected: true,
+      signal: new AbortController().signal,
+      onProgress: () => {},
+    })
+    opened.session.dispose()
+    expect(tf.memory().numTensors).toBe(before)
+    expect(app.history[0].values.CLLM4Rec).toBeCloseTo(all.values.CLLM4Rec!, 6)
+    expect(app.history[0].values.EASE).toBeCloseTo(all.values.EASE!, 6)
 
     // The same run folder serves recommend; a folder that is not a run is named before anything loads.
     const rec = JSON.parse(
