@@ -243,8 +243,10 @@ export interface ResultRow {
 /** The held-out split a run is scored on: test, or validation (what model selection saw). */
 export type EvalSplit = 'test' | 'val'
 export interface BreakdownOptions {
-  /** Also fit Mult-VAE (the app's 200 epochs, best on validation): the slow part, off by default. */
+  /** Also fit Mult-VAE (best epoch on validation): the slow part, off by default. */
   multVae?: boolean
+  /** Mult-VAE's epochs (default 200, Liang et al.'s); only with multVae. */
+  multVaeEpochs?: number
 }
 export interface BreakdownGroup {
   /** 'all', then e.g. '1–3' training items (history) or '0–2' training interactions (popularity). */

@@ -30,7 +30,15 @@ export class BreakdownServices {
       const value = await runInJobWorker<Omit<A.RunBreakdown, 'runId'>>(
         this.s.jobHeapMb,
         `breakdown of run ${runId}`,
-        { op: 'breakdown', dbPath: this.s.dbPath, runId, split, multVae: o.multVae ?? false, cancelFlag },
+        {
+          op: 'breakdown',
+          dbPath: this.s.dbPath,
+          runId,
+          split,
+          multVae: o.multVae ?? false,
+          multVaeEpochs: o.multVaeEpochs,
+          cancelFlag,
+        },
         (raw) => this.progress(runId, raw as BaselineProgress),
       )
       const breakdown: A.RunBreakdown = { runId, ...value }

@@ -148,13 +148,21 @@ export function runMetaPatch(name: string, v: unknown): RunMetaPatch {
   }
 }
 
+/** The most Mult-VAE epochs a breakdown may ask for (Liang et al. run 200). */
+export const MAX_MULT_VAE_EPOCHS = 2000
+
 export const EVAL_SPLITS: readonly EvalSplit[] = ['test', 'val']
 
 export function breakdownOptions(name: string, v: unknown): BreakdownOptions {
   const r = record(name, v)
-  onlyKeys(name, r, ['multVae'])
+  onlyKeys(name, r, ['multVae', 'multVaeEpochs'])
   if (r.multVae !== undefined && typeof r.multVae !== 'boolean') throw bad(`${name}.multVae`, 'a boolean')
-  return r.multVae === undefined ? {} : { multVae: r.multVae }
+  const out: BreakdownOptions = r.multVae === undefined ? {} : { multVae: r.multVae }
+  if (r.multVaeEpochs !== undefined) {
+    if (r.multVae !== true) throw bad(`${name}.multVaeEpochs`, 'given only with multVae: true')
+    out.multVaeEpochs = int(`${name}.multVaeEpochs`, r.multVaeEpochs, 1, MAX_MULT_VAE_EPOCHS)
+  }
+  return out
 }
 
 /** Checks the argument count: extra arguments are an error, missing ones arrive as undefined. */

@@ -13,6 +13,8 @@ import { EASE_MAX_ITEMS, jobProgress, type BaselineProgress } from './engine-ops
 export interface BreakdownJob {
   split: A.EvalSplit
   multVae: boolean
+  /** Mult-VAE's epochs when multVae (default MULT_VAE_EPOCHS, Liang et al.'s 200). */
+  multVaeEpochs?: number
   /** The session holds the best validation epoch's tables (else the last epoch's). */
   validationSelected: boolean
   signal: AbortSignal
@@ -45,7 +47,10 @@ export async function runBreakdown(
   const cb: TrainCallbacks = { signal: job.signal, onProgress: (e) => job.onProgress(jobProgress(e)) }
   const baselines = await breakdownBaselines(
     data,
-    { ease: data.itemIds.length <= EASE_MAX_ITEMS, multVaeEpochs: job.multVae ? MULT_VAE_EPOCHS : undefined },
+    {
+      ease: data.itemIds.length <= EASE_MAX_ITEMS,
+      multVaeEpochs: job.multVae ? (job.multVaeEpochs ?? MULT_VAE_EPOCHS) : undefined,
+    },
     cb,
   )
   try {

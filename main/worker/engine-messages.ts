@@ -56,6 +56,8 @@ export type EngineRequest =
         runId: number
         split: EvalSplit
         multVae: boolean
+        /** Mult-VAE's epochs when multVae (default MULT_VAE_EPOCHS). */
+        multVaeEpochs?: number
         /** Int32Array(1) in shared memory; 1 = cancel (read at every check of the signal). */
         cancelFlag: SharedArrayBuffer
       }

@@ -67,6 +67,7 @@ async function breakdown(req: Extract<EngineRequest, { op: 'breakdown' }>): Prom
     return await runBreakdown(run.session, {
       split: req.split,
       multVae: req.multVae,
+      multVaeEpochs: req.multVaeEpochs,
       validationSelected: run.validationSelected,
       signal: flagSignal(req.cancelFlag),
       onProgress: (progress) =>

@@ -282,11 +282,17 @@ describe('workbench in browser mode', () => {
     const panel = page.getByTestId('run-breakdown')
     await waitForText(panel.locator('h3'), (t) => t.includes(`#${firstRun}`))
 
-    // With Mult-VAE the call shows its stage and ETA, and Cancel ends it with nothing shown.
+    // With Mult-VAE (for the epochs asked) the call shows its stage and ETA, and Cancel ends it with
+    // nothing shown. An epoch count out of range disables Compute.
     await page.getByTestId('breakdown-vae').check()
+    const epochs = page.getByTestId('breakdown-vae-epochs')
+    expect(await epochs.inputValue()).toBe('200')
+    await epochs.fill('0')
+    expect(await page.getByTestId('breakdown-compute').isDisabled()).toBe(true)
+    await epochs.fill('150')
     await page.getByTestId('breakdown-compute').click()
     const progress = page.getByTestId('breakdown-progress')
-    await waitForText(progress, (t) => /Mult-VAE: \d+\/200 epochs/.test(t) && /ETA/.test(t), 120_000)
+    await waitForText(progress, (t) => /Mult-VAE: \d+\/150 epochs/.test(t) && /ETA/.test(t), 120_000)
     await page.getByTestId('breakdown-cancel').click()
     await waitForText(page.getByTestId('breakdown-error'), (t) => /cancelled/.test(t))
     expect(await progress.count()).toBe(0)

@@ -38,12 +38,17 @@ export const useBreakdownStore = defineStore('breakdown', () => {
     error.value = e.error ? { runId: e.runId, message: e.error } : null
   })
 
-  async function compute(runId: number, split: EvalSplit, multVae: boolean): Promise<void> {
+  /** multVaeEpochs: Mult-VAE is fitted for that many epochs; absent, it is left out. */
+  async function compute(runId: number, split: EvalSplit, multVaeEpochs?: number): Promise<void> {
     job.value = { runId, fraction: 0, etaSec: null, message: 'Starting', cancelling: false }
     error.value = null
     awaiting = true
     try {
-      const b = await api.runBreakdown(runId, split, { multVae })
+      const b = await api.runBreakdown(
+        runId,
+        split,
+        multVaeEpochs === undefined ? {} : { multVae: true, multVaeEpochs },
+      )
       results.value[key(runId, split)] = b
     } catch (err) {
       error.value = { runId, message: errorText(err) }

@@ -109,11 +109,27 @@ describe('run breakdown through the API', () => {
     expect(await msg([run.id, 'test', { multVae: 'yes' }])).toBe(
       "argument 'options.multVae' must be a boolean",
     )
+    expect(await msg([run.id, 'test', { multVaeEpochs: 5 }])).toBe(
+      "argument 'options.multVaeEpochs' must be given only with multVae: true",
+    )
+    expect(await msg([run.id, 'test', { multVae: true, multVaeEpochs: 0 }])).toMatch(
+      /^argument 'options.multVaeEpochs' must be an integer/,
+    )
     expect(await msg([run.id, 'test', { vaeEpochs: 2 }])).toBe(
       "argument 'options' has unknown field 'vaeEpochs'",
     )
     await expect(app.handlers.cancelBreakdown(run.id)).rejects.toThrow(/no breakdown of run \d+ is running/)
   })
+
+  it('fits Mult-VAE for the epochs asked and ranks it on the same groups', async () => {
+    const b = await app.handlers.runBreakdown(run.id, 'test', { multVae: true, multVaeEpochs: 3 })
+    expect(b.models.at(-1)).toEqual({
+      name: 'Mult-VAE',
+      setting: expect.stringMatching(/^3 epochs, best at [123] on validation$/),
+    })
+    expectHistoryAddsUp(b)
+    expect(b.history[0].values.CLLM4Rec).toBeCloseTo(run.test!.recall20, 6)
+  }, 120_000)
 
   it('cancels mid-Mult-VAE; a second call on the same run meanwhile is refused', async () => {
     const from = env.events.length
