@@ -67,7 +67,9 @@ function readJson(file: string, opts: ReadOptions): unknown {
   }
 }
 
-function metaCounts(meta: unknown, file: string): { users: number; items: number } {
+type Counts = { users: number; items: number }
+
+function metaCounts(meta: unknown, file: string): Counts {
   const get = (k: string): unknown =>
     meta instanceof Map ? meta.get(k) : (meta as Record<string, unknown>)?.[k]
   const users = get('num_users')
@@ -102,6 +104,142 @@ function checkId(raw: string, n: number, where: { file: string; line: number; fi
 
 const idRange = (n: number) => Array.from({ length: n }, (_, i) => String(i))
 
+/** The three split matrices of the official layout; returns the interactions read. */
+function readNpzSplits(
+  dir: string,
+  counts: Counts,
+  sink: RawSink,
+  opts: ReadOptions,
+  files: string[],
+): number {
+  let rows = 0
+  for (const [name, label] of SPLITS) {
+    throwIfAborted(opts.signal)
+    const file = path.join(dir, `${name}_matrix.npz`)
+    // meta.pkl's counts go in first: a lying shape is refused before the large members are read.
+    const m = readCsrNpz(readSmall(file, opts), file, { rows: counts.users, cols: counts.items })
+    for (let u = 0; u < m.rows; u++) {
+      const us = String(u)
+      for (let k = m.indptr[u]; k < m.indptr[u + 1]; k++)
+        sink.add(us, String(m.indices[k]), m.data[k], undefined, undefined, label)
+    }
+    rows += m.indices.length
+    files.push(file)
+    opts.onProgress?.({ phase: 'parse', file, bytesRead: 0, totalBytes: 0, rows, elapsedMs: 0, etaMs: null })
+  }
+  return rows
+}
+
+/** The official layout's optional item tags (id_to_tag.json + tag_to_item.json) as item texts. */
+function readNpzTags(dir: string, counts: Counts, sink: RawSink, opts: ReadOptions, files: string[]): void {
+  const idToTag = path.join(dir, 'id_to_tag.json')
+  const tagToItem = path.join(dir, 'tag_to_item.json')
+  if (!fs.existsSync(idToTag) || !fs.existsSync(tagToItem)) return
+  const tags = readJson(idToTag, opts) as Record<string, unknown>
+  const t2i = readJson(tagToItem, opts) as Record<string, unknown>
+  const perItem: string[][] = Array.from({ length: counts.items }, () => [])
+  // Ascending tag id, as in the converted items.jsonl, so both layouts give the same item text.
+  for (const tid of Object.keys(t2i).sort((a, b) => Number(a) - Number(b))) {
+    const tag = tags[tid]
+    const items = t2i[tid]
+    if (typeof tag !== 'string') throw new DataError(`tag ${tid} has no text`, { file: idToTag, field: tid })
+    if (!Array.isArray(items))
+      throw new DataError('expected a list of item ids', { file: tagToItem, field: tid })
+    for (const it of items) {
+      if (!Number.isInteger(it) || it < 0 || it >= counts.items)
+        throw new DataError(`item id ${String(it)} out of range`, { file: tagToItem, field: tid })
+      perItem[it].push(tag)
+    }
+  }
+  perItem.forEach((t, i) => t.length && sink.setItemText(String(i), t.join(', ')))
+  files.push(idToTag, tagToItem)
+}
+
+/** The converted layout's train/val/test .tsv files; returns the interactions read. */
+async function readTsvSplits(
+  dir: string,
+  counts: Counts,
+  sink: RawSink,
+  opts: ReadOptions,
+  files: string[],
+): Promise<number> {
+  let rows = 0
+  for (const [name, label] of SPLITS) {
+    const file = path.join(dir, `${name}.tsv`)
+    const tracker = new ProgressTracker(opts.onProgress, 'parse', 0, file)
+    let header = true
+    for await (const b of readLineBatches(file, {
+      signal: opts.signal,
+      maxLineBytes: opts.maxLineBytes,
+      onBytes: tracker.onBytes,
+      allowedRoots: opts.allowedRoots,
+    })) {
+      for (let i = 0; i < b.lines.length; i++) {
+        const t = b.lines[i]
+        if (header) {
+          header = false
+          if (!/^user_id\titem_id/.test(t))
+            throw new DataError(`expected header 'user_id<TAB>item_id', got '${t.slice(0, 40)}'`, {
+              file,
+              line: 1,
+            })
+          continue
+        }
+        if (t === '') continue
+        const line = b.firstLine + i
+        const f = t.split('\t')
+        if (f.length < 2)
+          throw new DataError('expected user_id<TAB>item_id', { file, line, field: 'item_id' })
+        checkId(f[0], counts.users, { file, line, field: 'user_id' })
+        checkId(f[1], counts.items, { file, line, field: 'item_id' })
+        sink.add(f[0], f[1], undefined, undefined, undefined, label)
+        rows++
+      }
+      tick(tracker, rows)
+    }
+    files.push(file)
+  }
+  return rows
+}
+
+/** The converted layout's optional items.jsonl ({item_id, tags}) as item texts. */
+async function readItemsJsonl(
+  dir: string,
+  counts: Counts,
+  sink: RawSink,
+  opts: ReadOptions,
+  files: string[],
+): Promise<void> {
+  const itemsFile = path.join(dir, 'items.jsonl')
+  if (!fs.existsSync(itemsFile)) return
+  for await (const b of readLineBatches(itemsFile, {
+    signal: opts.signal,
+    maxLineBytes: opts.maxLineBytes,
+    allowedRoots: opts.allowedRoots,
+  })) {
+    for (let i = 0; i < b.lines.length; i++) {
+      if (b.lines[i] === '') continue
+      const line = b.firstLine + i
+      let o: { item_id?: unknown; tags?: unknown }
+      try {
+        o = JSON.parse(b.lines[i])
+      } catch (err) {
+        throw new DataError(`malformed JSON (${(err as Error).message})`, { file: itemsFile, line })
+      }
+      if (typeof o.item_id !== 'number')
+        throw new DataError('missing item_id', { file: itemsFile, line, field: 'item_id' })
+      if (!Number.isInteger(o.item_id) || o.item_id < 0 || o.item_id >= counts.items)
+        throw new DataError(`item id ${o.item_id} outside 0..${counts.items - 1}`, {
+          file: itemsFile,
+          line,
+          field: 'item_id',
+        })
+      if (Array.isArray(o.tags) && o.tags.length) sink.setItemText(String(o.item_id), o.tags.join(', '))
+    }
+  }
+  files.push(itemsFile)
+}
+
 export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions = {}): Promise<ReadResult> {
   const layout = cllm4recLayout(p)
   if (!layout)
@@ -110,125 +248,20 @@ export async function readCllm4Rec(p: string, sink: RawSink, opts: ReadOptions =
     })
   const { dir } = layout
   const files: string[] = []
-  let rows = 0
-  let counts: { users: number; items: number }
+  let rows: number
+  let counts: Counts
   if (layout.kind === 'npz') {
     const metaFile = path.join(dir, 'meta.pkl')
     counts = metaCounts(readPickle(readSmall(metaFile, opts), metaFile), metaFile)
     files.push(metaFile)
-    for (const [name, label] of SPLITS) {
-      throwIfAborted(opts.signal)
-      const file = path.join(dir, `${name}_matrix.npz`)
-      // meta.pkl's counts go in first: a lying shape is refused before the large members are read.
-      const m = readCsrNpz(readSmall(file, opts), file, { rows: counts.users, cols: counts.items })
-      for (let u = 0; u < m.rows; u++) {
-        const us = String(u)
-        for (let k = m.indptr[u]; k < m.indptr[u + 1]; k++)
-          sink.add(us, String(m.indices[k]), m.data[k], undefined, undefined, label)
-      }
-      rows += m.indices.length
-      files.push(file)
-      opts.onProgress?.({
-        phase: 'parse',
-        file,
-        bytesRead: 0,
-        totalBytes: 0,
-        rows,
-        elapsedMs: 0,
-        etaMs: null,
-      })
-    }
-    const idToTag = path.join(dir, 'id_to_tag.json')
-    const tagToItem = path.join(dir, 'tag_to_item.json')
-    if (fs.existsSync(idToTag) && fs.existsSync(tagToItem)) {
-      const tags = readJson(idToTag, opts) as Record<string, unknown>
-      const t2i = readJson(tagToItem, opts) as Record<string, unknown>
-      const perItem: string[][] = Array.from({ length: counts.items }, () => [])
-      // Ascending tag id, as in the converted items.jsonl, so both layouts give the same item text.
-      for (const tid of Object.keys(t2i).sort((a, b) => Number(a) - Number(b))) {
-        const tag = tags[tid]
-        const items = t2i[tid]
-        if (typeof tag !== 'string')
-          throw new DataError(`tag ${tid} has no text`, { file: idToTag, field: tid })
-        if (!Array.isArray(items))
-          throw new DataError('expected a list of item ids', { file: tagToItem, field: tid })
-        for (const it of items) {
-          if (!Number.isInteger(it) || it < 0 || it >= counts.items)
-            throw new DataError(`item id ${String(it)} out of range`, { file: tagToItem, field: tid })
-          perItem[it].push(tag)
-        }
-      }
-      perItem.forEach((t, i) => t.length && sink.setItemText(String(i), t.join(', ')))
-      files.push(idToTag, tagToItem)
-    }
+    rows = readNpzSplits(dir, counts, sink, opts, files)
+    readNpzTags(dir, counts, sink, opts, files)
   } else {
     const metaFile = path.join(dir, 'meta.json')
     counts = metaCounts(readJson(metaFile, opts), metaFile)
     files.push(metaFile)
-    for (const [name, label] of SPLITS) {
-      const file = path.join(dir, `${name}.tsv`)
-      const tracker = new ProgressTracker(opts.onProgress, 'parse', 0, file)
-      let header = true
-      for await (const b of readLineBatches(file, {
-        signal: opts.signal,
-        maxLineBytes: opts.maxLineBytes,
-        onBytes: tracker.onBytes,
-        allowedRoots: opts.allowedRoots,
-      })) {
-        for (let i = 0; i < b.lines.length; i++) {
-          const t = b.lines[i]
-          if (header) {
-            header = false
-            if (!/^user_id\titem_id/.test(t))
-              throw new DataError(`expected header 'user_id<TAB>item_id', got '${t.slice(0, 40)}'`, {
-                file,
-                line: 1,
-              })
-            continue
-          }
-          if (t === '') continue
-          const line = b.firstLine + i
-          const f = t.split('\t')
-          if (f.length < 2)
-            throw new DataError('expected user_id<TAB>item_id', { file, line, field: 'item_id' })
-          checkId(f[0], counts.users, { file, line, field: 'user_id' })
-          checkId(f[1], counts.items, { file, line, field: 'item_id' })
-          sink.add(f[0], f[1], undefined, undefined, undefined, label)
-          rows++
-        }
-        tick(tracker, rows)
-      }
-      files.push(file)
-    }
-    const itemsFile = path.join(dir, 'items.jsonl')
-    if (fs.existsSync(itemsFile)) {
-      for await (const b of readLineBatches(itemsFile, {
-        signal: opts.signal,
-        maxLineBytes: opts.maxLineBytes,
-        allowedRoots: opts.allowedRoots,
-      })) {
-        for (let i = 0; i < b.lines.length; i++) {
-          if (b.lines[i] === '') continue
-          const line = b.firstLine + i
-          let o: { item_id?: unknown; tags?: unknown }
-          try {
-            o = JSON.parse(b.lines[i])
-          } catch (err) {
-            throw new DataError(`malformed JSON (${(err as Error).message})`, { file: itemsFile, line })
-          }
-          if (typeof o.item_id !== 'number')
-            throw new DataError('missing item_id', { file: itemsFile, line, field: 'item_id' })
-          if (!Number.isInteger(o.item_id) || o.item_id < 0 || o.item_id >= counts.items)
-            throw new DataError(`item id ${o.item_id} outside 0..${counts.items - 1}`, {
-              file: itemsFile,
-              line,
-              field: 'item_id',
-            })
-          if (Array.isArray(o.tags) && o.tags.length) sink.setItemText(String(o.item_id), o.tags.join(', '))
-        }
-      }
-      files.push(itemsFile)
-    }
+    rows = await readTsvSplits(dir, counts, sink, opts, files)
+    await readItemsJsonl(dir, counts, sink, opts, files)
   }
   sink.declareUsers(idRange(counts.users))
   sink.declareItems(idRange(counts.items))
