@@ -1,7 +1,7 @@
 // Browser mode: the same handler table over HTTP + WebSocket on 127.0.0.1 with a per-start token.
 // Every request passes checkRequest (peer, Host, Origin, token) before any routing happens.
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -71,6 +71,103 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
+/** POST /api/<name>: a JSON array of arguments to one handler; the reply is its JSON result. */
+async function serveApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  handlers: HandlerTable,
+  log: (line: string) => void,
+): Promise<void> {
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' })
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+    return sendJson(res, 415, { error: 'Content-Type must be application/json' })
+  const name = url.pathname.slice(P.API_PREFIX.length)
+  try {
+    const raw = await readBody(req, P.MAX_JSON_BODY)
+    let args: unknown
+    try {
+      args = raw.length ? JSON.parse(raw.toString('utf8')) : []
+    } catch {
+      return sendJson(res, 400, { error: 'request body is not valid JSON' })
+    }
+    sendJson(res, 200, await callApi(handlers, name, args))
+  } catch (err) {
+    const status = errorStatus(err)
+    if (status === 500) log(`[serve] ${name} failed: ${(err as Error)?.stack ?? err}`)
+    sendJson(res, status, { error: err instanceof Error ? err.message : String(err) })
+  }
+}
+
+/** POST /upload?name=: a file streamed into the upload folder, refused early when it declares too much. */
+async function serveUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  files: FileAccess,
+): Promise<void> {
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' })
+  const name = url.searchParams.get(P.UPLOAD_NAME_QUERY)
+  if (!name) return sendJson(res, 400, { error: `query parameter '${P.UPLOAD_NAME_QUERY}' is required` })
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > files.uploadLimit) {
+    res.setHeader('connection', 'close')
+    return sendJson(res, 413, { error: `upload exceeds the ${files.uploadLimit}-byte limit` })
+  }
+  try {
+    sendJson(res, 200, await files.saveUpload(name, req))
+  } catch (err) {
+    const status = /exceeds/.test(String((err as Error)?.message)) ? 413 : errorStatus(err)
+    res.setHeader('connection', 'close')
+    sendJson(res, status, { error: err instanceof Error ? err.message : String(err) })
+  }
+}
+
+/**
+ * The one-way event channel: WebSocket upgrades on EVENTS_PATH that pass `check` get every bus event;
+ * any other upgrade is answered with its status and closed.
+ */
+function acceptEvents(
+  server: Server,
+  bus: EventBus,
+  check: (req: IncomingMessage, url: URL) => ReturnType<typeof checkRequest>,
+  log: (line: string) => void,
+): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  const sockets = new Set<WebSocket>()
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${LOOPBACK_HOST}`)
+    const verdict = url.pathname === P.EVENTS_PATH ? check(req, url) : undefined
+    if (!verdict || !verdict.ok) {
+      const status = verdict ? verdict.status : 404
+      log(
+        `[serve] rejected WebSocket ${url.pathname}: ${verdict && !verdict.ok ? verdict.reason : 'unknown path'}`,
+      )
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      )
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws)
+      ws.on('close', () => sockets.delete(ws))
+      // The channel is one-way; a client that talks is ignored rather than trusted.
+      ws.on('message', () => {})
+    })
+  })
+  const unsubscribe = bus.on((event) => {
+    const text = JSON.stringify(event)
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text)
+  })
+  return {
+    close: () => {
+      unsubscribe()
+      for (const ws of sockets) ws.terminate()
+      wss.close()
+    },
+  }
+}
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const host = o.host ?? LOOPBACK_HOST
   assertLoopbackBind(host)
@@ -92,46 +189,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       sendJson(res, verdict.status, { error: verdict.status === 401 ? 'token required' : 'forbidden' })
       return
     }
-    if (url.pathname.startsWith(P.API_PREFIX)) {
-      if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' })
-      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
-        return sendJson(res, 415, { error: 'Content-Type must be application/json' })
-      }
-      const name = url.pathname.slice(P.API_PREFIX.length)
-      try {
-        const raw = await readBody(req, P.MAX_JSON_BODY)
-        let args: unknown
-        try {
-          args = raw.length ? JSON.parse(raw.toString('utf8')) : []
-        } catch {
-          return sendJson(res, 400, { error: 'request body is not valid JSON' })
-        }
-        sendJson(res, 200, await callApi(o.handlers, name, args))
-      } catch (err) {
-        const status = errorStatus(err)
-        if (status === 500) log(`[serve] ${name} failed: ${(err as Error)?.stack ?? err}`)
-        sendJson(res, status, { error: err instanceof Error ? err.message : String(err) })
-      }
-      return
-    }
-    if (url.pathname === P.UPLOAD_PATH) {
-      if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' })
-      const name = url.searchParams.get(P.UPLOAD_NAME_QUERY)
-      if (!name) return sendJson(res, 400, { error: `query parameter '${P.UPLOAD_NAME_QUERY}' is required` })
-      const declared = Number(req.headers['content-length'] ?? 0)
-      if (declared > o.files.uploadLimit) {
-        res.setHeader('connection', 'close')
-        return sendJson(res, 413, { error: `upload exceeds the ${o.files.uploadLimit}-byte limit` })
-      }
-      try {
-        sendJson(res, 200, await o.files.saveUpload(name, req))
-      } catch (err) {
-        const status = /exceeds/.test(String((err as Error)?.message)) ? 413 : errorStatus(err)
-        res.setHeader('connection', 'close')
-        sendJson(res, status, { error: err instanceof Error ? err.message : String(err) })
-      }
-      return
-    }
+    if (url.pathname.startsWith(P.API_PREFIX)) return serveApi(req, res, url, o.handlers, log)
+    if (url.pathname === P.UPLOAD_PATH) return serveUpload(req, res, url, o.files)
     if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' })
     if (isPage && url.searchParams.has(P.TOKEN_QUERY)) {
       // Trade the query token for a cookie, and drop it from the address bar and history.
@@ -155,32 +214,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     })
   })
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
-  const sockets = new Set<WebSocket>()
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://${LOOPBACK_HOST}:${port}`)
-    const verdict = url.pathname === P.EVENTS_PATH ? checkRequest(req, url, port, token, true) : undefined
-    if (!verdict || !verdict.ok) {
-      const status = verdict ? verdict.status : 404
-      log(
-        `[serve] rejected WebSocket ${url.pathname}: ${verdict && !verdict.ok ? verdict.reason : 'unknown path'}`,
-      )
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-      )
-      return
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws)
-      ws.on('close', () => sockets.delete(ws))
-      // The channel is one-way; a client that talks is ignored rather than trusted.
-      ws.on('message', () => {})
-    })
-  })
-  const unsubscribe = o.bus.on((event) => {
-    const text = JSON.stringify(event)
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text)
-  })
+  const events = acceptEvents(server, o.bus, (req, url) => checkRequest(req, url, port, token, true), log)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -200,9 +234,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     origin,
     url: `${origin}/?${P.TOKEN_QUERY}=${token}`,
     close: async () => {
-      unsubscribe()
-      for (const ws of sockets) ws.terminate()
-      wss.close()
+      events.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
