@@ -78,251 +78,303 @@ function signedLE(b: Uint8Array): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
 }
 
+/** Marks "this opcode is not in my group" for the opcode-group methods below. */
+const UNHANDLED = Symbol('unhandled')
+
+/** One pickle's stack machine: byte readers, then the opcode groups it accepts (plain data only). */
+class PickleMachine {
+  private readonly dv: DataView
+  private readonly td = new TextDecoder('utf-8', { fatal: true })
+  readonly stack: StackItem[] = []
+  private readonly memo: PickleValue[] = []
+  p = 0
+  private elements = 0
+
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly file: string,
+    readonly limits: PickleLimits,
+  ) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+
+  fail(why: string): never {
+    throw new DataError(`pickle refused at byte ${this.p}: ${why}`, { file: this.file })
+  }
+
+  private error(message: string): never {
+    throw new DataError(message, { file: this.file })
+  }
+
+  // ---- byte readers ----
+  private need(n: number): void {
+    if (this.p + n > this.buf.length) this.error(`truncated pickle at byte ${this.p}`)
+  }
+  u8(): number {
+    this.need(1)
+    return this.buf[this.p++]
+  }
+  private u16(): number {
+    this.need(2)
+    this.p += 2
+    return this.dv.getUint16(this.p - 2, true)
+  }
+  private u32(): number {
+    this.need(4)
+    this.p += 4
+    return this.dv.getUint32(this.p - 4, true)
+  }
+  private i32(): number {
+    this.need(4)
+    this.p += 4
+    return this.dv.getInt32(this.p - 4, true)
+  }
+  private f64be(): number {
+    this.need(8)
+    this.p += 8
+    return this.dv.getFloat64(this.p - 8, false)
+  }
+  u64(): number {
+    this.need(8)
+    const v = this.dv.getBigUint64(this.p, true)
+    this.p += 8
+    if (v > BigInt(this.buf.length)) this.error(`truncated pickle: length ${v} exceeds file size`)
+    return Number(v)
+  }
+  private bytes(n: number): Uint8Array {
+    this.need(n)
+    this.p += n
+    return this.buf.subarray(this.p - n, this.p)
+  }
+  private str(n: number): string {
+    try {
+      return this.td.decode(this.bytes(n))
+    } catch {
+      this.error(`invalid UTF-8 in pickle string at byte ${this.p - n}`)
+    }
+  }
+  private long(n: number): number | bigint {
+    if (n > this.limits.maxLongBytes) this.fail(`a ${n}-byte integer (at most ${this.limits.maxLongBytes})`)
+    return signedLE(this.bytes(n))
+  }
+
+  // ---- stack ----
+  pop(): PickleValue {
+    const v = this.stack.pop()
+    if (v === undefined || v === MARK) this.error(`pickle stack underflow at byte ${this.p}`)
+    return v
+  }
+  private popMark(): PickleValue[] {
+    const i = this.stack.lastIndexOf(MARK)
+    if (i < 0) this.error(`pickle MARK missing at byte ${this.p}`)
+    const items = this.stack.splice(i) as PickleValue[]
+    items.shift()
+    return items
+  }
+  private top(): PickleValue {
+    const v = this.stack[this.stack.length - 1]
+    if (v === undefined || v === MARK) this.error(`pickle stack empty at byte ${this.p}`)
+    return v
+  }
+  private grow(n: number): void {
+    this.elements += n
+    if (this.elements > this.limits.maxElements) this.fail(`more than ${this.limits.maxElements} elements`)
+  }
+  private key(k: PickleValue): PickleValue {
+    return Array.isArray(k) ? keyString(k, this.limits, (why) => this.fail(why)) : k
+  }
+  private memoIndex(i: number): number {
+    if (i > this.limits.maxMemo) this.fail(`memo index ${i} beyond ${this.limits.maxMemo}`)
+    return i
+  }
+
+  // ---- opcode groups: each returns UNHANDLED for an opcode outside it ----
+
+  /** Constants, numbers, strings and bytes: the value to push. */
+  scalar(op: number): PickleValue | typeof UNHANDLED {
+    switch (op) {
+      case 0x7d: // EMPTY_DICT
+        return new Map()
+      case 0x5d: // EMPTY_LIST
+      case 0x29: // EMPTY_TUPLE
+        return []
+      case 0x8f: // EMPTY_SET
+        return new Set()
+      case 0x4e:
+        return null
+      case 0x88:
+        return true
+      case 0x89:
+        return false
+      case 0x4b: // BININT1
+        return this.u8()
+      case 0x4d: // BININT2
+        return this.u16()
+      case 0x4a: // BININT
+        return this.i32()
+      case 0x8a: // LONG1
+        return this.long(this.u8())
+      case 0x8b: // LONG4
+        return this.long(this.u32())
+      case 0x47: // BINFLOAT (big-endian)
+        return this.f64be()
+      case 0x8c: // SHORT_BINUNICODE
+      case 0x55: // SHORT_BINSTRING
+        return this.str(this.u8())
+      case 0x58: // BINUNICODE
+      case 0x54: // BINSTRING
+        return this.str(this.u32())
+      case 0x8d: // BINUNICODE8
+        return this.str(this.u64())
+      case 0x43: // SHORT_BINBYTES
+        return this.bytes(this.u8()).slice()
+      case 0x42: // BINBYTES
+        return this.bytes(this.u32()).slice()
+      case 0x8e: // BINBYTES8
+        return this.bytes(this.u64()).slice()
+      default:
+        return UNHANDLED
+    }
+  }
+
+  /** MEMOIZE, the PUTs and GETs; false for any other opcode. */
+  memoOp(op: number): boolean {
+    switch (op) {
+      case 0x94: // MEMOIZE
+        this.memoIndex(this.memo.length)
+        this.memo.push(this.top())
+        return true
+      case 0x71: // BINPUT
+        this.memo[this.u8()] = this.top()
+        return true
+      case 0x72: // LONG_BINPUT
+        this.memo[this.memoIndex(this.u32())] = this.top()
+        return true
+      case 0x68: // BINGET
+      case 0x6a: {
+        // LONG_BINGET
+        const i = op === 0x68 ? this.u8() : this.u32()
+        if (!(i in this.memo)) this.error(`pickle memo ${i} undefined at byte ${this.p}`)
+        this.stack.push(this.memo[i])
+        return true
+      }
+      default:
+        return false
+    }
+  }
+
+  /** Filling dicts, lists and sets on the stack; false for any other opcode. */
+  fill(op: number): boolean {
+    switch (op) {
+      case 0x73: {
+        // SETITEM
+        const v = this.pop()
+        const k = this.pop()
+        this.grow(1)
+        this.asDict(this.top()).set(this.key(k), v)
+        return true
+      }
+      case 0x75: {
+        // SETITEMS
+        const items = this.popMark()
+        const d = this.asDict(this.top())
+        this.grow(items.length >> 1)
+        for (let i = 0; i + 1 < items.length; i += 2) d.set(this.key(items[i]), items[i + 1])
+        return true
+      }
+      case 0x61: {
+        // APPEND
+        const v = this.pop()
+        this.grow(1)
+        this.asList(this.top()).push(v)
+        return true
+      }
+      case 0x65: {
+        // APPENDS
+        const items = this.popMark()
+        const l = this.asList(this.top())
+        this.grow(items.length)
+        // A loop, not push(...items): 300k spread arguments overflow the call stack.
+        for (const x of items) l.push(x)
+        return true
+      }
+      case 0x90: {
+        // ADDITEMS
+        const items = this.popMark()
+        const s = this.top()
+        this.grow(items.length)
+        if (s instanceof Set) items.forEach((x) => s.add(this.key(x)))
+        return true
+      }
+      default:
+        return false
+    }
+  }
+
+  /** Tuples and frozensets built from the stack; false for any other opcode. */
+  build(op: number): boolean {
+    switch (op) {
+      case 0x91: {
+        // FROZENSET
+        const items = this.popMark()
+        this.grow(items.length)
+        this.stack.push(new Set(items.map((x) => this.key(x))))
+        return true
+      }
+      case 0x74: {
+        // TUPLE
+        const items = this.popMark()
+        this.grow(items.length)
+        this.stack.push(items)
+        return true
+      }
+      case 0x85: // TUPLE1
+      case 0x86: // TUPLE2
+      case 0x87: {
+        // TUPLE3
+        const n = op - 0x84
+        const items = Array.from({ length: n }, () => this.pop()).reverse()
+        this.grow(n)
+        this.stack.push(items)
+        return true
+      }
+      default:
+        return false
+    }
+  }
+
+  private asDict(v: PickleValue): Map<PickleValue, PickleValue> {
+    if (!(v instanceof Map)) this.error(`pickle SETITEM on a non-dict at byte ${this.p}`)
+    return v
+  }
+  private asList(v: PickleValue): PickleValue[] {
+    if (!Array.isArray(v)) this.error(`pickle APPEND on a non-list at byte ${this.p}`)
+    return v
+  }
+}
+
 export function readPickle(
   buf: Uint8Array,
   file = '<pickle>',
   limits: PickleLimits = PICKLE_LIMITS,
 ): PickleValue {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  const td = new TextDecoder('utf-8', { fatal: true })
-  const stack: StackItem[] = []
-  const memo: PickleValue[] = []
-  let p = 0
-  let elements = 0
+  const m = new PickleMachine(buf, file, limits)
   const deadline = Date.now() + limits.maxMs
-  const fail = (why: string): never => {
-    throw new DataError(`pickle refused at byte ${p}: ${why}`, { file })
-  }
-  const grow = (n: number) => {
-    elements += n
-    if (elements > limits.maxElements) fail(`more than ${limits.maxElements} elements`)
-  }
-  const key = (k: PickleValue): PickleValue => (Array.isArray(k) ? keyString(k, limits, fail) : k)
-  const memoIndex = (i: number) => {
-    if (i > limits.maxMemo) fail(`memo index ${i} beyond ${limits.maxMemo}`)
-    return i
-  }
-  const long = (n: number) => {
-    if (n > limits.maxLongBytes) fail(`a ${n}-byte integer (at most ${limits.maxLongBytes})`)
-    return signedLE(bytes(n))
-  }
-  const need = (n: number) => {
-    if (p + n > buf.length) throw new DataError(`truncated pickle at byte ${p}`, { file })
-  }
-  const u8 = () => (need(1), buf[p++])
-  const u16 = () => (need(2), (p += 2), dv.getUint16(p - 2, true))
-  const u32 = () => (need(4), (p += 4), dv.getUint32(p - 4, true))
-  const u64 = () => {
-    need(8)
-    const v = dv.getBigUint64(p, true)
-    p += 8
-    if (v > BigInt(buf.length))
-      throw new DataError(`truncated pickle: length ${v} exceeds file size`, { file })
-    return Number(v)
-  }
-  const bytes = (n: number) => (need(n), (p += n), buf.subarray(p - n, p))
-  const str = (n: number) => {
-    try {
-      return td.decode(bytes(n))
-    } catch {
-      throw new DataError(`invalid UTF-8 in pickle string at byte ${p - n}`, { file })
-    }
-  }
-  const pop = (): PickleValue => {
-    const v = stack.pop()
-    if (v === undefined || v === MARK) throw new DataError(`pickle stack underflow at byte ${p}`, { file })
-    return v
-  }
-  const popMark = (): PickleValue[] => {
-    const i = stack.lastIndexOf(MARK)
-    if (i < 0) throw new DataError(`pickle MARK missing at byte ${p}`, { file })
-    const items = stack.splice(i) as PickleValue[]
-    items.shift()
-    return items
-  }
-  const top = (): PickleValue => {
-    const v = stack[stack.length - 1]
-    if (v === undefined || v === MARK) throw new DataError(`pickle stack empty at byte ${p}`, { file })
-    return v
-  }
-  const asDict = (v: PickleValue) => {
-    if (!(v instanceof Map)) throw new DataError(`pickle SETITEM on a non-dict at byte ${p}`, { file })
-    return v
-  }
-  const asList = (v: PickleValue) => {
-    if (!Array.isArray(v)) throw new DataError(`pickle APPEND on a non-list at byte ${p}`, { file })
-    return v
-  }
   for (let ops = 1; ; ops++) {
-    if ((ops & 0xfff) === 0 && Date.now() > deadline) fail(`took longer than ${limits.maxMs} ms`)
-    const op = u8()
-    switch (op) {
-      case 0x80:
-        u8()
-        break // PROTO
-      case 0x95:
-        u64()
-        break // FRAME (length only; we read the whole buffer)
-      case 0x2e:
-        return pop() // STOP
-      case 0x28:
-        stack.push(MARK)
-        break
-      case 0x7d:
-        stack.push(new Map())
-        break // EMPTY_DICT
-      case 0x5d:
-        stack.push([])
-        break // EMPTY_LIST
-      case 0x29:
-        stack.push([])
-        break // EMPTY_TUPLE
-      case 0x8f:
-        stack.push(new Set())
-        break // EMPTY_SET
-      case 0x4e:
-        stack.push(null)
-        break
-      case 0x88:
-        stack.push(true)
-        break
-      case 0x89:
-        stack.push(false)
-        break
-      case 0x4b:
-        stack.push(u8())
-        break // BININT1
-      case 0x4d:
-        stack.push(u16())
-        break // BININT2
-      case 0x4a:
-        need(4)
-        stack.push(dv.getInt32(p, true))
-        p += 4
-        break // BININT
-      case 0x8a:
-        stack.push(long(u8()))
-        break // LONG1
-      case 0x8b:
-        stack.push(long(u32()))
-        break // LONG4
-      case 0x47:
-        need(8)
-        stack.push(dv.getFloat64(p, false))
-        p += 8
-        break // BINFLOAT (big-endian)
-      case 0x8c:
-        stack.push(str(u8()))
-        break // SHORT_BINUNICODE
-      case 0x58:
-        stack.push(str(u32()))
-        break // BINUNICODE
-      case 0x8d:
-        stack.push(str(u64()))
-        break // BINUNICODE8
-      case 0x55:
-        stack.push(str(u8()))
-        break // SHORT_BINSTRING
-      case 0x54:
-        stack.push(str(u32()))
-        break // BINSTRING
-      case 0x43:
-        stack.push(bytes(u8()).slice())
-        break // SHORT_BINBYTES
-      case 0x42:
-        stack.push(bytes(u32()).slice())
-        break // BINBYTES
-      case 0x8e:
-        stack.push(bytes(u64()).slice())
-        break // BINBYTES8
-      case 0x94:
-        memoIndex(memo.length)
-        memo.push(top())
-        break // MEMOIZE
-      case 0x71:
-        memo[u8()] = top()
-        break // BINPUT
-      case 0x72:
-        memo[memoIndex(u32())] = top()
-        break // LONG_BINPUT
-      case 0x68:
-      case 0x6a: {
-        // BINGET / LONG_BINGET
-        const i = op === 0x68 ? u8() : u32()
-        if (!(i in memo)) throw new DataError(`pickle memo ${i} undefined at byte ${p}`, { file })
-        stack.push(memo[i])
-        break
-      }
-      case 0x73: {
-        const v = pop()
-        const k = pop()
-        grow(1)
-        asDict(top()).set(key(k), v)
-        break
-      } // SETITEM
-      case 0x75: {
-        // SETITEMS
-        const items = popMark()
-        const d = asDict(top())
-        grow(items.length >> 1)
-        for (let i = 0; i + 1 < items.length; i += 2) d.set(key(items[i]), items[i + 1])
-        break
-      }
-      case 0x61: {
-        const v = pop()
-        grow(1)
-        asList(top()).push(v)
-        break
-      } // APPEND
-      case 0x65: {
-        const items = popMark()
-        const l = asList(top())
-        grow(items.length)
-        // A loop, not push(...items): 300k spread arguments overflow the call stack.
-        for (const x of items) l.push(x)
-        break
-      } // APPENDS
-      case 0x90: {
-        const items = popMark()
-        const s = top()
-        grow(items.length)
-        if (s instanceof Set) items.forEach((x) => s.add(key(x)))
-        break
-      }
-      case 0x91: {
-        const items = popMark()
-        grow(items.length)
-        stack.push(new Set(items.map(key)))
-        break
-      } // FROZENSET
-      case 0x74: {
-        const items = popMark()
-        grow(items.length)
-        stack.push(items)
-        break
-      } // TUPLE
-      case 0x85:
-        grow(1)
-        stack.push([pop()])
-        break
-      case 0x86: {
-        const b = pop()
-        const a = pop()
-        grow(2)
-        stack.push([a, b])
-        break
-      }
-      case 0x87: {
-        const c = pop()
-        const b = pop()
-        const a = pop()
-        grow(3)
-        stack.push([a, b, c])
-        break
-      }
-      default:
+    if ((ops & 0xfff) === 0 && Date.now() > deadline) m.fail(`took longer than ${limits.maxMs} ms`)
+    const op = m.u8()
+    if (op === 0x2e) return m.pop() // STOP
+    if (op === 0x80)
+      m.u8() // PROTO
+    else if (op === 0x95)
+      m.u64() // FRAME (length only; the whole buffer is read)
+    else if (op === 0x28) m.stack.push(MARK)
+    else {
+      const v = m.scalar(op)
+      if (v !== UNHANDLED) m.stack.push(v)
+      else if (!m.memoOp(op) && !m.fill(op) && !m.build(op))
         throw new DataError(
-          `unsupported pickle opcode 0x${op.toString(16)} at byte ${p - 1} (only plain data is accepted; ` +
+          `unsupported pickle opcode 0x${op.toString(16)} at byte ${m.p - 1} (only plain data is accepted; ` +
             'objects that need Python classes are refused)',
           { file },
         )
