@@ -9,7 +9,13 @@ import type { BackendName, RunInput, RunProgress, RunStatus } from '../../preloa
 import type { Runs } from '../api/context'
 import type { EventBus } from '../api/events'
 import { ApiError } from '../api/validate'
-import { parseFromWorker, type CheckpointBlob, type StartMessage, type ToWorker } from './messages'
+import {
+  parseFromWorker,
+  type CheckpointBlob,
+  type FromWorker,
+  type StartMessage,
+  type ToWorker,
+} from './messages'
 import type { TrainerResult } from './trainer'
 
 /** What the queue needs from persistence (implemented by the services adapter over the store). */
@@ -210,6 +216,45 @@ export class RunManager implements Runs {
     worker.postMessage(m)
   }
 
+  /** One message from the active run's worker: status, progress, metric, checkpoint, or its end. */
+  private onMessage(a: Active, m: FromWorker, end: (status: RunStatus, error?: string) => void): void {
+    const runId = a.runId
+    switch (m.type) {
+      case 'status':
+        if (m.status === 'running') this.setStatus(runId, 'running')
+        else end(this.stopped ? 'interrupted' : 'cancelled')
+        break
+      case 'progress': {
+        // A resumed run redoes the work after its last checkpoint: the bar never goes back.
+        const prev = this.progressByRun.get(runId)?.fraction ?? 0
+        const p = { ...m.progress, fraction: Math.max(prev, m.progress.fraction) }
+        this.progressByRun.set(runId, p)
+        this.bus.emit({ type: 'run.progress', ...p })
+        break
+      }
+      case 'metric': {
+        // Stamped on arrival: the wall-clock axis of the charts (a resume shows its pause).
+        const point = { ...m.point, atMs: Date.now() }
+        this.store.addMetric(runId, point)
+        this.bus.emit({ type: 'run.metric', runId, point })
+        break
+      }
+      case 'checkpoint':
+        this.store.saveCheckpoint(runId, m.checkpoint)
+        this.post(a.worker, { type: 'checkpoint-ack', runId, seq: m.seq })
+        break
+      case 'checkpoint-saved':
+        break
+      case 'done':
+        this.store.finishRun(runId, m, (Date.now() - a.started) / 1000)
+        end('done')
+        break
+      case 'error':
+        end('failed', m.message)
+        break
+    }
+  }
+
   private pump(): void {
     if (this.active || this.stopped) return
     const runId = this.queue.shift()
@@ -248,40 +293,7 @@ export class RunManager implements Runs {
         const m = parseFromWorker(raw)
         const about = m.type === 'progress' ? m.progress.runId : m.runId
         if (about !== runId) throw new Error(`message for run ${about} during run ${runId}`)
-        switch (m.type) {
-          case 'status':
-            if (m.status === 'running') this.setStatus(runId, 'running')
-            else end(this.stopped ? 'interrupted' : 'cancelled')
-            break
-          case 'progress': {
-            // A resumed run redoes the work after its last checkpoint: the bar never goes back.
-            const prev = this.progressByRun.get(runId)?.fraction ?? 0
-            const p = { ...m.progress, fraction: Math.max(prev, m.progress.fraction) }
-            this.progressByRun.set(runId, p)
-            this.bus.emit({ type: 'run.progress', ...p })
-            break
-          }
-          case 'metric': {
-            // Stamped on arrival: the wall-clock axis of the charts (a resume shows its pause).
-            const point = { ...m.point, atMs: Date.now() }
-            this.store.addMetric(runId, point)
-            this.bus.emit({ type: 'run.metric', runId, point })
-            break
-          }
-          case 'checkpoint':
-            this.store.saveCheckpoint(runId, m.checkpoint)
-            this.post(worker, { type: 'checkpoint-ack', runId, seq: m.seq })
-            break
-          case 'checkpoint-saved':
-            break
-          case 'done':
-            this.store.finishRun(runId, m, (Date.now() - a.started) / 1000)
-            end('done')
-            break
-          case 'error':
-            end('failed', m.message)
-            break
-        }
+        this.onMessage(a, m, end)
       } catch (err) {
         end('failed', `worker protocol: ${err instanceof Error ? err.message : String(err)}`)
       }
