@@ -138,7 +138,16 @@ export function isBackendPreference(s: string): s is BackendPreference {
  * The env var CLLM4REC_BACKEND replaces 'auto' (never an explicit choice, so tests that compare two
  * backends stay exact). Calling again with the same result is a no-op.
  */
-export async function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+export function initBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+  // One at a time: calls that overlap (two requests opening runs in the engine worker) would switch
+  // tfjs's backend under each other and report one backend while another is active.
+  const next = initQueue.then(() => initBackendNow(prefer))
+  initQueue = next.catch(() => undefined)
+  return next
+}
+let initQueue: Promise<unknown> = Promise.resolve()
+
+async function initBackendNow(prefer: BackendPreference): Promise<BackendInfo> {
   let wanted = prefer
   let why = 'requested'
   const env = process.env.CLLM4REC_BACKEND

@@ -79,6 +79,38 @@ describe('initBackend', () => {
     }
   })
 
+  it('overlapping auto calls agree with each other and with the backend tfjs runs (fresh process)', () => {
+    const env = { ...process.env }
+    delete env.CLLM4REC_BACKEND
+    // Three requests opening runs at once in the engine worker, each using tensors once it returns.
+    const script = `import('./main/engine/backend.ts').then(async (m) => {
+      const tf = await import('@tensorflow/tfjs')
+      const use = async () => {
+        const info = await m.initBackend('auto')
+        const sum = (await tf.tensor([1, 2, 3]).square().sum().data())[0]
+        return { name: info.name, tf: tf.getBackend(), sum }
+      }
+      console.log(JSON.stringify(await Promise.all([use(), use(), use()])))
+    })`
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    })
+    const calls = JSON.parse(out.trim().split('\n').pop() as string) as {
+      name: string
+      tf: string
+      sum: number
+    }[]
+    const tfName: Record<string, string> = {
+      native: 'wasm',
+      wasm: 'wasm',
+      node: 'tensorflow',
+      webgpu: 'webgpu',
+    }
+    for (const c of calls) expect(c).toEqual({ name: calls[0].name, tf: tfName[calls[0].name], sum: 14 })
+  })
+
   it('honours CLLM4REC_BACKEND for auto and rejects a bad value', async () => {
     const prev = process.env.CLLM4REC_BACKEND
     try {
