@@ -36,7 +36,7 @@ describe('resolveConfig', () => {
     expect(resolveConfig('paper', { contentMainCap: null }).contentMainCap).toBeNull()
   })
 
-  it('keeps the fast preset to schedule, batch, learning rates, λ_l, backbone epochs and the official RecLLM target', () => {
+  it('keeps the fast preset to schedule, batch, learning rates, λ_l, λ_c, backbone epochs and the official RecLLM target', () => {
     const fast = resolveConfig('fast', {})
     const paper = resolveConfig('paper', {})
     const changed = Object.keys(DEFAULT_CONFIG).filter(
@@ -54,6 +54,7 @@ describe('resolveConfig', () => {
         'lrFinetune',
         'lrFinetuneSchedule',
         'lambdaL',
+        'lambdaC',
         'finetuneTarget',
         'scratch',
       ].sort(),
