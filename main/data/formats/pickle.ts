@@ -114,25 +114,23 @@ class PickleMachine {
     this.need(1)
     return this.buf[this.p++]
   }
+  /** Claims the next n bytes and returns where they start. */
+  private take(n: number): number {
+    this.need(n)
+    this.p += n
+    return this.p - n
+  }
   private u16(): number {
-    this.need(2)
-    this.p += 2
-    return this.dv.getUint16(this.p - 2, true)
+    return this.dv.getUint16(this.take(2), true)
   }
   private u32(): number {
-    this.need(4)
-    this.p += 4
-    return this.dv.getUint32(this.p - 4, true)
+    return this.dv.getUint32(this.take(4), true)
   }
   private i32(): number {
-    this.need(4)
-    this.p += 4
-    return this.dv.getInt32(this.p - 4, true)
+    return this.dv.getInt32(this.take(4), true)
   }
   private f64be(): number {
-    this.need(8)
-    this.p += 8
-    return this.dv.getFloat64(this.p - 8, false)
+    return this.dv.getFloat64(this.take(8), false)
   }
   u64(): number {
     this.need(8)
@@ -142,9 +140,8 @@ class PickleMachine {
     return Number(v)
   }
   private bytes(n: number): Uint8Array {
-    this.need(n)
-    this.p += n
-    return this.buf.subarray(this.p - n, this.p)
+    const start = this.take(n)
+    return this.buf.subarray(start, start + n)
   }
   private str(n: number): string {
     try {
