@@ -8,32 +8,21 @@ import type { Cllm4recConfig } from '../engine/cllm4rec/config'
 import type { Cllm4recSession } from '../engine/cllm4rec/session'
 import type { TextTokenizer } from '../engine/cllm4rec/vocab'
 import { isEngineShutdown, parseEngineRequest, type EngineReply, type EngineRequest } from './engine-messages'
+import { LoadCache } from './load-cache'
 
 if (!parentPort) throw new Error('engine-worker must run in a worker thread')
 const port = parentPort
 
 const CACHE = 2
-const datasets = new Map<string, RecDataset>()
-const sessions = new Map<string, Cllm4recSession>()
-const tokenizers = new Map<string, TextTokenizer>()
-
-function remember<T>(m: Map<string, T>, key: string, value: T, drop?: (v: T) => void): T {
-  m.delete(key)
-  m.set(key, value)
-  while (m.size > CACHE) {
-    const [k, v] = m.entries().next().value as [string, T]
-    m.delete(k)
-    drop?.(v)
-  }
-  return value
-}
+const datasets = new LoadCache<RecDataset>(CACHE)
+const sessions = new LoadCache<Cllm4recSession>(CACHE, (s) => s.dispose())
+const tokenizers = new LoadCache<TextTokenizer>(CACHE)
 
 async function dataset(dbPath: string, id: number): Promise<RecDataset> {
-  const key = `${dbPath}#${id}`
-  const hit = datasets.get(key)
-  if (hit) return remember(datasets, key, hit)
-  const { loadDatasetFromDb } = await import('../api/services')
-  return remember(datasets, key, await loadDatasetFromDb(dbPath, id))
+  return datasets.get(`${dbPath}#${id}`, async () => {
+    const { loadDatasetFromDb } = await import('../api/services')
+    return loadDatasetFromDb(dbPath, id)
+  })
 }
 
 /** A finished run's model, uncached: the caller disposes it. */
@@ -52,11 +41,8 @@ async function openRun(
   return { session: s, validationSelected: hasSelectedTables(r.final) }
 }
 
-async function session(dbPath: string, runId: number): Promise<Cllm4recSession> {
-  const key = `${dbPath}#${runId}`
-  const hit = sessions.get(key)
-  if (hit) return remember(sessions, key, hit)
-  return remember(sessions, key, (await openRun(dbPath, runId)).session, (old) => old.dispose())
+function session(dbPath: string, runId: number): Promise<Cllm4recSession> {
+  return sessions.get(`${dbPath}#${runId}`, async () => (await openRun(dbPath, runId)).session)
 }
 
 /** A breakdown runs once per call (a one-off worker): its session is freed at the end, not cached. */
@@ -78,11 +64,8 @@ async function breakdown(req: Extract<EngineRequest, { op: 'breakdown' }>): Prom
   }
 }
 
-async function tokenizer(dir: string): Promise<TextTokenizer> {
-  const hit = tokenizers.get(dir)
-  if (hit) return hit
-  const { loadTokenizer } = await import('./engine-ops')
-  return remember(tokenizers, dir, loadTokenizer(dir))
+function tokenizer(dir: string): Promise<TextTokenizer> {
+  return tokenizers.get(dir, async () => (await import('./engine-ops')).loadTokenizer(dir))
 }
 
 /**
@@ -96,17 +79,17 @@ async function scratchPreviewTokenizer(
   templates: A.PromptTemplates,
 ): Promise<TextTokenizer> {
   const key = `scratch-preview#${dbPath}#${datasetId}#${JSON.stringify(templates)}`
-  const hit = tokenizers.get(key)
-  if (hit) return hit
-  const [{ learnBpe }, { Gpt2Tokenizer }, { backboneTexts }, { DEFAULT_CONFIG }] = await Promise.all([
-    import('../engine/gpt2/bpe-train'),
-    import('../engine/gpt2/tokenizer'),
-    import('../engine/cllm4rec/corpus'),
-    import('../engine/cllm4rec/config'),
-  ])
-  const d = await dataset(dbPath, datasetId)
-  const files = learnBpe(backboneTexts(d, templates), DEFAULT_CONFIG.scratch.vocabSize)
-  return remember(tokenizers, key, new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer'))
+  return tokenizers.get(key, async () => {
+    const [{ learnBpe }, { Gpt2Tokenizer }, { backboneTexts }, { DEFAULT_CONFIG }] = await Promise.all([
+      import('../engine/gpt2/bpe-train'),
+      import('../engine/gpt2/tokenizer'),
+      import('../engine/cllm4rec/corpus'),
+      import('../engine/cllm4rec/config'),
+    ])
+    const d = await dataset(dbPath, datasetId)
+    const files = learnBpe(backboneTexts(d, templates), DEFAULT_CONFIG.scratch.vocabSize)
+    return new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer')
+  })
 }
 
 /**
@@ -198,8 +181,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
 /** Cooperative stop before main terminates this thread: calls finish, sessions and the GPU are freed. */
 async function shutdown(id: number): Promise<void> {
   await Promise.allSettled([...inFlight])
-  for (const s of sessions.values()) s.dispose()
-  sessions.clear()
+  await sessions.clear()
   if (tensorsUsed) await (await import('../engine/backend')).shutdownBackend()
   port.postMessage({ type: 'result', id, value: null } satisfies EngineReply)
 }
