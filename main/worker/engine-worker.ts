@@ -18,11 +18,10 @@ const datasets = new LoadCache<RecDataset>(CACHE)
 const sessions = new LoadCache<Cllm4recSession>(CACHE, (s) => s.dispose())
 const tokenizers = new LoadCache<TextTokenizer>(CACHE)
 
+/** A dataset holds no tensors, so it may outlive its place in the cache. */
 async function dataset(dbPath: string, id: number): Promise<RecDataset> {
-  return datasets.get(`${dbPath}#${id}`, async () => {
-    const { loadDatasetFromDb } = await import('../api/services')
-    return loadDatasetFromDb(dbPath, id)
-  })
+  const load = async () => (await import('../api/services')).loadDatasetFromDb(dbPath, id)
+  return datasets.use(`${dbPath}#${id}`, load, (d) => d)
 }
 
 /** A finished run's model, uncached: the caller disposes it. */
@@ -41,8 +40,13 @@ async function openRun(
   return { session: s, validationSelected: hasSelectedTables(r.final) }
 }
 
-function session(dbPath: string, runId: number): Promise<Cllm4recSession> {
-  return sessions.get(`${dbPath}#${runId}`, async () => (await openRun(dbPath, runId)).session)
+/** Runs `fn` on a run's cached session, which is not freed while `fn` runs. */
+function withSession<R>(
+  req: { dbPath: string; runId: number },
+  fn: (s: Cllm4recSession) => Promise<R>,
+): Promise<R> {
+  const load = async () => (await openRun(req.dbPath, req.runId)).session
+  return sessions.use(`${req.dbPath}#${req.runId}`, load, fn)
 }
 
 /** A breakdown runs once per call (a one-off worker): its session is freed at the end, not cached. */
@@ -64,8 +68,10 @@ async function breakdown(req: Extract<EngineRequest, { op: 'breakdown' }>): Prom
   }
 }
 
+/** Tokenizers hold no tensors, so they may outlive their place in the cache. */
 function tokenizer(dir: string): Promise<TextTokenizer> {
-  return tokenizers.get(dir, async () => (await import('./engine-ops')).loadTokenizer(dir))
+  const load = async () => (await import('./engine-ops')).loadTokenizer(dir)
+  return tokenizers.use(dir, load, (t) => t)
 }
 
 /**
@@ -79,17 +85,21 @@ async function scratchPreviewTokenizer(
   templates: A.PromptTemplates,
 ): Promise<TextTokenizer> {
   const key = `scratch-preview#${dbPath}#${datasetId}#${JSON.stringify(templates)}`
-  return tokenizers.get(key, async () => {
-    const [{ learnBpe }, { Gpt2Tokenizer }, { backboneTexts }, { DEFAULT_CONFIG }] = await Promise.all([
-      import('../engine/gpt2/bpe-train'),
-      import('../engine/gpt2/tokenizer'),
-      import('../engine/cllm4rec/corpus'),
-      import('../engine/cllm4rec/config'),
-    ])
-    const d = await dataset(dbPath, datasetId)
-    const files = learnBpe(backboneTexts(d, templates), DEFAULT_CONFIG.scratch.vocabSize)
-    return new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer')
-  })
+  return tokenizers.use(
+    key,
+    async () => {
+      const [{ learnBpe }, { Gpt2Tokenizer }, { backboneTexts }, { DEFAULT_CONFIG }] = await Promise.all([
+        import('../engine/gpt2/bpe-train'),
+        import('../engine/gpt2/tokenizer'),
+        import('../engine/cllm4rec/corpus'),
+        import('../engine/cllm4rec/config'),
+      ])
+      const d = await dataset(dbPath, datasetId)
+      const files = learnBpe(backboneTexts(d, templates), DEFAULT_CONFIG.scratch.vocabSize)
+      return new Gpt2Tokenizer(files.vocab, files.merges, 'scratch preview tokenizer')
+    },
+    (t) => t,
+  )
 }
 
 /**
@@ -116,18 +126,14 @@ async function handle(req: EngineRequest): Promise<unknown> {
   tensorsUsed = true
   switch (req.op) {
     case 'inspectUser':
-      return ops.inspectUser(await session(req.dbPath, req.runId), req.user, req.k)
+      return withSession(req, (s) => ops.inspectUser(s, req.user, req.k))
     case 'inspectItem':
-      return ops.inspectItem(await session(req.dbPath, req.runId), req.item, req.k)
+      return withSession(req, (s) => ops.inspectItem(s, req.item, req.k))
     case 'projection':
-      return ops.projection(await session(req.dbPath, req.runId), req.maxItems)
+      return withSession(req, (s) => ops.projection(s, req.maxItems))
     case 'generateReview':
-      return ops.generateReview(
-        await session(req.dbPath, req.runId),
-        req.user,
-        req.item,
-        req.maxNewTokens,
-        req.sampling,
+      return withSession(req, (s) =>
+        ops.generateReview(s, req.user, req.item, req.maxNewTokens, req.sampling),
       )
     case 'checkTemplates':
       return ops.checkTemplates(

@@ -265,4 +265,18 @@ describe('CLLM4Rec runs in the worker', () => {
     expect(results.filter((r) => r.kind === 'baseline')).toHaveLength(3)
     expect(results.filter((r) => r.kind === 'run').length).toBeGreaterThanOrEqual(2)
   })
+
+  it('answers overlapping inspections of three runs, more than the engine worker caches', async () => {
+    // A third finished run: the worker keeps two sessions, so requests for three at once push a
+    // session out while another request may still be reading it.
+    const { runId } = await app.handlers.startRun({ ...input, seed: 5 })
+    await until(() => store.getRun(app.services.db, runId).status === 'done', WAIT_MS)
+    const ids = (await app.handlers.listRuns()).filter((r) => r.status === 'done').map((r) => r.id)
+    expect(ids.length).toBeGreaterThanOrEqual(3)
+    const one = (id: number) =>
+      Promise.all([app.handlers.inspectUser(id, 5, 6), app.handlers.projection(id, 10)])
+    const alone = []
+    for (const id of ids) alone.push(await one(id))
+    for (let round = 0; round < 3; round++) expect(await Promise.all(ids.map(one))).toEqual(alone)
+  })
 })
