@@ -14,7 +14,7 @@ import {
   type ConfigOverrides,
   type PresetName,
 } from '../main/engine/cllm4rec/config'
-import { MULT_VAE_EPOCHS } from '../main/engine/baselines/mult-vae'
+import { MULT_VAE_EPOCHS } from '../main/engine/baselines/mult-vae-epochs'
 import { protocolLabel, runBaselines, runExperiment, type ResultRow } from '../main/engine/train/experiment'
 
 const flags = {

@@ -8,6 +8,7 @@ import { CancelFlags, runInJobWorker } from './services-jobs'
 import type { Services } from './services'
 import type { RunServices } from './services-runs'
 import { ApiError } from './validate'
+import { MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae-epochs'
 
 const UNITS: Record<string, string> = { EASE: 'λ values', 'Mult-VAE': 'epochs', Scoring: 'users' }
 
@@ -35,8 +36,7 @@ export class BreakdownServices {
           dbPath: this.s.dbPath,
           runId,
           split,
-          multVae: o.multVae ?? false,
-          multVaeEpochs: o.multVaeEpochs,
+          multVaeEpochs: o.multVae ? (o.multVaeEpochs ?? MULT_VAE_EPOCHS) : null,
           cancelFlag,
         },
         (raw) => this.progress(runId, raw as BaselineProgress),

@@ -12,6 +12,7 @@ import type {
   Sampling,
 } from '../../preload/api'
 import { PRESET_NAMES } from '../engine/cllm4rec/config'
+import { MAX_MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae-epochs'
 
 /** A client mistake (bad argument, unknown method, missing record): HTTP 400/404, never a crash. */
 export class ApiError extends Error {
@@ -147,9 +148,6 @@ export function runMetaPatch(name: string, v: unknown): RunMetaPatch {
     notes: optional(r.notes, (x) => str(`${name}.notes`, x, 10_000)),
   }
 }
-
-/** The most Mult-VAE epochs a breakdown may ask for (Liang et al. run 200). */
-export const MAX_MULT_VAE_EPOCHS = 2000
 
 export const EVAL_SPLITS: readonly EvalSplit[] = ['test', 'val']
 

@@ -13,7 +13,7 @@ import {
   protocolLabel,
   type ResultRow,
 } from '../engine/train/experiment'
-import { MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae'
+import { MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae-epochs'
 import type { Cllm4recSession } from '../engine/cllm4rec/session'
 import type { ProgressEvent } from '../engine/train/progress'
 import { loadDataset, listDatasets, openStore, resolveDbPath } from '../store'

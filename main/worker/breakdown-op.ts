@@ -2,7 +2,6 @@
 // the breakdown baselines (engine/train/breakdown-baselines.ts, as `cli breakdown` fits them), grouped by
 // user history length and held-out item popularity (engine/eval/breakdown.ts). Nothing is stored.
 import type * as A from '../../preload/api'
-import { MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae'
 import type { Cllm4recSession } from '../engine/cllm4rec/session'
 import { breakdown, type BreakdownRow } from '../engine/eval/breakdown'
 import { breakdownBaselines } from '../engine/train/breakdown-baselines'
@@ -12,9 +11,8 @@ import { EASE_MAX_ITEMS, jobProgress, type BaselineProgress } from './engine-ops
 
 export interface BreakdownJob {
   split: A.EvalSplit
-  multVae: boolean
-  /** Mult-VAE's epochs when multVae (default MULT_VAE_EPOCHS, Liang et al.'s 200). */
-  multVaeEpochs?: number
+  /** Mult-VAE's epochs; null leaves Mult-VAE out. */
+  multVaeEpochs: number | null
   /** The session holds the best validation epoch's tables (else the last epoch's). */
   validationSelected: boolean
   signal: AbortSignal
@@ -49,7 +47,7 @@ export async function runBreakdown(
     data,
     {
       ease: data.itemIds.length <= EASE_MAX_ITEMS,
-      multVaeEpochs: job.multVae ? (job.multVaeEpochs ?? MULT_VAE_EPOCHS) : undefined,
+      multVaeEpochs: job.multVaeEpochs ?? undefined,
     },
     cb,
   )

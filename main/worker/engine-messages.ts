@@ -55,9 +55,8 @@ export type EngineRequest =
         dbPath: string
         runId: number
         split: EvalSplit
-        multVae: boolean
-        /** Mult-VAE's epochs when multVae (default MULT_VAE_EPOCHS). */
-        multVaeEpochs?: number
+        /** Mult-VAE's epochs; null leaves Mult-VAE out. */
+        multVaeEpochs: number | null
         /** Int32Array(1) in shared memory; 1 = cancel (read at every check of the signal). */
         cancelFlag: SharedArrayBuffer
       }

@@ -56,7 +56,6 @@ async function breakdown(req: Extract<EngineRequest, { op: 'breakdown' }>): Prom
   try {
     return await runBreakdown(run.session, {
       split: req.split,
-      multVae: req.multVae,
       multVaeEpochs: req.multVaeEpochs,
       validationSelected: run.validationSelected,
       signal: flagSignal(req.cancelFlag),

@@ -9,6 +9,7 @@ import { adam } from '../fused-adam'
 import { evaluate, type Scorer } from '../eval/evaluate'
 import { selectionScore, type RankingMetrics } from '../eval/metrics'
 import { Rng } from '../train/rng'
+import { MULT_VAE_EPOCHS } from './mult-vae-epochs'
 
 export interface MultVaeOptions {
   epochs?: number
@@ -24,12 +25,6 @@ export interface MultVaeOptions {
   signal?: AbortSignal
   onEpoch?: (epoch: number, loss: number, val: RankingMetrics) => void
 }
-
-/**
- * Default epochs (the CLI, the quality bench and the app's baselines): Liang et al.'s 200. On Beauty, 30 epochs stopped
- * well short (validation R@20 0.1605 at 30, 0.1719 at 100 and still rising).
- */
-export const MULT_VAE_EPOCHS = 200
 
 export interface SparseInput {
   users: number

@@ -184,7 +184,7 @@ describe('train CLI with store datasets', () => {
     const opened = await openRunFolder(dir, db, undefined)
     const app = await runBreakdown(opened.session, {
       split: 'test',
-      multVae: false,
+      multVaeEpochs: null,
       validationSelected: true,
       signal: new AbortController().signal,
       onProgress: () => {},
