@@ -28,7 +28,8 @@ const HELP: Record<string, string> = {
   lrFinetuneSchedule: 'Finetuning learning rate: constant (official) or a cosine decay to 0 over the epochs',
   lambdaC: 'λ_c: strength of the mutual regularisation ||z^l − z^c||²',
   lambdaL: 'λ_l: Gaussian prior on the collaborative embeddings ||z^l||²',
-  mutualScaling: "How the mutual term is scaled per batch ('per-doc' does not grow with batch size)",
+  mutualScaling:
+    "How the mutual term is scaled per batch ('per-doc' does not grow with batch size; 'per-epoch' also counts each row once an epoch)",
   reorderItems: 'Reshuffle the collaborative main text every pass (paper) or keep id order (official)',
   predictFirstMainToken: "Predict the first main-text token from the prompt's last state (paper)",
   finetuneTarget: 'Finetuning target: the masked-out items (paper) or all training items (official)',

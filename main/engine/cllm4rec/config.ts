@@ -59,8 +59,13 @@ export interface Cllm4recConfig {
   lambdaC: number
   /** λ_l: Gaussian prior on the collaborative embeddings ||z^l||². */
   lambdaL: number
-  /** 'per-doc': Σ over the batch's unique rows / #docs (does not grow with batch size); 'official-sum'. */
-  mutualScaling: 'per-doc' | 'official-sum'
+  /**
+   * 'per-doc': Σ over the batch's unique rows / #docs (does not grow with batch size), so a row counts
+   * once for every batch it sits in; 'per-epoch': the same with a row in k of the epoch's batches
+   * weighted 1/k, so every row's mutual term and prior count once an epoch, as in the MAP objective,
+   * however popular the item; 'official-sum': the authors' code.
+   */
+  mutualScaling: 'per-doc' | 'per-epoch' | 'official-sum'
   /** Reshuffle the collaborative main text every pass (paper) or keep ascending ids (official). */
   reorderItems: boolean
   /** Predict the first main-text token from the prompt's last hidden state (paper) or skip it (official). */
@@ -191,7 +196,7 @@ export type ConfigOverrides = {
 const NULLABLE = new Set(['contentMainCap', 'dropout'])
 /** The allowed values of each string-valued key (also the settings form's options). */
 export const CONFIG_ENUMS: Readonly<Record<string, readonly string[]>> = {
-  mutualScaling: ['per-doc', 'official-sum'],
+  mutualScaling: ['per-doc', 'per-epoch', 'official-sum'],
   finetuneTarget: ['masked', 'all'],
   lrFinetuneSchedule: ['constant', 'cosine'],
   maskCount: ['fixed', 'binomial'],

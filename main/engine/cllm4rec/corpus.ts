@@ -147,3 +147,33 @@ export function batchRows(
     items: [...new Set(items)].sort((a, b) => a - b),
   }
 }
+
+/**
+ * How many of an epoch's batches each user and item row sits in: 'per-epoch' scaling weighs a row's
+ * mutual term and prior 1/that in each of them, so the row counts once an epoch.
+ */
+export class EpochRowCounts {
+  private readonly users = new Map<number, number>()
+  private readonly items = new Map<number, number>()
+
+  constructor(batches: { users: number[]; items: number[] }[][]) {
+    for (const b of batches) {
+      const rows = batchRows(b, true)
+      for (const u of rows.users) this.users.set(u, (this.users.get(u) ?? 0) + 1)
+      for (const i of rows.items) this.items.set(i, (this.items.get(i) ?? 0) + 1)
+    }
+  }
+
+  /** 1/k for each of a batch's unique rows (a row outside the epoch's batches is an error). */
+  weights(rows: { users: number[]; items: number[] }): { users: Float32Array; items: Float32Array } {
+    const w = (counts: Map<number, number>, r: number, what: string) => {
+      const k = counts.get(r)
+      if (!k) throw new Error(`${what} ${r} is in no batch of this epoch`)
+      return 1 / k
+    }
+    return {
+      users: Float32Array.from(rows.users, (u) => w(this.users, u, 'user')),
+      items: Float32Array.from(rows.items, (i) => w(this.items, i, 'item')),
+    }
+  }
+}

@@ -271,6 +271,8 @@ export class Cllm4recModel {
    * per-document MAP term, so its weight relative to the per-token LM loss does not grow with batch size.
    * 'official-sum': λc·Σ over every soft-token occurrence of the squared error, no ½ and not
    * normalised (what the authors' code does; its strength grows with batch size and document length).
+   * `weights` (per-doc only) scale each row's terms: 'per-epoch' passes 1/k for a row in k of the
+   * epoch's batches.
    */
   mutualLoss(
     side: Side,
@@ -280,18 +282,21 @@ export class Cllm4recModel {
     lambdaC: number,
     lambdaL: number,
     perDoc: boolean,
+    weights?: { users: Float32Array; items: Float32Array },
   ): tf.Scalar {
     return tf.tidy(() => {
       let total: tf.Tensor = tf.scalar(0)
-      const pairs: [number[], tf.Variable, tf.Variable][] = [
-        [users, this.zlUser, this.zcUser],
-        [items, this.zlItem, this.zcItem],
+      const pairs: [number[], tf.Variable, tf.Variable, Float32Array | undefined][] = [
+        [users, this.zlUser, this.zcUser, weights?.users],
+        [items, this.zlItem, this.zcItem, weights?.items],
       ]
-      for (const [rows, zl, zc] of pairs) {
+      for (const [rows, zl, zc, w] of pairs) {
         if (rows.length === 0) continue
         const idx = tf.tensor1d(rows, 'int32')
-        const l = tf.gather(zl, idx)
-        const c = tf.gather(zc, idx)
+        // w·‖x‖² as ‖√w·x‖²: one scaling of each gathered row serves both terms.
+        const scale = w ? tf.tensor2d(w, [w.length, 1]).sqrt() : null
+        const l = scale ? tf.gather(zl, idx).mul(scale) : tf.gather(zl, idx)
+        const c = scale ? tf.gather(zc, idx).mul(scale) : tf.gather(zc, idx)
         total = total.add(
           l
             .sub(c)

@@ -25,7 +25,14 @@ import { StageTimer, type TrainCallbacks } from '../train/progress'
 import { Rng } from '../train/rng'
 import { prepareBackbone, type LoadedBackbone } from './backbone'
 import { finetuneLr, scaledEpochs, type Cllm4recConfig } from './config'
-import { batchRows, buildCollabDocs, buildContentDocs, buildRecExamples } from './corpus'
+import {
+  batchRows,
+  buildCollabDocs,
+  buildContentDocs,
+  buildRecExamples,
+  EpochRowCounts,
+  type RecExample,
+} from './corpus'
 import { packBatch, packPrompts, type Doc, type PackedBatch } from './documents'
 import type { DropoutRates } from '../gpt2/model'
 import { Cllm4recModel, type Side } from './model'
@@ -120,6 +127,8 @@ interface RunState {
   maxLength: number
   rng: Rng
   perDoc: boolean
+  /** 'per-epoch' scaling: the current epoch's batch count of each row (null otherwise). */
+  epochRows: EpochRowCounts | null
   content: { docs: Doc[]; truncated: number }
   opt: Record<OptKey, tf.AdamOptimizer>
   timer: StageTimer
@@ -233,7 +242,8 @@ async function setUpRun(
     session,
     maxLength,
     rng: new Rng(config.seed),
-    perDoc: config.mutualScaling === 'per-doc',
+    perDoc: config.mutualScaling !== 'official-sum',
+    epochRows: null,
     content,
     opt: {
       collab: adam(config.lrPretrain),
@@ -488,6 +498,7 @@ async function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): Prom
     run.rng,
     (d) => d.ids.length,
   )
+  countEpochRows(run, bs)
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
     const loss = await step(run, 'content', key, docLossParts(run, 'content', docs))
@@ -504,6 +515,7 @@ async function collabEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const set = buildCollabDocs(run.data, run.tok, run.config, run.rng, run.maxLength)
   run.collabTruncated = Math.max(run.collabTruncated, set.truncated)
   const bs = batches(run.rng.shuffle(set.docs), run.config.batchSize, run.rng, (d) => d.ids.length)
+  countEpochRows(run, bs)
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
     const loss = await step(run, 'collab', 'collab', docLossParts(run, 'collab', docs))
@@ -520,6 +532,10 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const { config, model } = run
   const ex = run.rng.shuffle(buildRecExamples(run.data, run.tok, config, run.rng, run.maxLength))
   const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
+  countEpochRows(
+    run,
+    bs.map((b) => b.map(recRows)),
+  )
   for (const b of bs) {
     run.opts.signal?.throwIfAborted()
     const parts = microBatches(run, b, (e) => e.prompt.length).map((part) => ({
@@ -537,7 +553,7 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
       withMutual(
         run,
         'collab',
-        b.map((e) => ({ users: [e.user], items: [...e.promptItems, ...e.targets] })),
+        b.map(recRows),
         parts.map(
           ({ p, targets }) =>
             () =>
@@ -569,6 +585,16 @@ function docLossParts(run: RunState, side: Side, docs: Doc[]): (() => tf.Scalar)
   )
 }
 
+/** The rows a RecLLM example's mutual term covers: its user, its prompt's items and its targets. */
+function recRows(e: RecExample): { users: number[]; items: number[] } {
+  return { users: [e.user], items: [...e.promptItems, ...e.targets] }
+}
+
+/** With 'per-epoch' scaling, each row's count of the epoch's batches, before the epoch's first step. */
+function countEpochRows(run: RunState, bs: { users: number[]; items: number[] }[][]): void {
+  run.epochRows = run.config.mutualScaling === 'per-epoch' ? new EpochRowCounts(bs) : null
+}
+
 /** The batch's mutual term (over its unique rows, per document) added to the first of its LM parts. */
 function withMutual(
   run: RunState,
@@ -578,8 +604,18 @@ function withMutual(
 ): (() => tf.Scalar)[] {
   const { config, model } = run
   const rows = batchRows(docs, run.perDoc)
+  const weights = run.epochRows?.weights(rows)
   const mutual = () =>
-    model.mutualLoss(side, rows.users, rows.items, docs.length, config.lambdaC, config.lambdaL, run.perDoc)
+    model.mutualLoss(
+      side,
+      rows.users,
+      rows.items,
+      docs.length,
+      config.lambdaC,
+      config.lambdaL,
+      run.perDoc,
+      weights,
+    )
   return lms.map((lm, i) => () => tf.tidy(() => (i > 0 ? lm() : lm().add(mutual()))))
 }
 

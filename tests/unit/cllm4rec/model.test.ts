@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../main/engine/backend'
 import { resolveConfig } from '../../../main/engine/cllm4rec/config'
-import { buildRecExamples, batchRows } from '../../../main/engine/cllm4rec/corpus'
+import { buildRecExamples, batchRows, EpochRowCounts } from '../../../main/engine/cllm4rec/corpus'
 import { collaborativeDoc, contentDoc, packBatch, packPrompts } from '../../../main/engine/cllm4rec/documents'
 import { Cllm4recModel } from '../../../main/engine/cllm4rec/model'
 import { DEFAULT_PROMPTS } from '../../../main/engine/cllm4rec/prompts'
@@ -111,6 +111,30 @@ describe('Cllm4recModel', () => {
     const direct = sq(model.zlUser, model.zcUser, [0, 1]) + sq(model.zlItem, model.zcItem, [2])
     expect(b.dataSync()[0]).toBeCloseTo(direct, 6)
     tf.dispose([a, b])
+  })
+
+  it("per-epoch weights scale each row's mutual term and prior: a weight 1/k is that row's term / k", () => {
+    // Epoch of three batches: user 0 sits in all three, user 1 in one; item 2 in all three, item 3 in one.
+    const counts = new EpochRowCounts([
+      [{ users: [0], items: [2] }],
+      [{ users: [0, 1], items: [2, 3] }],
+      [
+        { users: [0], items: [] },
+        { users: [0], items: [2] },
+      ],
+    ])
+    const w = counts.weights({ users: [0, 1], items: [2, 3] })
+    expect([...w.users]).toEqual([Math.fround(1 / 3), 1])
+    expect([...w.items]).toEqual([Math.fround(1 / 3), 1])
+    expect(() => counts.weights({ users: [2], items: [] })).toThrow(/user 2 is in no batch of this epoch/)
+    const one = (users: number[], items: number[]) =>
+      tf.tidy(() => model.mutualLoss('collab', users, items, 4, 1.5, 0.5, true).dataSync()[0])
+    const weighted = tf.tidy(
+      () => model.mutualLoss('collab', [0, 1], [2, 3], 4, 1.5, 0.5, true, w).dataSync()[0],
+    )
+    const expected = one([0], []) / 3 + one([1], []) + one([], [2]) / 3 + one([], [3])
+    expect(weighted).toBeCloseTo(expected, 6)
+    expect(weighted).toBeLessThan(one([0, 1], [2, 3]) - 1e-6)
   })
 
   it('RecLLM loss is the multinomial NLL of the targets under the item softmax', () => {
