@@ -498,7 +498,7 @@ async function contentEpoch(run: RunState, key: OptKey, meter: EpochMeter): Prom
     run.rng,
     (d) => d.ids.length,
   )
-  countEpochRows(run, bs)
+  countEpochRows(run, bs, (d) => d)
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
     const loss = await step(run, 'content', key, docLossParts(run, 'content', docs))
@@ -515,7 +515,7 @@ async function collabEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const set = buildCollabDocs(run.data, run.tok, run.config, run.rng, run.maxLength)
   run.collabTruncated = Math.max(run.collabTruncated, set.truncated)
   const bs = batches(run.rng.shuffle(set.docs), run.config.batchSize, run.rng, (d) => d.ids.length)
-  countEpochRows(run, bs)
+  countEpochRows(run, bs, (d) => d)
   for (const docs of bs) {
     run.opts.signal?.throwIfAborted()
     const loss = await step(run, 'collab', 'collab', docLossParts(run, 'collab', docs))
@@ -532,10 +532,7 @@ async function recEpoch(run: RunState, meter: EpochMeter): Promise<void> {
   const { config, model } = run
   const ex = run.rng.shuffle(buildRecExamples(run.data, run.tok, config, run.rng, run.maxLength))
   const bs = batches(ex, config.batchSize, run.rng, (e) => e.prompt.length)
-  countEpochRows(
-    run,
-    bs.map((b) => b.map(recRows)),
-  )
+  countEpochRows(run, bs, recRows)
   for (const b of bs) {
     run.opts.signal?.throwIfAborted()
     const parts = microBatches(run, b, (e) => e.prompt.length).map((part) => ({
@@ -591,8 +588,13 @@ function recRows(e: RecExample): { users: number[]; items: number[] } {
 }
 
 /** With 'per-epoch' scaling, each row's count of the epoch's batches, before the epoch's first step. */
-function countEpochRows(run: RunState, bs: { users: number[]; items: number[] }[][]): void {
-  run.epochRows = run.config.mutualScaling === 'per-epoch' ? new EpochRowCounts(bs) : null
+function countEpochRows<T>(
+  run: RunState,
+  bs: T[][],
+  rowsOf: (x: T) => { users: number[]; items: number[] },
+): void {
+  run.epochRows =
+    run.config.mutualScaling === 'per-epoch' ? new EpochRowCounts(bs.map((b) => b.map(rowsOf))) : null
 }
 
 /** The batch's mutual term (over its unique rows, per document) added to the first of its LM parts. */
