@@ -155,6 +155,13 @@ export interface ConfigField {
   min?: number
   max?: number
 }
+/** The training form's fields and presets, and the limits of settings outside it. */
+export interface ConfigSchema {
+  fields: ConfigField[]
+  presets: Record<string, Record<string, unknown>>
+  /** Mult-VAE's epochs where a call takes them (a run's breakdown): the default and the largest allowed. */
+  multVaeEpochs: { default: number; max: number }
+}
 export interface RunInput {
   datasetId: number
   name?: string
@@ -416,7 +423,7 @@ export interface WorkbenchApi {
   listBackbones(): Promise<BackboneInfo[]>
   pickBackboneFolder(): Promise<BackboneInfo | null>
 
-  configSchema(): Promise<{ fields: ConfigField[]; presets: Record<string, Record<string, unknown>> }>
+  configSchema(): Promise<ConfigSchema>
   estimateRun(input: RunInput): Promise<RunEstimate>
   startRun(input: RunInput): Promise<{ runId: number }>
   cancelRun(runId: number): Promise<void>

@@ -7,6 +7,7 @@ import type * as A from '../../preload/api'
 import { previewFile, type FormatName } from '../data/import-source'
 import type { ImportProgress } from '../data/progress'
 import type { RecDataset } from '../data/types'
+import { MAX_MULT_VAE_EPOCHS, MULT_VAE_EPOCHS } from '../engine/baselines/mult-vae-epochs'
 import { PRESETS } from '../engine/cllm4rec/config'
 import { DEFAULT_PROMPTS, PROMPT_PRESETS, validateTemplate } from '../engine/cllm4rec/prompts'
 import * as store from '../store'
@@ -415,10 +416,11 @@ export class Services {
   }
 
   // ---- config ----
-  configSchema(): { fields: A.ConfigField[]; presets: Record<string, Record<string, unknown>> } {
+  configSchema(): A.ConfigSchema {
     return {
       fields: configFields(),
       presets: structuredClone(PRESETS) as Record<string, Record<string, unknown>>,
+      multVaeEpochs: { default: MULT_VAE_EPOCHS, max: MAX_MULT_VAE_EPOCHS },
     }
   }
 

@@ -289,6 +289,12 @@ describe('workbench in browser mode', () => {
     expect(await epochs.inputValue()).toBe('200')
     await epochs.fill('0')
     expect(await page.getByTestId('breakdown-compute').isDisabled()).toBe(true)
+    // The cap is main's (2000, the same check the call's arguments get), not restated in the renderer.
+    expect(await epochs.getAttribute('max')).toBe('2000')
+    await epochs.fill('2001')
+    expect(await page.getByTestId('breakdown-compute').isDisabled()).toBe(true)
+    await epochs.fill('2000')
+    expect(await page.getByTestId('breakdown-compute').isDisabled()).toBe(false)
     await epochs.fill('150')
     await page.getByTestId('breakdown-compute').click()
     const progress = page.getByTestId('breakdown-progress')

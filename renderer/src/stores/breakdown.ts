@@ -18,6 +18,19 @@ export const useBreakdownStore = defineStore('breakdown', () => {
     cancelling: boolean
   } | null>(null)
   const error = ref<{ runId: number; message: string } | null>(null)
+  /** Mult-VAE's default and largest epoch count, as main checks them; null until loaded. */
+  const vaeEpochLimits = ref<{ default: number; max: number } | null>(null)
+  const limitsError = ref('')
+
+  async function loadLimits(): Promise<void> {
+    if (vaeEpochLimits.value) return
+    try {
+      vaeEpochLimits.value = (await api.configSchema()).multVaeEpochs
+      limitsError.value = ''
+    } catch (err) {
+      limitsError.value = errorText(err)
+    }
+  }
 
   function get(runId: number, split: EvalSplit): RunBreakdown | undefined {
     return results.value[key(runId, split)]
@@ -69,5 +82,5 @@ export const useBreakdownStore = defineStore('breakdown', () => {
     }
   }
 
-  return { job, error, get, compute, cancel }
+  return { job, error, vaeEpochLimits, limitsError, get, loadLimits, compute, cancel }
 })
