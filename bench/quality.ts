@@ -2,10 +2,11 @@
 // tags; tags are also the item-text documents) against popularity, EASE and Mult-VAE on one split,
 // with wall time per model and tokens/s per training stage.
 //   npm run bench -- quality --dataset ../shared/data/amazon-cllm4rec/beauty [--preset fast] [--epochs-scale 0.05]
-//     [--config overrides.json] [--vae-epochs 200] [--vae-seed 1] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
+//     [--config overrides.json] [--backbone-texts FILE|DATASET] [--vae-epochs 200] [--vae-seed 1] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
 import fs from 'node:fs'
 import { formatTable, resolveDataset, stderrProgress } from '../main/cli/train-commands'
 import { parseArgs, type FlagSpecs, type ParsedFlags } from '../main/cli/args'
+import { applyBackboneTexts, BACKBONE_TEXTS_FLAG } from '../main/cli/backbone-texts'
 import type { RecDataset } from '../main/data/types'
 import { initBackend, type BackendPreference } from '../main/engine/backend'
 import {
@@ -25,6 +26,7 @@ const flags = {
     help: 'multiply every CLLM4Rec epoch count (default: 0.05 for paper/official, 1 for fast)',
   },
   config: { type: 'string', help: 'JSON file of CLLM4Rec config overrides' },
+  ...BACKBONE_TEXTS_FLAG,
   'vae-epochs': {
     type: 'int',
     help: `Mult-VAE epochs, best one chosen on validation (default ${MULT_VAE_EPOCHS})`,
@@ -74,6 +76,9 @@ export async function run(argv: string[]): Promise<void> {
 /** Trains CLLM4Rec as configured by the flags; print() writes its config, best val and stage speeds. */
 async function trainAndReport(f: ParsedFlags<typeof flags>, data: RecDataset, backend: string) {
   const overrides: ConfigOverrides = f.config ? JSON.parse(fs.readFileSync(f.config as string, 'utf8')) : {}
+  await applyBackboneTexts(overrides, f['backbone-texts'] as string | undefined, (spec) =>
+    resolveDataset(spec),
+  )
   const preset = (f.preset ?? 'paper') as PresetName
   overrides.epochsScale =
     (f['epochs-scale'] as number | undefined) ?? overrides.epochsScale ?? (preset === 'fast' ? 1 : 0.05)

@@ -1,7 +1,7 @@
 // The training settings form: one ConfigField per tunable key of the CLLM4Rec config, derived from the
 // engine's DEFAULT_CONFIG (types and defaults are never restated here, only the UI help text).
 import type { ConfigField } from '../../preload/api'
-import { CONFIG_ENUMS, DEFAULT_CONFIG } from '../engine/cllm4rec/config'
+import { CONFIG_ENUMS, DEFAULT_CONFIG, NULLABLE } from '../engine/cllm4rec/config'
 
 // Chosen elsewhere in the UI (backbone picker, prompt editor, seed field), so not part of the form.
 const NOT_IN_FORM = new Set(['backbone', 'prompts', 'seed'])
@@ -13,6 +13,8 @@ const HELP: Record<string, string> = {
   'scratch.context': 'Context length of the scratch backbone, in tokens',
   'scratch.epochs': "Language-model epochs over the dataset's texts for the scratch backbone",
   'scratch.vocabSize': 'BPE vocabulary size learned from the texts for the scratch backbone',
+  'scratch.extraTexts':
+    "A text file of further documents for the scratch backbone, one a line, e.g. another dataset's texts from `cli texts` (empty: the dataset's own only)",
   epochsScale: 'Multiplies warm-up, rounds and finetuning epochs',
   warmupEpochs: 'Content-only warm-up epochs (official: 10)',
   rounds: 'Pretraining rounds, each one collaborative + one content epoch (official: 100)',
@@ -80,7 +82,8 @@ function field(key: string, value: unknown): ConfigField {
   const options = CONFIG_ENUMS[key]
   if (options) return { key, type: 'enum', default: value, help, options: [...options] }
   if (typeof value === 'boolean') return { key, type: 'boolean', default: value, help }
-  if (typeof value === 'string') return { key, type: 'string', default: value, help }
+  if (typeof value === 'string' || NULLABLE[key] === 'string')
+    return { key, type: 'string', default: value, help }
   const f: ConfigField = { key, type: INTEGER_KEYS.has(key) ? 'integer' : 'number', default: value, help }
   if (PROBABILITIES.has(key)) Object.assign(f, { min: 0, max: 1 })
   else if (NON_NEGATIVE.has(key)) f.min = 0

@@ -19,6 +19,7 @@ import type { ProgressEvent } from '../engine/train/progress'
 import { loadDataset, listDatasets, openStore, resolveDbPath } from '../store'
 import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
 import { BACKEND_FLAG, startBackend } from './gpt2-commands'
+import { applyBackboneTexts, BACKBONE_TEXTS_FLAG, datasetTextLines } from './backbone-texts'
 
 /** Where a resolver may look besides the spec itself. */
 export interface ResolveContext {
@@ -135,6 +136,7 @@ const trainFlags = {
   },
   db: { type: 'string', help: 'workbench database for store datasets (default: CLLM4REC_DB, else app data)' },
   backbone: { type: 'string', help: 'Hugging Face GPT-2 folder, or "scratch" (default)' },
+  ...BACKBONE_TEXTS_FLAG,
   preset: { type: 'string', choices: PRESET_NAMES, help: 'config preset (default paper)' },
   seed: { type: 'int', help: 'random seed (default 1)' },
   'epochs-scale': { type: 'number', help: 'multiply every epoch count (e.g. 0.05 for a quick run)' },
@@ -162,6 +164,9 @@ async function trainCommand(argv: string[]): Promise<number> {
     }
   }
   if (f.backbone) overrides.backbone = f.backbone as string
+  await applyBackboneTexts(overrides, f['backbone-texts'] as string | undefined, (spec) =>
+    resolveDataset(spec, { db: f.db as string | undefined }),
+  )
   if (f.seed !== undefined) overrides.seed = f.seed as number
   if (f['epochs-scale'] !== undefined) overrides.epochsScale = f['epochs-scale'] as number
   const config = resolveConfig((f.preset ?? 'paper') as PresetName, overrides)
@@ -277,8 +282,27 @@ async function recommendCommand(argv: string[]): Promise<number> {
   return 0
 }
 
+const textsFlags = {
+  dataset: trainFlags.dataset,
+  out: { type: 'string', required: true, help: 'text file to write, one document a line' },
+  db: trainFlags.db,
+} as const satisfies FlagSpecs
+
+async function textsCommand(argv: string[]): Promise<number> {
+  const f = parseArgs('texts', argv, textsFlags)
+  const data = await resolveDataset(f.dataset as string, { db: f.db as string | undefined })
+  const lines = datasetTextLines(data)
+  fs.writeFileSync(f.out as string, lines.join('\n') + '\n')
+  process.stderr.write(`${data.name}: ${lines.length} texts -> ${f.out}\n`)
+  return 0
+}
+
 export const trainCommands: CommandTable = {
   train: { help: 'train CLLM4Rec and the baselines on one split; prints test metrics', run: trainCommand },
   baselines: { help: 'popularity, EASE and Mult-VAE on one split', run: baselinesCommand },
   recommend: { help: 'top-K items for a user from a run folder', run: recommendCommand },
+  texts: {
+    help: "write a dataset's texts (item/user texts, training reviews), one a line, for scratch.extraTexts",
+    run: textsCommand,
+  },
 }

@@ -10,6 +10,7 @@ import { loadGpt2, type Gpt2 } from '../gpt2/model'
 import { trainScratchBackbone, type ScratchProgress } from '../gpt2/scratch'
 import type { Cllm4recConfig } from './config'
 import { backboneTexts } from './corpus'
+import { readExtraTexts } from './extra-texts'
 import type { TextTokenizer } from './vocab'
 
 export interface LoadedBackbone {
@@ -18,10 +19,13 @@ export interface LoadedBackbone {
   dir: string
 }
 
-/** Default cache folder of scratch backbones for a dataset + settings. */
+/** Default cache folder of scratch backbones for a dataset + settings (+ the extra texts' content). */
 export function scratchCacheDir(data: RecDataset, c: Cllm4recConfig): string {
+  const { extraTexts, ...scratch } = c.scratch
+  // Absent (not null) without extra texts: the key of every backbone cached before the option existed.
+  const extra = extraTexts === null ? undefined : readExtraTexts(extraTexts).sha256
   const key = createHash('sha256')
-    .update(JSON.stringify({ hash: data.hash, scratch: c.scratch, seed: c.seed, prompts: c.prompts, v: 3 }))
+    .update(JSON.stringify({ hash: data.hash, scratch, extra, seed: c.seed, prompts: c.prompts, v: 3 }))
     .digest('hex')
     .slice(0, 16)
   return path.join(os.tmpdir(), 'cllm4rec-backbones', key)
@@ -43,12 +47,20 @@ export async function prepareBackbone(
   }
   const dir = opts.dir ?? scratchCacheDir(data, c)
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
-    opts.onLog?.(`training scratch backbone (${c.scratch.layers} layers, width ${c.scratch.width}) -> ${dir}`)
+    const extra = c.scratch.extraTexts === null ? null : readExtraTexts(c.scratch.extraTexts)
+    const texts = backboneTexts(data, c.prompts)
+    const own = texts.length
+    if (extra) texts.push(...extra.texts)
+    opts.onLog?.(
+      `training scratch backbone (${c.scratch.layers} layers, width ${c.scratch.width}) on ${own} texts of the dataset and prompts` +
+        (extra ? ` and ${extra.texts.length} of ${c.scratch.extraTexts}` : '') +
+        ` -> ${dir}`,
+    )
     fs.mkdirSync(path.dirname(dir), { recursive: true })
     // Train into a sibling temp folder of this call's own and rename, so a killed run never leaves a half
     // backbone and two runs building the same one at once do not share a folder.
     const tmp = `${dir}.tmp-${process.pid}-${randomUUID()}`
-    const r = await trainScratchBackbone(backboneTexts(data, c.prompts), {
+    const r = await trainScratchBackbone(texts, {
       outDir: tmp,
       layers: c.scratch.layers,
       width: c.scratch.width,

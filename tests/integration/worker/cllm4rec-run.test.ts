@@ -2,6 +2,7 @@
 // A tiny schedule on the demo data runs once straight through while main's responsiveness is
 // measured, then again with a cancel after a checkpoint and a resume; the resumed run must end with
 // exactly the same test metrics (the checkpoint restores embeddings, Adam state and the PRNG).
+import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunDetail, RunInput } from '../../../preload/api'
@@ -85,6 +86,18 @@ describe('CLLM4Rec runs in the worker', () => {
     const hard = ed.tokens.filter((t) => t.role === 'hard').map((t) => t.piece)
     expect(hard.join('')).toBe(' purchased these products:')
     expect(hard.length).toBeLessThanOrEqual(4)
+  })
+
+  it("checks a scratch backbone's extra texts when the run is started, creating nothing", async () => {
+    const before = (await app.handlers.listRuns()).length
+    const start = (extraTexts: string) =>
+      app.handlers.startRun({ ...input, overrides: { ...TINY, 'scratch.extraTexts': extraTexts } })
+    await expect(start('texts.txt')).rejects.toThrow(
+      /"scratch.extraTexts" must be an absolute path, got texts.txt/,
+    )
+    const missing = path.join(env.tmp, 'no-such-texts.txt')
+    await expect(start(missing)).rejects.toThrow(`scratch.extraTexts: cannot read ${missing}: ENOENT`)
+    expect(await app.handlers.listRuns()).toHaveLength(before)
   })
 
   it('trains to the end while main stays responsive', async () => {
