@@ -14,7 +14,7 @@ const HELP: Record<string, string> = {
   'scratch.epochs': "Language-model epochs over the dataset's texts for the scratch backbone",
   'scratch.vocabSize': 'BPE vocabulary size learned from the texts for the scratch backbone',
   'scratch.extraTexts':
-    "A text file of further documents for the scratch backbone, one a line, e.g. another dataset's texts from `cli texts` (empty: the dataset's own only)",
+    "Absolute path of a text file of further documents for the scratch backbone, one a line, e.g. another dataset's texts from `cli texts` (empty: the dataset's own only)",
   epochsScale: 'Multiplies warm-up, rounds and finetuning epochs',
   warmupEpochs: 'Content-only warm-up epochs (official: 10)',
   rounds: 'Pretraining rounds, each one collaborative + one content epoch (official: 100)',

@@ -2,13 +2,8 @@
 // queries of the API. Part of the services adapter: every store/engine call for runs lives here.
 import path from 'node:path'
 import type * as A from '../../preload/api'
-import {
-  resolveConfig,
-  type Cllm4recConfig,
-  type ConfigOverrides,
-  type PresetName,
-} from '../engine/cllm4rec/config'
-import { readExtraTexts } from '../engine/cllm4rec/extra-texts'
+import { resolveConfig, type ConfigOverrides, type PresetName } from '../engine/cllm4rec/config'
+import { checkExtraTextsFile } from '../engine/cllm4rec/extra-texts'
 import * as store from '../store'
 import type { CheckpointBlob, StartMessage } from '../worker/messages'
 import type { RunPersistence } from '../worker/run-manager'
@@ -145,7 +140,8 @@ export class RunServices implements RunPersistence {
         seed: input.seed,
       } as ConfigOverrides
       const resolved = resolveConfig(input.preset as PresetName, overrides)
-      checkExtraTexts(resolved)
+      if (resolved.backbone === 'scratch' && resolved.scratch.extraTexts !== null)
+        checkExtraTextsFile(resolved.scratch.extraTexts)
       return { resolved: structuredClone(resolved) as unknown as Record<string, unknown>, backboneDir }
     } catch (err) {
       throw new ApiError((err as Error).message)
@@ -376,16 +372,4 @@ export class RunServices implements RunPersistence {
     }
     return [...out, ...groups.values()]
   }
-}
-
-/**
- * A scratch backbone's extra texts must be an absolute path (the worker's directory is not the window's)
- * to a readable file with text, checked when the run is created rather than minutes later in the worker.
- */
-function checkExtraTexts(c: Cllm4recConfig): void {
-  const file = c.scratch.extraTexts
-  if (file === null || c.backbone !== 'scratch') return
-  if (!path.isAbsolute(file))
-    throw new Error(`config: "scratch.extraTexts" must be an absolute path, got ${file}`)
-  readExtraTexts(file)
 }

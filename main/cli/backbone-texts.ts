@@ -28,16 +28,24 @@ export function datasetTextLines(data: RecDataset): string[] {
 export async function backboneTextsFile(spec: string, resolve: Resolve): Promise<string> {
   if (fs.existsSync(spec) && fs.statSync(spec).isFile()) return path.resolve(spec)
   const data = await resolve(spec)
-  const text = datasetTextLines(data).join('\n') + '\n'
-  const sha = createHash('sha256').update(text).digest('hex').slice(0, 16)
+  const lines = datasetTextLines(data)
+  const sha = createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16)
   const file = path.join(os.tmpdir(), 'cllm4rec-texts', `${data.name.replace(/[^\w.-]+/g, '_')}-${sha}.txt`)
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    const tmp = `${file}.tmp-${process.pid}`
-    fs.writeFileSync(tmp, text)
-    fs.renameSync(tmp, file)
-  }
+  if (!fs.existsSync(file)) writeLinesAtomic(file, lines)
   return file
+}
+
+/** One line each, written to a temp file beside `file` and renamed into place: never half a file. */
+export function writeLinesAtomic(file: string, lines: string[]): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  const tmp = `${file}.tmp-${process.pid}`
+  try {
+    fs.writeFileSync(tmp, lines.join('\n') + '\n')
+    fs.renameSync(tmp, file)
+  } catch (e) {
+    fs.rmSync(tmp, { force: true })
+    throw e
+  }
 }
 
 /** Sets `scratch.extraTexts` in a run's overrides from `--backbone-texts`, when given. */

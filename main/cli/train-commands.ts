@@ -19,7 +19,7 @@ import type { ProgressEvent } from '../engine/train/progress'
 import { loadDataset, listDatasets, openStore, resolveDbPath } from '../store'
 import { parseArgs, UsageError, type CommandTable, type FlagSpecs } from './args'
 import { BACKEND_FLAG, startBackend } from './gpt2-commands'
-import { applyBackboneTexts, BACKBONE_TEXTS_FLAG, datasetTextLines } from './backbone-texts'
+import { applyBackboneTexts, BACKBONE_TEXTS_FLAG, datasetTextLines, writeLinesAtomic } from './backbone-texts'
 
 /** Where a resolver may look besides the spec itself. */
 export interface ResolveContext {
@@ -292,7 +292,7 @@ async function textsCommand(argv: string[]): Promise<number> {
   const f = parseArgs('texts', argv, textsFlags)
   const data = await resolveDataset(f.dataset as string, { db: f.db as string | undefined })
   const lines = datasetTextLines(data)
-  fs.writeFileSync(f.out as string, lines.join('\n') + '\n')
+  writeLinesAtomic(f.out as string, lines)
   process.stderr.write(`${data.name}: ${lines.length} texts -> ${f.out}\n`)
   return 0
 }

@@ -10,7 +10,7 @@ import { loadGpt2, type Gpt2 } from '../gpt2/model'
 import { trainScratchBackbone, type ScratchProgress } from '../gpt2/scratch'
 import type { Cllm4recConfig } from './config'
 import { backboneTexts } from './corpus'
-import { readExtraTexts } from './extra-texts'
+import { readExtraTexts, type ExtraTexts } from './extra-texts'
 import type { TextTokenizer } from './vocab'
 
 export interface LoadedBackbone {
@@ -19,11 +19,14 @@ export interface LoadedBackbone {
   dir: string
 }
 
-/** Default cache folder of scratch backbones for a dataset + settings (+ the extra texts' content). */
-export function scratchCacheDir(data: RecDataset, c: Cllm4recConfig): string {
+/**
+ * Default cache folder of scratch backbones for a dataset + settings (+ the extra texts' content; pass
+ * them when already read, else the file is read here).
+ */
+export function scratchCacheDir(data: RecDataset, c: Cllm4recConfig, read?: ExtraTexts | null): string {
   const { extraTexts, ...scratch } = c.scratch
   // Absent (not null) without extra texts: the key of every backbone cached before the option existed.
-  const extra = extraTexts === null ? undefined : readExtraTexts(extraTexts).sha256
+  const extra = extraTexts === null ? undefined : (read ?? readExtraTexts(extraTexts)).sha256
   const key = createHash('sha256')
     .update(JSON.stringify({ hash: data.hash, scratch, extra, seed: c.seed, prompts: c.prompts, v: 3 }))
     .digest('hex')
@@ -45,9 +48,9 @@ export async function prepareBackbone(
     const { model, tokenizer } = await loadGpt2(c.backbone)
     return { model, tokenizer, dir: c.backbone }
   }
-  const dir = opts.dir ?? scratchCacheDir(data, c)
+  const extra = c.scratch.extraTexts === null ? null : readExtraTexts(c.scratch.extraTexts)
+  const dir = opts.dir ?? scratchCacheDir(data, c, extra)
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
-    const extra = c.scratch.extraTexts === null ? null : readExtraTexts(c.scratch.extraTexts)
     const texts = backboneTexts(data, c.prompts)
     const own = texts.length
     if (extra) texts.push(...extra.texts)

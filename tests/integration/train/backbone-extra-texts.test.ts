@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateDemoDataset } from '../../../main/data/demo'
 import { initBackend } from '../../../main/engine/backend'
 import { prepareBackbone, scratchCacheDir } from '../../../main/engine/cllm4rec/backbone'
-import { readExtraTexts } from '../../../main/engine/cllm4rec/extra-texts'
+import { checkExtraTextsFile, readExtraTexts } from '../../../main/engine/cllm4rec/extra-texts'
 import { resolveConfig } from '../../../main/engine/cllm4rec/config'
 import { backboneTexts } from '../../../main/engine/cllm4rec/corpus'
 import { DEFAULT_PROMPTS } from '../../../main/engine/cllm4rec/prompts'
@@ -70,6 +70,15 @@ describe('scratch.extraTexts', () => {
     )
     expect(() => resolveConfig('fast', { scratch: { extraTexts: ' ' } })).toThrow('scratch.extraTexts')
     expect(resolveConfig('fast').scratch.extraTexts).toBeNull()
+  })
+
+  it('is checked without reading it when a run is created: absolute, a readable file, not empty', () => {
+    expect(() => checkExtraTextsFile('texts.txt')).toThrow('must be an absolute path, got texts.txt')
+    expect(() => checkExtraTextsFile(root)).toThrow(`scratch.extraTexts: ${root} is not a file`)
+    const empty = write('empty.txt', '')
+    expect(() => checkExtraTextsFile(empty)).toThrow(`scratch.extraTexts: ${empty} is empty`)
+    expect(() => checkExtraTextsFile(path.join(root, 'nope.txt'))).toThrow('ENOENT')
+    expect(() => checkExtraTextsFile(write('ok.txt', 'a line\n'))).not.toThrow()
   })
 })
 
