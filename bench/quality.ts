@@ -1,26 +1,26 @@
 // Quality benchmark (CLLM4REC.md §7): CLLM4Rec with the built-in scratch backbone (trained on the item
 // tags; tags are also the item-text documents) against popularity, EASE and Mult-VAE on one split,
-// with wall time per model and tokens/s per training stage.
+// with wall time per model and tokens/s per training stage. With no configuration flag it runs the
+// configuration selected for the split (main/cli/selected-config.ts), else the paper preset at 0.05.
 //   npm run bench -- quality --dataset ../shared/data/amazon-cllm4rec/beauty [--preset fast] [--epochs-scale 0.05]
 //     [--config overrides.json] [--backbone-texts FILE|DATASET] [--vae-epochs 200] [--vae-seed 1] [--ease-grid 30,100,300,1000] [--no-baselines | --baselines-only]
-import fs from 'node:fs'
 import { formatTable, resolveDataset, stderrProgress } from '../main/cli/train-commands'
 import { parseArgs, type FlagSpecs, type ParsedFlags } from '../main/cli/args'
 import { applyBackboneTexts, BACKBONE_TEXTS_FLAG } from '../main/cli/backbone-texts'
+import { benchConfig } from '../main/cli/selected-config'
 import type { RecDataset } from '../main/data/types'
 import { initBackend, type BackendPreference } from '../main/engine/backend'
-import {
-  PRESET_NAMES,
-  resolveConfig,
-  type ConfigOverrides,
-  type PresetName,
-} from '../main/engine/cllm4rec/config'
+import { PRESET_NAMES, resolveConfig } from '../main/engine/cllm4rec/config'
 import { MULT_VAE_EPOCHS } from '../main/engine/baselines/mult-vae-epochs'
 import { protocolLabel, runBaselines, runExperiment, type ResultRow } from '../main/engine/train/experiment'
 
 const flags = {
   dataset: { type: 'string', required: true, help: 'converted CLLM4Rec split folder, or demo' },
-  preset: { type: 'string', choices: PRESET_NAMES, help: 'config preset (default paper)' },
+  preset: {
+    type: 'string',
+    choices: PRESET_NAMES,
+    help: 'config preset (default: the configuration selected for the split, else paper)',
+  },
   'epochs-scale': {
     type: 'number',
     help: 'multiply every CLLM4Rec epoch count (default: 0.05 for paper/official, 1 for fast)',
@@ -73,13 +73,11 @@ export async function run(argv: string[]): Promise<void> {
   )
 }
 
-/** Trains CLLM4Rec as configured by the flags; print() writes its config, best val and stage speeds. */
+/** Trains CLLM4Rec as configured; print() writes its config, best val and stage speeds. */
 async function trainAndReport(f: ParsedFlags<typeof flags>, data: RecDataset, backend: string) {
-  const overrides: ConfigOverrides = f.config ? JSON.parse(fs.readFileSync(f.config as string, 'utf8')) : {}
-  await applyBackboneTexts(overrides, f['backbone-texts'] as string | undefined, (spec) =>
-    resolveDataset(spec),
-  )
-  const preset = (f.preset ?? 'paper') as PresetName
+  const { preset, overrides, backboneTexts, selected } = benchConfig(f, data)
+  if (selected) process.stderr.write(`configuration selected for ${selected} (give --preset for another)\n`)
+  await applyBackboneTexts(overrides, backboneTexts, (spec) => resolveDataset(spec))
   overrides.epochsScale =
     (f['epochs-scale'] as number | undefined) ?? overrides.epochsScale ?? (preset === 'fast' ? 1 : 0.05)
   const config = resolveConfig(preset, overrides)
@@ -95,7 +93,9 @@ async function trainAndReport(f: ParsedFlags<typeof flags>, data: RecDataset, ba
       ([k, s]) =>
         `  ${k.padEnd(18)} ${Math.round(s.tokensPerSec).toString().padStart(7)} tok/s  ${s.tokens} tokens in ${s.seconds.toFixed(1)}s`,
     )
-    process.stdout.write(`CLLM4Rec config: preset ${preset}, overrides ${JSON.stringify(overrides)}\n`)
+    process.stdout.write(
+      `CLLM4Rec config: ${selected ? `selected for ${selected}; ` : ''}preset ${preset}, overrides ${JSON.stringify(overrides)}\n`,
+    )
     process.stdout.write(
       `CLLM4Rec best val: ${JSON.stringify(r.cllm4rec?.val)}; truncated docs: ${JSON.stringify(r.cllm4rec?.truncated)}\n`,
     )
