@@ -86,53 +86,13 @@ export async function* readLineBatches(
   let pending: Buffer[] = []
   let pendingLen = 0
   let lineNo = 1 // number of the next line to emit
-  let first = true
   let firstChunk = true
 
-  const decode = (buf: Buffer): string => {
-    if (encoding === 'latin1') return buf.toString('latin1')
-    try {
-      return utf8.decode(buf)
-    } catch {
-      // Find the offending line so the error points at it.
-      let start = 0
-      let ln = lineNo
-      for (;;) {
-        const nl = buf.indexOf(10, start)
-        const end = nl === -1 ? buf.length : nl
-        try {
-          utf8.decode(buf.subarray(start, end))
-        } catch {
-          throw new DataError(
-            'invalid UTF-8 byte sequence (wrong encoding? u.item-style files are latin-1)',
-            {
-              file,
-              line: ln,
-            },
-          )
-        }
-        if (nl === -1) break
-        start = nl + 1
-        ln++
-      }
-      throw new DataError('invalid UTF-8 byte sequence', { file, line: lineNo })
-    }
-  }
-
   const split = (buf: Buffer): LineBatch => {
-    let text = decode(buf)
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-      first = false
-    }
-    const lines = text.split('\n')
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]
-      if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1)
-      if (l.length > maxLine) throw lineTooLong(file, lineNo + i, maxLine)
-    }
-    const batch = { firstLine: lineNo, lines }
-    lineNo += lines.length
+    let text = decodeText(buf, encoding, file, lineNo)
+    if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+    const batch = { firstLine: lineNo, lines: splitLines(text, file, lineNo, maxLine) }
+    lineNo += batch.lines.length
     return batch
   }
 
@@ -140,11 +100,7 @@ export async function* readLineBatches(
     for await (const chunkAny of source) {
       throwIfAborted(opts.signal)
       const chunk = chunkAny as Buffer
-      const bom16 =
-        chunk.length >= 2 &&
-        ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))
-      if (firstChunk && bom16)
-        throw new DataError('UTF-16 text (byte-order mark): convert the file to UTF-8', { file, line: 1 })
+      if (firstChunk) rejectUtf16(chunk, file)
       firstChunk = false
       const nul = chunk.indexOf(0)
       if (nul !== -1) {
@@ -166,18 +122,70 @@ export async function* readLineBatches(
       opts.onBytes?.(raw.bytesRead, total)
     }
   } catch (err) {
-    if (err instanceof DataError || (err as Error).name === 'AbortError') throw err
-    const e = err as NodeJS.ErrnoException
-    if (gz && (e.code?.startsWith('Z_') || /unexpected end|incorrect header|invalid/i.test(e.message)))
-      throw new DataError(`truncated or corrupt gzip data after line ${lineNo - 1} (${e.message})`, { file })
-    if (e.code === 'ENOENT') throw new DataError('file vanished during import', { file })
-    throw new DataError(`read error after line ${lineNo - 1} (${e.message})`, { file })
+    throw readError(err, file, gz, lineNo)
   } finally {
     raw.destroy()
   }
   if (pendingLen) yield split(Buffer.concat(pending))
   opts.onBytes?.(raw.bytesRead, total)
-  // A file deleted or rewritten during the import would give a silently inconsistent dataset.
+  assertUnchanged(file, before)
+}
+
+/** A region's lines without their '\r', each checked against the length limit. */
+function splitLines(text: string, file: string, firstLine: number, maxLine: number): string[] {
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]
+    if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1)
+    if (l.length > maxLine) throw lineTooLong(file, firstLine + i, maxLine)
+  }
+  return lines
+}
+
+/** Decodes a region of whole lines; invalid UTF-8 is an error naming the line that holds it. */
+function decodeText(buf: Buffer, encoding: TextEncoding, file: string, firstLine: number): string {
+  if (encoding === 'latin1') return buf.toString('latin1')
+  try {
+    return utf8.decode(buf)
+  } catch {
+    let start = 0
+    for (let line = firstLine; ; line++) {
+      const nl = buf.indexOf(10, start)
+      try {
+        utf8.decode(buf.subarray(start, nl === -1 ? buf.length : nl))
+      } catch {
+        throw new DataError('invalid UTF-8 byte sequence (wrong encoding? u.item-style files are latin-1)', {
+          file,
+          line,
+        })
+      }
+      if (nl === -1) break
+      start = nl + 1
+    }
+    throw new DataError('invalid UTF-8 byte sequence', { file, line: firstLine })
+  }
+}
+
+function rejectUtf16(chunk: Buffer, file: string): void {
+  const bom16 =
+    chunk.length >= 2 &&
+    ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))
+  if (bom16)
+    throw new DataError('UTF-16 text (byte-order mark): convert the file to UTF-8', { file, line: 1 })
+}
+
+/** A stream error as a DataError naming the file and the last complete line; aborts pass through. */
+function readError(err: unknown, file: string, gz: boolean, nextLine: number): unknown {
+  if (err instanceof DataError || (err as Error).name === 'AbortError') return err
+  const e = err as NodeJS.ErrnoException
+  if (gz && (e.code?.startsWith('Z_') || /unexpected end|incorrect header|invalid/i.test(e.message)))
+    return new DataError(`truncated or corrupt gzip data after line ${nextLine - 1} (${e.message})`, { file })
+  if (e.code === 'ENOENT') return new DataError('file vanished during import', { file })
+  return new DataError(`read error after line ${nextLine - 1} (${e.message})`, { file })
+}
+
+/** A file deleted or rewritten during the import would give a silently inconsistent dataset. */
+function assertUnchanged(file: string, before: fs.Stats): void {
   let after: fs.Stats
   try {
     after = fs.statSync(file)
