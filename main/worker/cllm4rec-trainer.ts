@@ -2,15 +2,15 @@
 // translating its callbacks into the run protocol (stage names, overall fraction, per-epoch loss and
 // validation metrics) and its checkpoints into CheckpointBlobs for the store.
 import path from 'node:path'
-import type { MetricPoint, Stage } from '../../preload/api'
+import type { RunProgress, Stage } from '../../preload/api'
 import { backendLabel, initBackend } from '../engine/backend'
 import { scratchCacheDir } from '../engine/cllm4rec/backbone'
 import type { Cllm4recConfig } from '../engine/cllm4rec/config'
-import { planTasks, trainCllm4rec } from '../engine/cllm4rec/trainer'
+import { planTasks, trainCllm4rec, type EpochTask } from '../engine/cllm4rec/trainer'
 import type { Checkpoint, CheckpointSink } from '../engine/train/checkpoint'
 import type { ProgressEvent } from '../engine/train/progress'
 import type { CheckpointBlob } from './messages'
-import type { Trainer } from './trainer'
+import type { Trainer, TrainerContext } from './trainer'
 
 export const CLLM4REC_FORMAT = 'cllm4rec v'
 
@@ -52,8 +52,55 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
     config.backbone === 'scratch' && ctx.backbone?.cacheDir
       ? path.join(ctx.backbone.cacheDir, path.basename(scratchCacheDir(ctx.dataset, config)))
       : undefined
+  const tracker = taskTracker(ctx, planTasks(config))
+  const sink: CheckpointSink = {
+    // The finished task's loss goes out before its checkpoint: a cancel landing between the two
+    // would otherwise lose it, since a resume starts after the checkpointed task.
+    save: (c) => {
+      tracker.flushLoss()
+      return ctx.checkpoint(checkpointToBlob(c))
+    },
+    loadLatest: async () => (ctx.resume ? blobToCheckpoint(ctx.resume) : null),
+  }
+  const result = await trainCllm4rec(ctx.dataset, config, {
+    signal: ctx.signal,
+    sink,
+    backboneDir,
+    onProgress: tracker.onProgress,
+    onMetric: (m) => {
+      const stage: Stage = m.split === 'test' ? 'eval' : apiStage(m.stage)
+      // The final test evaluation sits at the last task's step, whatever task this process began with.
+      const step = m.split === 'test' ? tracker.totalTasks - 1 : tracker.taskIndex()
+      for (const [name, value] of Object.entries(m.metrics)) {
+        if (name !== 'users') ctx.metric({ stage, step, epoch: m.epoch, name: `${m.split}.${name}`, value })
+      }
+    },
+  })
+  tracker.flushLoss()
+  try {
+    if (!result.test) throw new Error('training finished without a test evaluation')
+    return {
+      test: headline(result.test),
+      val: result.val ? headline(result.val) : undefined,
+      backend: backendLabel(backend),
+    }
+  } finally {
+    result.session.dispose()
+  }
+}
+
+const headline = (m: { recall20: number; recall40: number; ndcg100: number }) => ({
+  recall20: m.recall20,
+  recall40: m.recall40,
+  ndcg100: m.ndcg100,
+})
+
+/**
+ * Follows the engine's progress through the planned tasks: each task's mean loss as one metric point,
+ * and every progress event passed on as the run's, with an overall fraction and ETA.
+ */
+function taskTracker(ctx: TrainerContext, plan: EpochTask[]) {
   const started = Date.now()
-  const plan = planTasks(config)
   const totalTasks = Math.max(1, plan.length)
   // Metric steps are the task's index in the plan, not a count of tasks seen by this process, so a
   // resumed run logs every series at the same steps as an uninterrupted one.
@@ -63,25 +110,11 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
   let taskIndex = ctx.resume ? ctx.resume.step : 0
   const flushLoss = (): void => {
     if (task.n > 0) {
-      ctx.metric({
-        stage: task.stage,
-        step: taskIndex,
-        epoch: task.epoch,
-        name: 'loss',
-        value: task.lossSum / task.n,
-      })
+      const value = task.lossSum / task.n
+      ctx.metric({ stage: task.stage, step: taskIndex, epoch: task.epoch, name: 'loss', value })
     }
     task.lossSum = 0
     task.n = 0
-  }
-  const sink: CheckpointSink = {
-    // The finished task's loss goes out before its checkpoint: a cancel landing between the two
-    // would otherwise lose it, since a resume starts after the checkpointed task.
-    save: (c) => {
-      flushLoss()
-      return ctx.checkpoint(checkpointToBlob(c))
-    },
-    loadLatest: async () => (ctx.resume ? blobToCheckpoint(ctx.resume) : null),
   }
   const onProgress = (p: ProgressEvent): void => {
     const stage = apiStage(p.stage)
@@ -96,65 +129,38 @@ export const cllm4recTrainer: Trainer = async (ctx) => {
       task.lossSum += p.loss
       task.n++
     }
-    const elapsed = (Date.now() - started) / 1000
-    const eta = Number.isFinite(p.etaSec) ? Math.max(0, p.etaSec) : NaN
-    // Overall fraction from the engine's ETA once it has timed a task; before that, by task count.
     const byTasks = (taskIndex + p.step / Math.max(1, p.totalSteps)) / totalTasks
-    // The engine's own run-wide fraction (backbone, warm-up, resumed tasks included) when it has one.
-    const fraction =
-      p.fraction !== undefined
-        ? p.fraction
-        : stage === 'backbone'
-          ? p.step / Math.max(1, p.totalSteps)
-          : Number.isFinite(eta)
-            ? elapsed / (elapsed + eta)
-            : byTasks
-    ctx.progress({
-      stage,
-      epoch: p.epoch,
-      step: p.step,
-      totalSteps: p.totalSteps,
-      fraction: Math.min(1, Math.max(0, fraction)),
-      loss: p.loss,
-      tokensPerSec: Number.isFinite(p.tokensPerSec) ? p.tokensPerSec : 0,
-      etaSec: Number.isFinite(eta) ? eta : byTasks > 0 ? (elapsed * (1 - byTasks)) / byTasks : 0,
-    })
+    ctx.progress(runProgress(p, stage, (Date.now() - started) / 1000, byTasks))
   }
-  const result = await trainCllm4rec(ctx.dataset, config, {
-    signal: ctx.signal,
-    sink,
-    backboneDir,
-    onProgress,
-    onMetric: (m) => {
-      const stage: Stage = m.split === 'test' ? 'eval' : apiStage(m.stage)
-      for (const [name, value] of Object.entries(m.metrics)) {
-        if (name === 'users') continue
-        const point: MetricPoint = {
-          stage,
-          // The final test evaluation sits at the last task's step, whatever task this process began with.
-          step: m.split === 'test' ? totalTasks - 1 : taskIndex,
-          epoch: m.epoch,
-          name: `${m.split}.${name}`,
-          value,
-        }
-        ctx.metric(point)
-      }
-    },
-  })
-  flushLoss()
-  try {
-    const strip = (m: { recall20: number; recall40: number; ndcg100: number }) => ({
-      recall20: m.recall20,
-      recall40: m.recall40,
-      ndcg100: m.ndcg100,
-    })
-    if (!result.test) throw new Error('training finished without a test evaluation')
-    return {
-      test: strip(result.test),
-      val: result.val ? strip(result.val) : undefined,
-      backend: backendLabel(backend),
-    }
-  } finally {
-    result.session.dispose()
+  return { onProgress, flushLoss, totalTasks, taskIndex: () => taskIndex }
+}
+
+/** An engine progress event as the run's: `byTasks` is the fraction of planned tasks done. */
+function runProgress(
+  p: ProgressEvent,
+  stage: Stage,
+  elapsed: number,
+  byTasks: number,
+): Omit<RunProgress, 'runId'> {
+  const eta = Number.isFinite(p.etaSec) ? Math.max(0, p.etaSec) : NaN
+  // The engine's own run-wide fraction (backbone, warm-up, resumed tasks included) when it has one;
+  // else from its ETA once it has timed a task; before that, by task count.
+  const fraction =
+    p.fraction !== undefined
+      ? p.fraction
+      : stage === 'backbone'
+        ? p.step / Math.max(1, p.totalSteps)
+        : Number.isFinite(eta)
+          ? elapsed / (elapsed + eta)
+          : byTasks
+  return {
+    stage,
+    epoch: p.epoch,
+    step: p.step,
+    totalSteps: p.totalSteps,
+    fraction: Math.min(1, Math.max(0, fraction)),
+    loss: p.loss,
+    tokensPerSec: Number.isFinite(p.tokensPerSec) ? p.tokensPerSec : 0,
+    etaSec: Number.isFinite(eta) ? eta : byTasks > 0 ? (elapsed * (1 - byTasks)) / byTasks : 0,
   }
 }
