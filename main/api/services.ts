@@ -265,33 +265,7 @@ export class Services {
     const cancelFlag = new SharedArrayBuffer(4)
     // A dedicated worker per import: parsing millions of rows never blocks main or the inspection worker.
     const flag = new Int32Array(cancelFlag)
-    const started = Date.now()
-    const weights: Record<string, [number, number]> = {
-      hash: [0, 0.05],
-      parse: [0.05, 0.7],
-      preprocess: [0.75, 0.1],
-      write: [0.85, 0.15],
-      done: [1, 0],
-    }
-    let lastEmit = 0
-    const onProgress = (raw: unknown): void => {
-      const p = raw as ImportProgress
-      const now = Date.now()
-      if (now - lastEmit < 100 && p.phase !== 'done') return
-      lastEmit = now
-      const [base, span] = weights[p.phase] ?? [0, 0]
-      const inPhase = p.totalBytes > 0 ? Math.min(1, p.bytesRead / p.totalBytes) : 0
-      const elapsed = (now - started) / 1000
-      const fraction = base + span * inPhase
-      this.bus.emit({
-        type: 'import.progress',
-        jobId,
-        fraction,
-        rowsPerSec: elapsed > 0 ? p.rows / elapsed : 0,
-        etaSec: fraction > 0 ? (elapsed * (1 - fraction)) / fraction : 0,
-        message: `${p.phase}${p.file ? ` ${path.basename(p.file)}` : ''}: ${p.rows} rows`,
-      })
-    }
+    const onProgress = importProgress(this.bus, jobId)
     // Names the import's staged rows: if its worker dies mid-write, main removes them.
     const stagingId = randomUUID()
     const options = {
@@ -329,11 +303,7 @@ export class Services {
       } catch {
         // the import's own error matters more; leftovers go at the next start
       }
-      if (err instanceof ApiError) throw err
-      const msg = err instanceof Error ? err.message : String(err)
-      if (/cancel/i.test(msg)) throw new ApiError(`import ${jobId} cancelled`, 409)
-      // Bad files are the user's to fix: the data layer's messages name file, line and field.
-      throw new ApiError(msg, /already imported/.test(msg) ? 409 : /database busy/.test(msg) ? 503 : 400)
+      throw importError(err, jobId)
     } finally {
       this.imports.delete(jobId)
     }
@@ -428,4 +398,46 @@ export class Services {
     for (const job of this.imports.values()) Atomics.store(job.flag, 0, 1)
     this.db.close()
   }
+}
+
+/** Share of the import's fraction each worker phase covers, as [start, span]. */
+const IMPORT_PHASES: Record<string, [number, number]> = {
+  hash: [0, 0.05],
+  parse: [0.05, 0.7],
+  preprocess: [0.75, 0.1],
+  write: [0.85, 0.15],
+  done: [1, 0],
+}
+
+/** The import worker's progress as 'import.progress' events, at most one every 100 ms until done. */
+function importProgress(bus: EventBus, jobId: string): (raw: unknown) => void {
+  const started = Date.now()
+  let lastEmit = 0
+  return (raw) => {
+    const p = raw as ImportProgress
+    const now = Date.now()
+    if (now - lastEmit < 100 && p.phase !== 'done') return
+    lastEmit = now
+    const [base, span] = IMPORT_PHASES[p.phase] ?? [0, 0]
+    const inPhase = p.totalBytes > 0 ? Math.min(1, p.bytesRead / p.totalBytes) : 0
+    const elapsed = (now - started) / 1000
+    const fraction = base + span * inPhase
+    bus.emit({
+      type: 'import.progress',
+      jobId,
+      fraction,
+      rowsPerSec: elapsed > 0 ? p.rows / elapsed : 0,
+      etaSec: fraction > 0 ? (elapsed * (1 - fraction)) / fraction : 0,
+      message: `${p.phase}${p.file ? ` ${path.basename(p.file)}` : ''}: ${p.rows} rows`,
+    })
+  }
+}
+
+/** A failed import as the API's error: cancelled 409, a duplicate 409, a busy database 503, else 400. */
+function importError(err: unknown, jobId: string): ApiError {
+  if (err instanceof ApiError) return err
+  const msg = err instanceof Error ? err.message : String(err)
+  if (/cancel/i.test(msg)) return new ApiError(`import ${jobId} cancelled`, 409)
+  // Bad files are the user's to fix: the data layer's messages name file, line and field.
+  return new ApiError(msg, /already imported/.test(msg) ? 409 : /database busy/.test(msg) ? 503 : 400)
 }
