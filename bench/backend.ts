@@ -12,6 +12,7 @@ import { adapterLabel, initBackend, setWasmMatMulFix, type BackendName } from '.
 import { Gpt2 } from '../main/engine/gpt2/model'
 import { parseArgs } from '../main/cli/args'
 import { resolveDataset } from '../main/cli/train-commands'
+import type { RecDataset } from '../main/data/types'
 import { adam } from '../main/engine/fused-adam'
 import { sparseCrossEntropySum } from '../main/engine/fused-ce'
 import { cllm4recStageRates, firstUsers, type StageRates } from './cllm4rec-stages'
@@ -119,59 +120,33 @@ async function scratchTokensPerSec(iters: number): Promise<number> {
   return (B * T) / sec
 }
 
-export async function run(argv: string[]): Promise<void> {
-  const f = parseArgs('bench backend', argv, {
-    iters: { type: 'int', help: 'timed iterations per measurement on fast backends (default 5)' },
-    backends: {
-      type: 'string',
-      help: 'comma-separated list (default node-gpu,webgpu,node,native,wasm,cpu: those available)',
-    },
-    'stages-dataset': {
-      type: 'string',
-      help: 'split for the CLLM4Rec stage rates (default ../shared/data/amazon-cllm4rec/beauty; "none" skips)',
-    },
-    'stage-users': { type: 'int', help: 'users of that split used for the stage rates (default 1500)' },
-  })
-  const stagesSpec = f['stages-dataset'] ?? '../shared/data/amazon-cllm4rec/beauty'
-  const stageData =
-    stagesSpec === 'none' ? undefined : firstUsers(await resolveDataset(stagesSpec), f['stage-users'] ?? 1500)
-  const iters = f.iters ?? 5
-  const wanted = (f.backends ?? 'node-gpu,webgpu,node,native,wasm,cpu').split(',') as BackendName[]
-  const rows: Row[] = []
-  const adapters: string[] = []
-  for (const name of wanted) {
-    try {
-      const info = await initBackend(name)
-      if (info.adapter) adapters.push(adapterLabel(info.adapter))
-    } catch (e) {
-      process.stderr.write(`skip ${name}: ${(e as Error).message.split('\n')[0]}\n`)
-      continue
-    }
-    const n = name === 'cpu' ? 1 : iters // the cpu backend is ~30x slower
-    process.stderr.write(`measuring ${name} (${n} iterations)...\n`)
-    const row: Row = {
-      backend: name,
-      plain: await matMulGflops(false, false, n),
-      transB: await matMulGflops(false, true, n),
-      transA: await matMulGflops(true, false, n),
-      tokensPerSec: 0,
-      scratch: 0,
-      iters: n,
-    }
-    if (name === 'wasm') {
-      setWasmMatMulFix(false)
-      row.transBRaw = await matMulGflops(false, true, 1)
-      row.transARaw = await matMulGflops(true, false, 1)
-      row.tokensPerSecRaw = await gpt2TokensPerSec(n)
-      row.scratchRaw = await scratchTokensPerSec(n)
-      setWasmMatMulFix(true)
-    }
-    row.tokensPerSec = await gpt2TokensPerSec(n)
-    row.scratch = await scratchTokensPerSec(n)
-    // The cpu backend (and lavapipe) would take hours on a real split.
-    if (stageData && name !== 'cpu' && name !== 'webgpu') row.stages = await cllm4recStageRates(stageData)
-    rows.push(row)
+/** One backend's matMul, GPT-2 and scratch-training rates (raw wasm too), and its stage rates. */
+async function measureBackend(name: BackendName, n: number, stageData: RecDataset | undefined): Promise<Row> {
+  const row: Row = {
+    backend: name,
+    plain: await matMulGflops(false, false, n),
+    transB: await matMulGflops(false, true, n),
+    transA: await matMulGflops(true, false, n),
+    tokensPerSec: 0,
+    scratch: 0,
+    iters: n,
   }
+  if (name === 'wasm') {
+    setWasmMatMulFix(false)
+    row.transBRaw = await matMulGflops(false, true, 1)
+    row.transARaw = await matMulGflops(true, false, 1)
+    row.tokensPerSecRaw = await gpt2TokensPerSec(n)
+    row.scratchRaw = await scratchTokensPerSec(n)
+    setWasmMatMulFix(true)
+  }
+  row.tokensPerSec = await gpt2TokensPerSec(n)
+  row.scratch = await scratchTokensPerSec(n)
+  // The cpu backend (and lavapipe) would take hours on a real split.
+  if (stageData && name !== 'cpu' && name !== 'webgpu') row.stages = await cllm4recStageRates(stageData)
+  return row
+}
+
+function printReport(rows: Row[], adapters: string[], stageData: RecDataset | undefined): void {
   const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2))
   console.log('matMul 1024x1024 in GFLOP/s; GPT-2 L4 C256 V50257 batch 4x64 forward+backward in tokens/s')
   console.log(
@@ -236,6 +211,41 @@ export async function run(argv: string[]): Promise<void> {
       `wasm vs cpu: matMul ${(wasm.plain / cpu.plain).toFixed(1)}x, GPT-2 fwd+bwd ${(wasm.tokensPerSec / cpu.tokensPerSec).toFixed(1)}x`,
     )
   }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseArgs('bench backend', argv, {
+    iters: { type: 'int', help: 'timed iterations per measurement on fast backends (default 5)' },
+    backends: {
+      type: 'string',
+      help: 'comma-separated list (default node-gpu,webgpu,node,native,wasm,cpu: those available)',
+    },
+    'stages-dataset': {
+      type: 'string',
+      help: 'split for the CLLM4Rec stage rates (default ../shared/data/amazon-cllm4rec/beauty; "none" skips)',
+    },
+    'stage-users': { type: 'int', help: 'users of that split used for the stage rates (default 1500)' },
+  })
+  const stagesSpec = f['stages-dataset'] ?? '../shared/data/amazon-cllm4rec/beauty'
+  const stageData =
+    stagesSpec === 'none' ? undefined : firstUsers(await resolveDataset(stagesSpec), f['stage-users'] ?? 1500)
+  const iters = f.iters ?? 5
+  const wanted = (f.backends ?? 'node-gpu,webgpu,node,native,wasm,cpu').split(',') as BackendName[]
+  const rows: Row[] = []
+  const adapters: string[] = []
+  for (const name of wanted) {
+    try {
+      const info = await initBackend(name)
+      if (info.adapter) adapters.push(adapterLabel(info.adapter))
+    } catch (e) {
+      process.stderr.write(`skip ${name}: ${(e as Error).message.split('\n')[0]}\n`)
+      continue
+    }
+    const n = name === 'cpu' ? 1 : iters // the cpu backend is ~30x slower
+    process.stderr.write(`measuring ${name} (${n} iterations)...\n`)
+    rows.push(await measureBackend(name, n, stageData))
+  }
+  printReport(rows, adapters, stageData)
 }
 
 /** numpy's float32 A·B, A·Bᵀ, Aᵀ·B GFLOP/s at 1024², or undefined when python3 or numpy is missing. */
