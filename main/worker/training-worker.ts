@@ -74,13 +74,39 @@ async function releaseGpu(): Promise<void> {
   await shutdownBackend()
 }
 
+/**
+ * Progress to main, throttled so a fast loop does not flood it; the first update of every stage is sent
+ * at once (a short stage still shows up), preceded by the previous stage's last unsent update.
+ */
+function throttledProgress(runId: number) {
+  let lastProgress = 0
+  let pending: RunProgress | undefined
+  let lastStage = ''
+  return {
+    post(p: Omit<RunProgress, 'runId'>): void {
+      const now = Date.now()
+      if (pending && pending.stage !== p.stage) post({ type: 'progress', progress: pending })
+      pending = { runId, ...p }
+      if (p.stage !== lastStage || now - lastProgress >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
+        lastStage = p.stage
+        lastProgress = now
+        post({ type: 'progress', progress: pending })
+        pending = undefined
+      }
+    },
+    /** Sends the last unsent update, at the end of the run. */
+    flush(): void {
+      if (pending) post({ type: 'progress', progress: pending })
+      pending = undefined
+    },
+  }
+}
+
 async function run(msg: StartMessage): Promise<void> {
   controller = new AbortController()
   activeRun = msg.runId
   const runId = msg.runId
-  let lastProgress = 0
-  let pending: RunProgress | undefined
-  let lastStage = ''
+  const progress = throttledProgress(runId)
   const flag = msg.cancelFlag ? new Int32Array(msg.cancelFlag) : undefined
   const ctl = controller
   /** Called from every trainer callback: turns main's shared cancel flag into an abort. */
@@ -102,17 +128,7 @@ async function run(msg: StartMessage): Promise<void> {
       resume: msg.checkpoints ? await dbCheckpoints.latest(msg.checkpoints.dbPath, runId) : msg.resume,
       progress(p) {
         pollCancel()
-        // Throttled so a fast loop does not flood main, but the first update of every stage is sent at
-        // once (a short stage still shows up), preceded by the previous stage's last unsent update.
-        const now = Date.now()
-        if (pending && pending.stage !== p.stage) post({ type: 'progress', progress: pending })
-        pending = { runId, ...p }
-        if (p.stage !== lastStage || now - lastProgress >= PROGRESS_INTERVAL_MS || p.fraction >= 1) {
-          lastStage = p.stage
-          lastProgress = now
-          post({ type: 'progress', progress: pending })
-          pending = undefined
-        }
+        progress.post(p)
       },
       metric(point) {
         pollCancel()
@@ -134,7 +150,7 @@ async function run(msg: StartMessage): Promise<void> {
       },
     }
     const result = await trainer(ctx)
-    if (pending) post({ type: 'progress', progress: pending })
+    progress.flush()
     await releaseGpu()
     post({ type: 'done', runId, ...result })
   } catch (err) {
