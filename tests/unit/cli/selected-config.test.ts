@@ -18,10 +18,11 @@ beforeAll(async () => {
 })
 
 describe('selected configuration', () => {
-  it("is the fast preset with the Sports split's texts for the authors' Beauty split", () => {
+  it("is the fast preset at 72 RecLLM epochs with the Sports split's texts for the authors' Beauty split", () => {
     const sel = selectedConfigFor(beauty, BEAUTY)
     expect(sel).not.toBeNull()
     expect(sel!.preset).toBe('fast')
+    expect(sel!.overrides).toEqual({ finetuneEpochs: 72 })
     expect(sel!.backboneTexts).toBe(path.join(SPLITS, 'sports'))
     const run = benchConfig({ dataset: BEAUTY }, beauty)
     expect(run).toMatchObject({ preset: 'fast', backboneTexts: path.join(SPLITS, 'sports') })
@@ -57,7 +58,7 @@ describe('selected configuration', () => {
   })
 
   it('hands out a copy of its overrides', () => {
-    selectedConfigFor(beauty, BEAUTY)!.overrides.seed = 9
-    expect(selectedConfigFor(beauty, BEAUTY)!.overrides.seed).toBeUndefined()
+    selectedConfigFor(beauty, BEAUTY)!.overrides.finetuneEpochs = 9
+    expect(selectedConfigFor(beauty, BEAUTY)!.overrides.finetuneEpochs).toBe(72)
   })
 })
