@@ -48,9 +48,11 @@ export async function prepareBackbone(
     const { model, tokenizer } = await loadGpt2(c.backbone)
     return { model, tokenizer, dir: c.backbone }
   }
-  const extra = c.scratch.extraTexts === null ? null : readExtraTexts(c.scratch.extraTexts)
+  // Read only where it is needed: for the cache key when no folder is given, or to build the backbone.
+  let extra = !opts.dir && c.scratch.extraTexts !== null ? readExtraTexts(c.scratch.extraTexts) : null
   const dir = opts.dir ?? scratchCacheDir(data, c, extra)
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
+    if (c.scratch.extraTexts !== null) extra ??= readExtraTexts(c.scratch.extraTexts)
     const texts = backboneTexts(data, c.prompts)
     const own = texts.length
     if (extra) texts.push(...extra.texts)
